@@ -5,6 +5,14 @@
 // --path.sysfs, --path.rootfs), and filesystem sizes through the FsStatter seam, so tests run
 // on fixture trees. A source that cannot be read or parsed is skipped for that cycle, counted
 // in SamplerStats and logged once per (source, error) change; it never fails the whole cycle.
+//
+// Sources, in Collect order: /proc/stat, /proc/meminfo, /proc/loadavg, /proc/uptime,
+// filesystems ({procfs}/1/mounts, else {procfs}/mounts, then statvfs per mount),
+// /proc/diskstats, /proc/net/dev (+ /sys/class/net/<dev>/speed). Metric names are declared
+// in agent/sources/metric_names.h.
+//
+// Blocking: Collect does only local file reads and statvfs(2). statvfs on a hung network
+// filesystem blocks until it returns; exclude such fs types (e.g. "nfs4") if that matters.
 #ifndef ACCORD_AGENT_SOURCES_SAMPLER_H_
 #define ACCORD_AGENT_SOURCES_SAMPLER_H_
 
@@ -42,26 +50,33 @@ struct SamplerOptions {
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string rootfs = "/";
+  // Ticks per second of /proc/stat and /proc/<pid>/stat. <= 0: sysconf(_SC_CLK_TCK).
+  int64_t user_hz = 0;
   // Filesystem types never reported (pseudo filesystems). Exact match.
+  // "erofs" was added to the original list: like squashfs it is a read-only image (snaps,
+  // composefs, Android), always 100% full, and node_exporter's default list excludes it too.
   std::vector<std::string> fs_types_exclude = {
-      "autofs",   "binfmt_misc", "bpf",       "cgroup",  "cgroup2",   "configfs", "debugfs",
-      "devpts",   "devtmpfs",    "fusectl",   "hugetlbfs", "iso9660", "mqueue",   "nsfs",
-      "overlay",  "proc",        "procfs",    "pstore",  "rpc_pipefs", "securityfs", "selinuxfs",
-      "squashfs", "sysfs",       "tracefs",   "ramfs",   "fuse.lxcfs", "nfsd",    "efivarfs"};
+      "autofs",     "binfmt_misc", "bpf",       "cgroup",   "cgroup2",   "configfs",
+      "debugfs",    "devpts",      "devtmpfs",  "fusectl",  "hugetlbfs", "iso9660",
+      "mqueue",     "nsfs",        "overlay",   "proc",     "procfs",    "pstore",
+      "rpc_pipefs", "securityfs",  "selinuxfs", "squashfs", "sysfs",     "tracefs",
+      "ramfs",      "fuse.lxcfs",  "nfsd",      "efivarfs", "erofs"};
   // Mount points never reported: a mount point equal to one of these or below it.
-  std::vector<std::string> mount_points_exclude = {"/dev", "/proc", "/sys", "/run/credentials",
-                                                   "/var/lib/docker", "/var/lib/containers"};
+  std::vector<std::string> mount_points_exclude = {
+      "/dev", "/proc", "/sys", "/run/credentials", "/var/lib/docker", "/var/lib/containers"};
   // Network interfaces never reported. Exact match.
   std::vector<std::string> net_devices_exclude = {"lo"};
   // Block devices reported: whole disks only. Partitions, ram, loop and fd devices are
-  // excluded (node_exporter's default).
+  // excluded (node_exporter's default; see disk_filter.h). When true, partitions are
+  // reported as well; ram, zram, loop and fd devices never are.
   bool disk_partitions = false;
 };
 
 // Counts of the last Collect call.
 struct SamplerStats {
-  uint64_t samples = 0;        // samples appended
-  uint64_t source_errors = 0;  // sources skipped
+  uint64_t samples = 0;         // samples appended
+  uint64_t source_errors = 0;   // sources skipped (unreadable or unparsable)
+  uint64_t fs_stat_errors = 0;  // mounts skipped because FsStatter::Stat failed
 };
 
 class Sampler {
@@ -72,10 +87,13 @@ class Sampler {
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
 
-  // Reads every source once and appends its samples to *out (not cleared).
+  // Reads every source once and appends its samples to *out (not cleared). Never fails:
+  // a source that cannot be read or parsed adds nothing and is counted in source_errors.
+  // REQUIRES: out != nullptr.
   SamplerStats Collect(std::vector<Sample>* out);
 
-  // Boot time from /proc/stat btime, in seconds since the epoch.
+  // Boot time from /proc/stat btime, in seconds since the epoch. Errors: those of
+  // ReadFileToString (file_reader.h) and ParseProcStat (kInvalidArgument).
   absl::StatusOr<int64_t> BootTimeSeconds();
 
  private:

@@ -1,0 +1,252 @@
+#include "agent/agent.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/sources/self_usage.h"
+#include "agent/transport/series_table.h"
+#include "agent/transport/spool.h"
+#include "common/logging.h"
+
+namespace accord::agent {
+namespace {
+
+std::string JoinRoot(const std::string& root, const std::string& path) {
+  if (root.empty() || root == "/") return path;
+  return (std::filesystem::path(root) / std::filesystem::path(path).relative_path()).string();
+}
+
+bool ReadSmallFile(const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::getline(in, *out, '\0');
+  return true;
+}
+
+// The next sequence number, kept in {spool_dir}/sequence so that it only grows across
+// restarts. Written with write-then-rename on every batch (no fsync: after a power loss the
+// collector's hello reply still lets the agent continue; see docs/protocol.md).
+class SequenceFile {
+ public:
+  explicit SequenceFile(std::string dir) : path_(dir + "/sequence"), tmp_(dir + "/sequence.tmp") {}
+  uint64_t Load() {
+    std::string text;
+    uint64_t v = 0;
+    if (ReadSmallFile(path_, &text) && absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &v)) {
+      return v;
+    }
+    return 1;
+  }
+  void Save(uint64_t next) {
+    FILE* f = std::fopen(tmp_.c_str(), "w");
+    if (f == nullptr) return;
+    std::fprintf(f, "%llu\n", static_cast<unsigned long long>(next));
+    bool ok = std::fclose(f) == 0;
+    if (ok) std::rename(tmp_.c_str(), path_.c_str());
+    if (!ok && !warned_) {
+      warned_ = true;
+      Log(LogLevel::kWarn, "cannot save the sequence number", {{"path", path_}});
+    }
+  }
+
+ private:
+  std::string path_;
+  std::string tmp_;
+  bool warned_ = false;
+};
+
+}  // namespace
+
+bool HostIsShuttingDown(const std::string& rootfs) {
+  std::error_code ec;
+  if (std::filesystem::exists(JoinRoot(rootfs, "/run/systemd/shutdown/scheduled"), ec)) {
+    return true;
+  }
+  if (rootfs == "/" && std::filesystem::exists("/run/systemd/system", ec)) {
+    if (FILE* p = popen("systemctl is-system-running 2>/dev/null", "r")) {
+      char buf[64] = {0};
+      size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+      pclose(p);
+      if (absl::StripAsciiWhitespace(absl::string_view(buf, n)) == "stopping") return true;
+    }
+  }
+  return false;
+}
+
+struct Agent::Impl {
+  Impl(const AgentOptions& o, Clock& c)
+      : options(o),
+        clock(c),
+        statter(NewRealFsStatter()),
+        sampler(o.sampler, *statter),
+        spool(o.buffer_max_bytes),
+        sequence_file(o.spool_dir) {}
+
+  void SampleLoop();
+  void SampleOnce();
+
+  AgentOptions options;
+  Clock& clock;
+  std::unique_ptr<FsStatter> statter;
+  Sampler sampler;
+  SeriesTable series;
+  MemorySpool spool;
+  SequenceFile sequence_file;
+  std::atomic<uint64_t> next_sequence{1};
+  std::unique_ptr<StreamClient> client;
+
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  std::thread sampler_thread;
+
+  // Own health.
+  uint64_t samples_produced = 0;
+  double last_cycle_seconds = 0;
+  std::vector<Sample> scratch;
+};
+
+void Agent::Impl::SampleOnce() {
+  absl::Duration start = clock.Monotonic();
+  scratch.clear();
+  sampler.Collect(&scratch);
+  // The boot time travels in the hello; the collector exports it itself.
+  scratch.erase(std::remove_if(scratch.begin(), scratch.end(),
+                               [](const Sample& s) {
+                                 return s.name == "accord_host_boot_time_seconds";
+                               }),
+                scratch.end());
+  SpoolStats sp = spool.Stats();
+  const auto& cs = client->stats();
+  auto self = [this](const char* name, MetricKind kind, double v) {
+    scratch.push_back({name, {}, kind, v});
+  };
+  // Count this cycle's samples (including the health series themselves: 10 below).
+  constexpr int kHealthSeries = 10;
+  samples_produced += scratch.size() + kHealthSeries;
+  self("accord_agent_samples_produced_total", MetricKind::kCounter,
+       static_cast<double>(samples_produced));
+  self("accord_agent_samples_sent_total", MetricKind::kCounter,
+       static_cast<double>(sp.acked_samples));
+  self("accord_agent_samples_dropped_total", MetricKind::kCounter,
+       static_cast<double>(sp.dropped_samples));
+  self("accord_agent_reconnects_total", MetricKind::kCounter,
+       static_cast<double>(cs.reconnects.load()));
+  self("accord_agent_buffer_bytes", MetricKind::kGauge, static_cast<double>(sp.bytes));
+  self("accord_agent_buffer_batches", MetricKind::kGauge, static_cast<double>(sp.batches));
+  self("accord_agent_cycle_seconds", MetricKind::kGauge, last_cycle_seconds);
+  auto usage = ReadSelfUsage("/proc");
+  self("accord_agent_cpu_seconds_total", MetricKind::kCounter, usage.ok() ? usage->cpu_seconds : 0);
+  self("accord_agent_resident_memory_bytes", MetricKind::kGauge,
+       usage.ok() ? static_cast<double>(usage->rss_bytes) : 0);
+  self("accord_agent_private_memory_bytes", MetricKind::kGauge,
+       usage.ok() ? static_cast<double>(usage->anon_bytes) : 0);
+
+  PendingBatch batch;
+  batch.sequence = next_sequence.fetch_add(1);
+  batch.timestamp_ms = absl::ToUnixMillis(clock.Now());
+  batch.series_ids.reserve(scratch.size());
+  batch.values.reserve(scratch.size());
+  for (const Sample& s : scratch) {
+    batch.series_ids.push_back(series.Intern(s));
+    batch.values.push_back(s.value);
+  }
+  sequence_file.Save(batch.sequence + 1);
+  spool.Append(std::move(batch));
+  client->Kick();
+  last_cycle_seconds = absl::ToDoubleSeconds(clock.Monotonic() - start);
+}
+
+void Agent::Impl::SampleLoop() {
+  absl::Duration next = clock.Monotonic();
+  while (true) {
+    SampleOnce();
+    next += options.sample_interval;
+    absl::Duration now = clock.Monotonic();
+    if (next < now) next = now;  // fell behind: skip, do not burst
+    absl::MutexLock lock(&mu);
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return stopping; };
+    if (mu.AwaitWithTimeout(absl::Condition(&stop), next - now)) return;
+  }
+}
+
+Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Agent::~Agent() { Stop(GoodbyeReason::kAgentStopping, absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options, Clock& clock) {
+  AgentOptions o = options;
+  char hostname[256] = {0};
+  gethostname(hostname, sizeof(hostname) - 1);
+  if (o.host_id.empty()) {
+    std::string id;
+    std::string path = JoinRoot(o.sampler.rootfs, "/etc/machine-id");
+    if (ReadSmallFile(path, &id)) o.host_id = std::string(absl::StripAsciiWhitespace(id));
+    if (o.host_id.empty()) {
+      o.host_id = hostname;
+      Log(LogLevel::kWarn, "no machine id; using the hostname as host id",
+          {{"path", path}, {"host_id", o.host_id}});
+    }
+  }
+  if (o.host_id.empty()) {
+    return absl::FailedPreconditionError("no host id: set --host.id");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.spool_dir, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--spool.dir \"", o.spool_dir, "\": cannot create: ", ec.message()));
+  }
+  auto impl = std::make_unique<Impl>(o, clock);
+  Impl* p = impl.get();
+  auto boot = p->sampler.BootTimeSeconds();
+  if (!boot.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the boot time: ", boot.status().message()));
+  }
+  p->next_sequence = p->sequence_file.Load();
+
+  StreamClientOptions co;
+  co.collector_address = o.collector_address;
+  co.host_id = o.host_id;
+  co.hostname = hostname;
+  co.agent_version = ACCORD_VERSION;
+  co.labels = o.labels;
+  co.boot_time_seconds = *boot;
+  co.sample_interval = o.sample_interval;
+  co.heartbeat_interval = o.heartbeat_interval;
+  p->client = std::make_unique<StreamClient>(co, p->spool, p->series, clock,
+                                             [p] { return p->next_sequence.load(); });
+  p->client->Start();
+  p->sampler_thread = std::thread([p] { p->SampleLoop(); });
+  Log(LogLevel::kInfo, "agent started",
+      {{"host_id", o.host_id},
+       {"collector", o.collector_address},
+       {"sample_interval", absl::FormatDuration(o.sample_interval)},
+       {"next_sequence", absl::StrCat(p->next_sequence.load())}});
+  return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+void Agent::Stop(GoodbyeReason reason, absl::Duration grace) {
+  if (impl_ == nullptr) return;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
+  }
+  if (impl_->sampler_thread.joinable()) impl_->sampler_thread.join();
+  impl_->client->Stop(reason, grace);
+  Log(LogLevel::kInfo, "agent stopped",
+      {{"reason", reason == GoodbyeReason::kHostShutdown ? "host_shutdown" : "agent_stopping"}});
+}
+
+}  // namespace accord::agent

@@ -1,0 +1,59 @@
+// Agent: wires the agent together. A sampling thread turns each cycle of the Sampler into a
+// PendingBatch in the Spool; the StreamClient sends it. The agent's own health (samples
+// produced, sent, dropped, reconnects, cycle time, CPU, RSS) travels as accord_agent_* series.
+//
+// Thread safety: Start/Stop from one thread.
+#ifndef ACCORD_AGENT_AGENT_H_
+#define ACCORD_AGENT_AGENT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "agent/sources/sampler.h"
+#include "agent/transport/stream_client.h"
+#include "common/clock.h"
+
+namespace accord::agent {
+
+struct AgentOptions {
+  std::string collector_address = "127.0.0.1:7470";
+  // Stable host identity; empty: read {rootfs}/etc/machine-id (falls back to the hostname).
+  std::string host_id;
+  std::map<std::string, std::string> labels;
+  absl::Duration sample_interval = absl::Seconds(10);
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  SamplerOptions sampler;
+  // Directory for agent state (the next sequence number; the disk spool later).
+  std::string spool_dir = "/var/lib/accord/spool";
+  // Memory budget for batches waiting for an ack; the oldest are dropped (and counted) first.
+  uint64_t buffer_max_bytes = 2 << 20;
+};
+
+class Agent {
+ public:
+  // Resolves the host id, reads the boot time and the saved sequence, starts sampling and
+  // streaming. Errors: FailedPrecondition when the host id or boot time cannot be found;
+  // InvalidArgument for an unusable spool dir.
+  static absl::StatusOr<std::unique_ptr<Agent>> Start(const AgentOptions& options, Clock& clock);
+  ~Agent();
+
+  // Stops sampling, says goodbye with `reason` and waits up to `grace` for the collector.
+  void Stop(GoodbyeReason reason, absl::Duration grace = absl::Seconds(3));
+
+ private:
+  struct Impl;
+  explicit Agent(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// True when the host is shutting down or rebooting (systemd is stopping, or a shutdown is
+// scheduled under {rootfs}/run/systemd/shutdown/scheduled or {rootfs}/run/nologin exists
+// while systemd is stopping). `rootfs` is the host root path.
+bool HostIsShuttingDown(const std::string& rootfs);
+
+}  // namespace accord::agent
+
+#endif  // ACCORD_AGENT_AGENT_H_

@@ -1,0 +1,86 @@
+// accord-agent: flags -> options -> Agent::Start -> wait for a signal -> Stop with goodbye.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent.h"
+#include "common/config.h"
+#include "common/logging.h"
+
+int main(int argc, char** argv) {
+  accord::agent::AgentOptions options;
+  std::string log_level = "info";
+  bool version = false;
+  accord::ConfigSchema schema("accord-agent");
+  schema.AddString("collector.address", &options.collector_address,
+                   "collector gRPC address host:port (default 127.0.0.1:7470)");
+  schema.AddString("host.id", &options.host_id,
+                   "stable host identity (default: contents of /etc/machine-id)");
+  schema.AddLabels("label", &options.labels, "host label key=value (repeatable)");
+  schema.AddDuration("sample.interval", &options.sample_interval,
+                     "time between samples (default 10s, minimum 1s)", absl::Seconds(1));
+  schema.AddDuration("heartbeat.interval", &options.heartbeat_interval,
+                     "time between heartbeats (default 1s, minimum 100ms)",
+                     absl::Milliseconds(100));
+  schema.AddString("path.procfs", &options.sampler.procfs, "procfs mount point (default /proc)");
+  schema.AddString("path.sysfs", &options.sampler.sysfs, "sysfs mount point (default /sys)");
+  schema.AddString("path.rootfs", &options.sampler.rootfs, "host root filesystem (default /)");
+  schema.AddStringList("collector.filesystem.fs-types-exclude",
+                       &options.sampler.fs_types_exclude,
+                       "filesystem types not reported (repeatable; replaces the default list)");
+  schema.AddStringList("collector.filesystem.mount-points-exclude",
+                       &options.sampler.mount_points_exclude,
+                       "mount points (and below) not reported (repeatable; replaces defaults)");
+  schema.AddStringList("collector.netdev.device-exclude", &options.sampler.net_devices_exclude,
+                       "network interfaces not reported (repeatable; default lo)");
+  schema.AddString("spool.dir", &options.spool_dir,
+                   "directory for agent state (default /var/lib/accord/spool)");
+  schema.AddBytes("buffer.max-bytes", &options.buffer_max_bytes,
+                  "memory for batches awaiting an ack; oldest dropped first (default 2MiB)");
+  schema.AddString("log.level", &log_level, "debug, info, warn or error (default info)");
+  schema.AddSwitch("version", &version, "print the version and exit");
+
+  absl::Status parsed = schema.Parse(argc, argv);
+  if (absl::IsCancelled(parsed)) {
+    std::fputs(std::string(parsed.message()).c_str(), stdout);
+    return 0;
+  }
+  accord::LogLevel level;
+  if (parsed.ok() && !accord::ParseLogLevel(log_level, &level)) {
+    parsed = absl::InvalidArgumentError(
+        absl::StrCat("log.level: \"", log_level, "\" is not one of debug, info, warn, error"));
+  }
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "accord-agent: configuration error:\n%s\n",
+                 std::string(parsed.message()).c_str());
+    return 2;
+  }
+  if (version) {
+    std::printf("accord-agent %s\n", ACCORD_VERSION);
+    return 0;
+  }
+  accord::SetLogLevel(level);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto agent = accord::agent::Agent::Start(options, accord::RealClock::Get());
+  if (!agent.ok()) {
+    accord::Log(accord::LogLevel::kError, "cannot start",
+                {{"error", std::string(agent.status().message())}});
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  auto reason = accord::agent::HostIsShuttingDown(options.sampler.rootfs)
+                    ? accord::agent::GoodbyeReason::kHostShutdown
+                    : accord::agent::GoodbyeReason::kAgentStopping;
+  accord::Log(accord::LogLevel::kInfo, "signal received", {{"signal", strsignal(sig)}});
+  (*agent)->Stop(reason);
+  return 0;
+}

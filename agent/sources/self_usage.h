@@ -1,0 +1,42 @@
+// The agent's own resource usage, for its health metrics and memory cap (STYLE rule 21).
+//
+// Parsers are pure and take text; ReadSelfUsage reads {procfs}/self/stat and
+// {procfs}/self/status. Thread-safe (no shared state).
+#ifndef ACCORD_AGENT_SOURCES_SELF_USAGE_H_
+#define ACCORD_AGENT_SOURCES_SELF_USAGE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace accord::agent {
+
+struct SelfUsage {
+  double cpu_seconds = 0;   // user + system CPU time of the process (utime + stime)
+  uint64_t rss_bytes = 0;   // resident set size (VmRSS)
+  uint64_t anon_bytes = 0;  // resident anonymous memory, i.e. private heap/stack (RssAnon)
+};
+
+// Parses /proc/<pid>/stat and returns (utime + stime) / user_hz in seconds. The command name
+// in parentheses may contain spaces and ')' ; fields are counted after its last ')'.
+// kInvalidArgument on malformed text or user_hz <= 0.
+absl::StatusOr<double> ParsePidStatCpuSeconds(absl::string_view text, int64_t user_hz);
+
+struct PidStatusMemory {
+  uint64_t rss_bytes = 0;   // VmRSS
+  uint64_t anon_bytes = 0;  // RssAnon (Linux >= 4.5)
+};
+
+// Parses /proc/<pid>/status; VmRSS and RssAnon are required and must be "<n> kB".
+// kInvalidArgument when they are missing or malformed (e.g. a kernel thread has no VmRSS).
+absl::StatusOr<PidStatusMemory> ParsePidStatus(absl::string_view text);
+
+// Reads and parses {procfs}/self/stat and {procfs}/self/status. user_hz <= 0 means
+// sysconf(_SC_CLK_TCK). Errors are those of ReadFileToString and of the parsers.
+absl::StatusOr<SelfUsage> ReadSelfUsage(const std::string& procfs, int64_t user_hz = 0);
+
+}  // namespace accord::agent
+
+#endif  // ACCORD_AGENT_SOURCES_SELF_USAGE_H_

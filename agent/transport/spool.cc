@@ -1,0 +1,63 @@
+#include "agent/transport/spool.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace accord::agent {
+
+void MemorySpool::Append(PendingBatch batch) {
+  absl::MutexLock lock(&mu_);
+  stats_.bytes += batch.ByteSize();
+  ++stats_.batches;
+  batches_.push_back(std::move(batch));
+  // Keep the newest: drop the oldest until within budget (always keep the newest one).
+  while (stats_.bytes > max_bytes_ && batches_.size() > 1) {
+    const PendingBatch& old = batches_.front();
+    stats_.bytes -= old.ByteSize();
+    --stats_.batches;
+    stats_.dropped_samples += old.values.size();
+    ++stats_.dropped_batches;
+    batches_.pop_front();
+  }
+}
+
+bool MemorySpool::NextAfter(uint64_t after, PendingBatch* out) {
+  absl::MutexLock lock(&mu_);
+  auto it = std::upper_bound(
+      batches_.begin(), batches_.end(), after,
+      [](uint64_t seq, const PendingBatch& b) { return seq < b.sequence; });
+  if (it == batches_.end()) return false;
+  *out = *it;
+  return true;
+}
+
+void MemorySpool::Ack(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  while (!batches_.empty() && batches_.front().sequence <= sequence) {
+    stats_.bytes -= batches_.front().ByteSize();
+    --stats_.batches;
+    stats_.acked_samples += batches_.front().values.size();
+    batches_.pop_front();
+  }
+}
+
+void MemorySpool::Reject(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = batches_.begin(); it != batches_.end(); ++it) {
+    if (it->sequence == sequence) {
+      stats_.bytes -= it->ByteSize();
+      --stats_.batches;
+      stats_.dropped_samples += it->values.size();
+      ++stats_.dropped_batches;
+      batches_.erase(it);
+      return;
+    }
+  }
+}
+
+SpoolStats MemorySpool::Stats() {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace accord::agent

@@ -1,0 +1,69 @@
+// Spool: where sample batches wait until the collector acknowledges them. This is the seam
+// for the durable disk spool (a later issue); today's implementation is MemorySpool, which
+// keeps the newest batches within a byte budget and counts what it drops.
+//
+// Thread safety: implementations must be thread-safe (the sampler appends, the transport
+// reads and acknowledges).
+#ifndef ACCORD_AGENT_TRANSPORT_SPOOL_H_
+#define ACCORD_AGENT_TRANSPORT_SPOOL_H_
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace accord::agent {
+
+// One sampling cycle, with series referred to by the agent's series-table ids.
+struct PendingBatch {
+  uint64_t sequence = 0;
+  int64_t timestamp_ms = 0;
+  std::vector<uint32_t> series_ids;
+  std::vector<double> values;
+
+  size_t ByteSize() const { return sizeof(*this) + series_ids.size() * 4 + values.size() * 8; }
+};
+
+struct SpoolStats {
+  uint64_t batches = 0;          // waiting (not yet acknowledged)
+  uint64_t bytes = 0;            // their size
+  uint64_t dropped_samples = 0;  // dropped to stay within the budget, or rejected
+  uint64_t dropped_batches = 0;
+  uint64_t acked_samples = 0;  // acknowledged by the collector
+};
+
+class Spool {
+ public:
+  virtual ~Spool() = default;
+  // Appends a batch; sequences must increase. Never blocks on I/O for long.
+  virtual void Append(PendingBatch batch) = 0;
+  // Copies the first waiting batch with sequence > `after` into *out. False if none.
+  virtual bool NextAfter(uint64_t after, PendingBatch* out) = 0;
+  // Removes every batch with sequence <= `sequence` (cumulative ack).
+  virtual void Ack(uint64_t sequence) = 0;
+  // Removes one batch the collector rejected permanently; its samples count as dropped.
+  virtual void Reject(uint64_t sequence) = 0;
+  virtual SpoolStats Stats() = 0;
+};
+
+class MemorySpool final : public Spool {
+ public:
+  explicit MemorySpool(uint64_t max_bytes) : max_bytes_(max_bytes) {}
+  void Append(PendingBatch batch) override;
+  bool NextAfter(uint64_t after, PendingBatch* out) override;
+  void Ack(uint64_t sequence) override;
+  void Reject(uint64_t sequence) override;
+  SpoolStats Stats() override;
+
+ private:
+  const uint64_t max_bytes_;
+  absl::Mutex mu_;
+  std::deque<PendingBatch> batches_ ABSL_GUARDED_BY(mu_);
+  SpoolStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace accord::agent
+
+#endif  // ACCORD_AGENT_TRANSPORT_SPOOL_H_

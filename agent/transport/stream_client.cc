@@ -1,0 +1,294 @@
+#include "agent/transport/stream_client.h"
+
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "accord/v1/telemetry.grpc.pb.h"
+#include "common/backoff.h"
+#include "common/grpc/keepalive.h"
+#include "common/grpc/status.h"
+#include "common/logging.h"
+#include "grpcpp/grpcpp.h"
+
+namespace accord::agent {
+
+using accord::v1::AgentMessage;
+using accord::v1::CollectorMessage;
+
+struct StreamClient::Channel {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<accord::v1::Telemetry::Stub> stub;
+};
+
+// One stream. Deleted by the StreamClient thread after OnDone.
+class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, CollectorMessage> {
+ public:
+  Call(StreamClient* owner, accord::v1::Telemetry::Stub* stub) : owner_(owner) {
+    const auto& o = owner_->options_;
+    auto* hello = out_.mutable_hello();
+    hello->set_host_id(o.host_id);
+    hello->set_hostname(o.hostname);
+    hello->set_agent_version(o.agent_version);
+    hello->mutable_labels()->insert(o.labels.begin(), o.labels.end());
+    hello->set_boot_time_seconds(o.boot_time_seconds);
+    hello->set_sample_interval_ms(absl::ToInt64Milliseconds(o.sample_interval));
+    hello->set_heartbeat_interval_ms(absl::ToInt64Milliseconds(o.heartbeat_interval));
+    hello->set_next_sequence(owner_->next_sequence_());
+    hello->set_protocol_revision(1);
+    stub->async()->Connect(&context_, this);
+    writing_ = true;
+    CountSent();
+    StartWrite(&out_);
+    StartRead(&in_);
+    StartCall();
+  }
+
+  // Sends the next message if no write is in flight.
+  void Pump() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    PumpLocked();
+  }
+  void RequestHeartbeat() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    heartbeat_pending_ = true;
+    PumpLocked();
+  }
+  void RequestGoodbye(GoodbyeReason reason) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    goodbye_pending_ = true;
+    goodbye_reason_ = reason;
+    PumpLocked();
+  }
+  void Cancel() { context_.TryCancel(); }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    writing_ = false;
+    if (!ok) return;  // the stream broke; OnDone follows
+    if (goodbye_sent_) {
+      if (!writes_done_) {
+        writes_done_ = true;
+        StartWritesDone();
+      }
+      return;
+    }
+    PumpLocked();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (in_.has_ack()) {
+      owner_->spool_.Ack(in_.ack().sequence());
+      owner_->acked_since_connect_ = true;
+    }
+    StartRead(&in_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    status_ = status;
+    const auto& trailers = context_.GetServerTrailingMetadata();
+    auto it = trailers.find("accord-rejected-sequence");
+    if (it != trailers.end()) {
+      uint64_t seq;
+      if (absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &seq)) {
+        rejected_sequence_ = seq;
+      }
+    }
+    absl::MutexLock lock(&owner_->mu_);
+    owner_->call_done_ = true;
+  }
+
+  const grpc::Status& status() const { return status_; }
+  uint64_t rejected_sequence() const { return rejected_sequence_; }
+  bool goodbye_sent() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return goodbye_sent_;
+  }
+
+ private:
+  void CountSent() {
+    ++owner_->stats_.messages_sent;
+    owner_->stats_.bytes_sent += out_.ByteSizeLong();
+  }
+
+  void PumpLocked() {
+    if (writing_ || goodbye_sent_) return;
+    out_.Clear();
+    if (goodbye_pending_) {
+      auto* g = out_.mutable_goodbye();
+      g->set_reason(goodbye_reason_ == GoodbyeReason::kHostShutdown
+                        ? accord::v1::Goodbye::REASON_HOST_SHUTDOWN
+                        : accord::v1::Goodbye::REASON_AGENT_STOPPING);
+      goodbye_sent_ = true;
+    } else if (heartbeat_pending_) {
+      heartbeat_pending_ = false;
+      out_.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(owner_->clock_.Now()));
+    } else if (owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
+      sent_sequence_ = batch_.sequence;
+      auto* b = out_.mutable_batch();
+      b->set_sequence(batch_.sequence);
+      b->set_timestamp_ms(batch_.timestamp_ms);
+      for (uint32_t id : batch_.series_ids) {
+        if (id >= described_.size()) described_.resize(id + 1, false);
+        if (described_[id]) continue;
+        described_[id] = true;
+        SeriesInfo info = owner_->series_.Get(id);
+        auto* d = b->add_new_series();
+        d->set_id(id);
+        d->set_name(info.name);
+        d->set_kind(info.kind == MetricKind::kCounter ? accord::v1::METRIC_KIND_COUNTER
+                                                      : accord::v1::METRIC_KIND_GAUGE);
+        for (const auto& [k, v] : info.labels) {
+          auto* l = d->add_labels();
+          l->set_name(k);
+          l->set_value(v);
+        }
+      }
+      b->mutable_series_ids()->Add(batch_.series_ids.begin(), batch_.series_ids.end());
+      b->mutable_values()->Add(batch_.values.begin(), batch_.values.end());
+    } else {
+      return;  // idle
+    }
+    writing_ = true;
+    CountSent();
+    StartWrite(&out_);
+  }
+
+  StreamClient* owner_;
+  grpc::ClientContext context_;
+  // Recursive: gRPC may run OnWriteDone inline from StartWrite on this thread.
+  std::recursive_mutex mu_;
+  bool writing_ = false;
+  bool heartbeat_pending_ = false;
+  bool goodbye_pending_ = false;
+  bool goodbye_sent_ = false;
+  bool writes_done_ = false;
+  GoodbyeReason goodbye_reason_ = GoodbyeReason::kAgentStopping;
+  uint64_t sent_sequence_ = 0;
+  std::vector<bool> described_;
+  PendingBatch batch_;
+  AgentMessage out_;
+  CollectorMessage in_;
+  grpc::Status status_;
+  uint64_t rejected_sequence_ = 0;
+};
+
+StreamClient::StreamClient(StreamClientOptions options, Spool& spool, SeriesTable& series,
+                           Clock& clock, std::function<uint64_t()> next_sequence)
+    : options_(std::move(options)),
+      spool_(spool),
+      series_(series),
+      clock_(clock),
+      next_sequence_(std::move(next_sequence)) {}
+
+StreamClient::~StreamClient() { Stop(GoodbyeReason::kAgentStopping, absl::ZeroDuration()); }
+
+void StreamClient::Start() {
+  channel_ = std::make_unique<Channel>();
+  channel_->channel = grpc::CreateCustomChannel(
+      options_.collector_address, grpc::InsecureChannelCredentials(), AgentChannelArguments());
+  channel_->stub = accord::v1::Telemetry::NewStub(channel_->channel);
+  thread_ = std::thread([this] { Run(); });
+}
+
+void StreamClient::Kick() {
+  absl::MutexLock lock(&mu_);
+  if (call_ != nullptr) call_->Pump();
+}
+
+void StreamClient::Stop(GoodbyeReason reason, absl::Duration grace) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      // already stopping
+    } else {
+      stopping_ = true;
+      goodbye_reason_ = reason;
+      if (call_ != nullptr) call_->RequestGoodbye(reason);
+    }
+    // Wait for the collector to end the stream after our goodbye.
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return call_ == nullptr || call_done_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&done), grace);
+    if (call_ != nullptr && !call_done_) call_->Cancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void StreamClient::Run() {
+  Backoff backoff(options_.backoff_initial, options_.backoff_max, std::random_device{}());
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      call_done_ = false;
+      acked_since_connect_ = false;
+      call_ = new Call(this, channel_->stub.get());
+    }
+    if (stats_.connects++ > 0) ++stats_.reconnects;
+    stats_.connected = true;
+    // Heartbeats until the stream ends.
+    absl::Duration next_beat = clock_.Monotonic() + options_.heartbeat_interval;
+    while (true) {
+      absl::MutexLock lock(&mu_);
+      auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return call_done_; };
+      absl::Duration wait = next_beat - clock_.Monotonic();
+      if (mu_.AwaitWithTimeout(absl::Condition(&done), wait)) break;
+      if (!stopping_) call_->RequestHeartbeat();
+      if (acked_since_connect_) backoff.Reset();
+      next_beat += options_.heartbeat_interval;
+      if (next_beat < clock_.Monotonic()) next_beat = clock_.Monotonic() + options_.heartbeat_interval;
+    }
+    stats_.connected = false;
+    Call* call;
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      call = call_;
+      call_ = nullptr;
+      stopping = stopping_;
+    }
+    grpc::Status status = call->status();
+    uint64_t rejected = call->rejected_sequence();
+    bool said_goodbye = call->goodbye_sent();
+    delete call;
+    if (acked_since_connect_) backoff.Reset();
+    if (stopping) {
+      Log(LogLevel::kInfo, "stream closed",
+          {{"goodbye", said_goodbye ? "sent" : "not sent"},
+           {"status", status.error_message()}});
+      return;
+    }
+    ++stats_.stream_errors;
+    absl::Duration delay = backoff.Next();
+    absl::Status st = FromGrpcStatus(status);
+    if (!IsRetryable(st.code())) {
+      if (rejected != 0) {
+        spool_.Reject(rejected);
+        ++stats_.rejected_batches;
+        Log(LogLevel::kError, "collector rejected a batch; dropped it",
+            {{"sequence", absl::StrCat(rejected)}, {"error", std::string(st.message())}});
+      } else {
+        delay = options_.permanent_error_holdoff;
+        Log(LogLevel::kError, "collector refused the stream permanently; waiting before retrying",
+            {{"code", absl::StatusCodeToString(st.code())},
+             {"error", std::string(st.message())},
+             {"retry_in", absl::FormatDuration(delay)}});
+      }
+    } else {
+      Log(LogLevel::kWarn, "stream ended; reconnecting",
+          {{"code", absl::StatusCodeToString(st.code())},
+           {"error", std::string(st.message())},
+           {"retry_in", absl::FormatDuration(delay)}});
+    }
+    absl::MutexLock lock(&mu_);
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    mu_.AwaitWithTimeout(absl::Condition(&stop), delay);
+  }
+}
+
+}  // namespace accord::agent

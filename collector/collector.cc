@@ -1,0 +1,196 @@
+#include "collector/collector.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "collector/ingest/grpc/telemetry_service.h"
+#include "collector/ingest/ingest_queue.h"
+#include "collector/ingest/ingestor.h"
+#include "collector/web/api.h"
+#include "collector/web/http_server.h"
+#include "common/grpc/keepalive.h"
+#include "common/logging.h"
+#include "common/prom_text.h"
+#include "grpcpp/grpcpp.h"
+
+namespace accord::collector {
+
+struct Collector::Impl {
+  Impl(const CollectorOptions& o, Clock& c)
+      : options(o),
+        clock(c),
+        registry(c, o.hosts),
+        queue(static_cast<size_t>(o.ingest_queue_capacity)),
+        ingestor(queue, registry, c),
+        service(queue, c, o.max_message_bytes) {}
+
+  void RenderSelf(std::string* out) const;
+
+  CollectorOptions options;
+  Clock& clock;
+  HostRegistry registry;
+  IngestQueue queue;
+  Ingestor ingestor;
+  TelemetryService service;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int grpc_port = 0;
+  std::unique_ptr<HttpServer> http;
+  std::thread ticker;
+  std::atomic<bool> stopping{false};
+  bool shut_down = false;
+};
+
+// Every metric of the collector itself, declared here in one place.
+void Collector::Impl::RenderSelf(std::string* out) const {
+  auto one = [out](const char* name, const char* type, const char* help, double v) {
+    AppendFamilyHeader(out, name, type, help);
+    absl::StrAppend(out, name, " ");
+    AppendPromValue(out, v);
+    out->push_back('\n');
+  };
+  const auto& s = service.stats();
+  RegistryStats r = registry.Stats();
+  IngestorStats in = ingestor.Stats();
+  one("accord_collector_streams_open", "gauge", "Agent streams currently open.",
+      static_cast<double>(s.streams_open.load()));
+  one("accord_collector_streams_opened_total", "counter", "Agent streams accepted.",
+      static_cast<double>(s.streams_opened.load()));
+  one("accord_collector_streams_broken_total", "counter",
+      "Agent streams that ended without the agent closing them.",
+      static_cast<double>(s.streams_broken.load()));
+  one("accord_collector_messages_received_total", "counter", "Messages read from agent streams.",
+      static_cast<double>(s.messages_received.load()));
+  one("accord_collector_received_bytes_total", "counter", "Bytes of agent messages read.",
+      static_cast<double>(s.bytes_received.load()));
+  one("accord_collector_samples_received_total", "counter",
+      "Samples accepted into the host registry (resends counted once).",
+      static_cast<double>(r.samples_accepted));
+  one("accord_collector_batches_accepted_total", "counter", "Sample batches accepted.",
+      static_cast<double>(r.batches_accepted));
+  one("accord_collector_batches_duplicate_total", "counter",
+      "Resent batches acknowledged again but not counted.",
+      static_cast<double>(r.batches_duplicate));
+  one("accord_collector_heartbeats_received_total", "counter", "Heartbeats received.",
+      static_cast<double>(r.heartbeats));
+  AppendFamilyHeader(out, "accord_collector_rejected_messages_total", "counter",
+                     "Messages rejected, by reason.");
+  for (int i = 0; i < static_cast<int>(RejectReason::kCount); ++i) {
+    absl::StrAppend(out, "accord_collector_rejected_messages_total{reason=\"",
+                    RejectReasonName(static_cast<RejectReason>(i)), "\"} ", r.rejected[i], "\n");
+  }
+  one("accord_collector_ingest_queue_depth", "gauge", "Messages waiting in the ingest queue.",
+      static_cast<double>(queue.depth()));
+  one("accord_collector_ingest_queue_capacity", "gauge",
+      "Ingest queue size at which streams stop being read.",
+      static_cast<double>(queue.capacity()));
+  one("accord_collector_ingest_parked_streams", "gauge",
+      "Streams not being read because the ingest queue is full (backpressure).",
+      static_cast<double>(queue.parked()));
+  AppendFamilyHeader(out, "accord_collector_ingest_queue_wait_seconds", "histogram",
+                     "Time messages waited in the ingest queue.");
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < kQueueWaitBuckets.size(); ++b) {
+    cumulative += in.wait_buckets[b];
+    out->append("accord_collector_ingest_queue_wait_seconds_bucket{le=\"");
+    AppendPromValue(out, kQueueWaitBuckets[b]);
+    absl::StrAppend(out, "\"} ", cumulative, "\n");
+  }
+  cumulative += in.wait_buckets.back();
+  absl::StrAppend(out, "accord_collector_ingest_queue_wait_seconds_bucket{le=\"+Inf\"} ",
+                  cumulative, "\n");
+  out->append("accord_collector_ingest_queue_wait_seconds_sum ");
+  AppendPromValue(out, in.wait_sum_seconds);
+  absl::StrAppend(out, "\naccord_collector_ingest_queue_wait_seconds_count ", in.items, "\n");
+  one("accord_collector_hosts", "gauge", "Hosts known to the collector.",
+      static_cast<double>(registry.Hosts().size()));
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  one("accord_collector_cpu_seconds_total", "counter", "CPU time used by the collector.",
+      static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+          (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+  long rss_pages = 0;
+  if (FILE* f = fopen("/proc/self/statm", "r")) {
+    long size;
+    if (fscanf(f, "%ld %ld", &size, &rss_pages) != 2) rss_pages = 0;
+    fclose(f);
+  }
+  one("accord_collector_resident_memory_bytes", "gauge", "Resident memory of the collector.",
+      static_cast<double>(rss_pages) * sysconf(_SC_PAGESIZE));
+}
+
+Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Collector::~Collector() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptions& options,
+                                                            Clock& clock) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.storage_path, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat("--storage.path \"", options.storage_path,
+                                                   "\": cannot create: ", ec.message()));
+  }
+  auto impl = std::make_unique<Impl>(options, clock);
+  Impl* p = impl.get();
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.grpc_listen_address, grpc::InsecureServerCredentials(),
+                           &p->grpc_port);
+  builder.RegisterService(&p->service);
+  // gRPC's own limit is above ours so that oversized messages reach us and are counted.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<uint64_t>(options.max_message_bytes * 2 + 4096, INT32_MAX)));
+  ApplyCollectorKeepalive(&builder);
+  p->grpc_server = builder.BuildAndStart();
+  if (p->grpc_server == nullptr || p->grpc_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on \"", options.grpc_listen_address, "\""));
+  }
+
+  HttpServerOptions http_options;
+  http_options.listen_address = options.web_listen_address;
+  auto http = HttpServer::Start(
+      http_options, MakeApiHandlers(p->registry, [p](std::string* out) { p->RenderSelf(out); }));
+  if (!http.ok()) {
+    p->grpc_server->Shutdown();
+    return http.status();
+  }
+  p->http = std::move(*http);
+
+  p->ingestor.Start();
+  p->ticker = std::thread([p] {
+    while (!p->stopping.load()) {
+      p->registry.CheckTimeouts();
+      absl::SleepFor(p->options.liveness_check_interval);
+    }
+  });
+  Log(LogLevel::kInfo, "collector started",
+      {{"grpc_port", absl::StrCat(p->grpc_port)},
+       {"web_port", absl::StrCat(p->http->port())},
+       {"storage_path", options.storage_path}});
+  return std::unique_ptr<Collector>(new Collector(std::move(impl)));
+}
+
+void Collector::Shutdown() {
+  if (impl_ == nullptr || impl_->shut_down) return;
+  impl_->shut_down = true;
+  Log(LogLevel::kInfo, "collector stopping");
+  // Ends open streams (agents reconnect elsewhere or later) and waits up to 5 s for reactors.
+  impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  impl_->ingestor.Stop();  // drains what is queued
+  impl_->stopping = true;
+  if (impl_->ticker.joinable()) impl_->ticker.join();
+  impl_->http.reset();
+  Log(LogLevel::kInfo, "collector stopped");
+}
+
+int Collector::grpc_port() const { return impl_->grpc_port; }
+int Collector::web_port() const { return impl_->http->port(); }
+HostRegistry& Collector::registry() { return impl_->registry; }
+
+}  // namespace accord::collector

@@ -1,0 +1,58 @@
+// Collector: wires the collector's components together and owns their lifetime.
+//   gRPC TelemetryService -> IngestQueue -> Ingestor -> HostRegistry <- HTTP API
+// Shutdown order: stop taking streams, drain the queue, stop the ticker, stop HTTP.
+//
+// Thread safety: Start and Shutdown from one thread.
+#ifndef ACCORD_COLLECTOR_COLLECTOR_H_
+#define ACCORD_COLLECTOR_COLLECTOR_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "collector/hosts/host_registry.h"
+#include "common/clock.h"
+
+namespace accord::collector {
+
+struct CollectorOptions {
+  // Where agents connect (gRPC). Port 0 picks a free port.
+  std::string grpc_listen_address = "0.0.0.0:7470";
+  // Where /metrics and the API are served. Port 0 picks a free port.
+  std::string web_listen_address = "0.0.0.0:9470";
+  // Directory for durable state (created if missing).
+  std::string storage_path = "./var/collector";
+  // Largest accepted agent message.
+  uint64_t max_message_bytes = 4 << 20;
+  // Ingest queue capacity in messages; when full, streams stop being read (backpressure).
+  int64_t ingest_queue_capacity = 65536;
+  // How often silent hosts are checked.
+  absl::Duration liveness_check_interval = absl::Milliseconds(100);
+  HostRegistryOptions hosts;
+};
+
+class Collector {
+ public:
+  // Binds both listeners and starts all threads. Errors: Unavailable when a port cannot be
+  // bound; InvalidArgument/PermissionDenied for an unusable storage path.
+  static absl::StatusOr<std::unique_ptr<Collector>> Start(const CollectorOptions& options,
+                                                          Clock& clock);
+  ~Collector();
+
+  // Orderly shutdown; idempotent.
+  void Shutdown();
+
+  int grpc_port() const;
+  int web_port() const;
+  HostRegistry& registry();
+
+ private:
+  struct Impl;
+  explicit Collector(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace accord::collector
+
+#endif  // ACCORD_COLLECTOR_COLLECTOR_H_

@@ -1,0 +1,541 @@
+#include "collector/hosts/host_registry.h"
+
+#include <algorithm>
+#include <deque>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/prom_text.h"
+
+namespace accord::collector {
+namespace {
+
+// Help text for the families agents report; anything else gets a generic text.
+const std::map<std::string, std::string>& KnownHelp() {
+  static const auto* help = new std::map<std::string, std::string>{
+      {"accord_host_cpu_seconds_total", "Seconds the CPU spent in each mode, per core."},
+      {"accord_host_cpu_aggregate_seconds_total",
+       "Seconds all CPUs together spent in each mode."},
+      {"accord_host_memory_total_bytes", "Total usable memory."},
+      {"accord_host_memory_available_bytes", "Memory available for new work without swapping."},
+      {"accord_host_memory_free_bytes", "Unused memory."},
+      {"accord_host_memory_buffers_bytes", "Memory in block device buffers."},
+      {"accord_host_memory_cached_bytes", "Memory in the page cache."},
+      {"accord_host_swap_total_bytes", "Total swap space."},
+      {"accord_host_swap_free_bytes", "Unused swap space."},
+      {"accord_host_load1", "1-minute load average."},
+      {"accord_host_load5", "5-minute load average."},
+      {"accord_host_load15", "15-minute load average."},
+      {"accord_host_uptime_seconds", "Seconds since boot."},
+      {"accord_host_procs_running", "Processes in runnable state."},
+      {"accord_host_procs_blocked", "Processes blocked waiting for I/O."},
+      {"accord_host_filesystem_size_bytes", "Filesystem size."},
+      {"accord_host_filesystem_free_bytes", "Filesystem free space."},
+      {"accord_host_filesystem_avail_bytes", "Filesystem space available to non-root users."},
+      {"accord_host_filesystem_files", "Filesystem total inodes."},
+      {"accord_host_filesystem_files_free", "Filesystem free inodes."},
+      {"accord_host_network_receive_bytes_total", "Bytes received per interface."},
+      {"accord_host_network_transmit_bytes_total", "Bytes transmitted per interface."},
+  };
+  return *help;
+}
+
+// Families the collector itself writes per host; agents may not report them.
+bool IsReservedFamily(absl::string_view name) {
+  return name == "accord_host_up" || name == "accord_host_info" || name == "accord_host_state" ||
+         name == "accord_host_boot_time_seconds" ||
+         name == "accord_host_last_seen_timestamp_seconds" ||
+         name == "accord_host_samples_accepted_total";
+}
+
+bool IsCleanText(absl::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* HostStateName(HostState state) {
+  switch (state) {
+    case HostState::kUp:
+      return "up";
+    case HostState::kUnreachable:
+      return "unreachable";
+    case HostState::kStopped:
+      return "stopped";
+    case HostState::kDown:
+      return "down";
+    case HostState::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+const char* RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kNotHello:
+      return "not_hello";
+    case RejectReason::kDuplicateHello:
+      return "duplicate_hello";
+    case RejectReason::kInvalidHello:
+      return "invalid_hello";
+    case RejectReason::kHostAlreadyConnected:
+      return "host_already_connected";
+    case RejectReason::kFutureTimestamp:
+      return "future_timestamp";
+    case RejectReason::kUnknownSeries:
+      return "unknown_series";
+    case RejectReason::kInvalidSeries:
+      return "invalid_series";
+    case RejectReason::kTooManySeries:
+      return "too_many_series";
+    case RejectReason::kSequenceBackwards:
+      return "sequence_backwards";
+    case RejectReason::kShapeMismatch:
+      return "shape_mismatch";
+    case RejectReason::kTooLarge:
+      return "too_large";
+    case RejectReason::kCount:
+      break;
+  }
+  return "unknown";
+}
+
+struct HostRegistry::HostEntry {
+  struct Slot {
+    uint32_t family;
+    std::string labels_text;  // `,cpu="0",mode="user"` (after the host label)
+    double value = 0;
+    bool has_value = false;
+  };
+
+  std::string id;
+  std::string host_label;  // `host="<escaped id>"`
+  std::string hostname;
+  std::string agent_version;
+  std::map<std::string, std::string> labels;
+  int64_t boot_time_seconds = 0;
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+
+  HostState state = HostState::kUp;
+  absl::Time since;
+  absl::Time last_seen;
+  absl::Duration last_seen_mono;
+
+  SessionId session = 0;  // 0: no live stream
+  bool said_goodbye = false;
+  uint64_t last_sequence = 0;         // highest accepted, all streams
+  uint64_t stream_last_sequence = 0;  // highest seen on the current stream
+  uint64_t samples_accepted = 0;
+
+  absl::flat_hash_map<uint32_t, uint32_t> stream_series;  // stream id -> slot
+  absl::flat_hash_map<std::string, uint32_t> slot_index;  // name + labels -> slot
+  std::vector<Slot> slots;
+  std::deque<Transition> transitions;
+};
+
+HostRegistry::HostRegistry(Clock& clock, HostRegistryOptions options)
+    : clock_(clock), options_(options) {}
+
+HostRegistry::~HostRegistry() = default;
+
+HostRegistry::HostEntry* HostRegistry::SessionHost(SessionId session) {
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+void HostRegistry::SetState(HostEntry* host, HostState to, absl::Time at, const char* cause) {
+  Transition t{at, clock_.Now(), host->state, to, cause, host->boot_time_seconds};
+  if (host->transitions.empty()) t.from = HostState::kUnknown;
+  host->transitions.push_back(std::move(t));
+  while (host->transitions.size() > options_.max_transitions_per_host) {
+    host->transitions.pop_front();
+  }
+  Log(LogLevel::kInfo, "host state changed",
+      {{"host", host->id},
+       {"from", HostStateName(host->transitions.back().from)},
+       {"to", HostStateName(to)},
+       {"cause", cause},
+       {"at", absl::FormatTime(absl::RFC3339_full, at, absl::UTCTimeZone())}});
+  host->state = to;
+  host->since = at;
+}
+
+absl::Status HostRegistry::Reject(RejectReason reason, std::string message) {
+  ++stats_.rejected[static_cast<int>(reason)];
+  return absl::InvalidArgumentError(std::move(message));
+}
+
+void HostRegistry::CountRejected(RejectReason reason) {
+  absl::MutexLock lock(&mu_);
+  ++stats_.rejected[static_cast<int>(reason)];
+}
+
+absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) {
+  absl::MutexLock lock(&mu_);
+  if (hello.host_id.empty() || hello.host_id.size() > 256 || !IsCleanText(hello.host_id) ||
+      hello.hostname.size() > 256 || !IsCleanText(hello.hostname) ||
+      hello.agent_version.size() > 128 || hello.labels.size() > 32) {
+    return Reject(RejectReason::kInvalidHello,
+                  "hello: host_id must be 1-256 printable bytes; hostname at most 256 bytes, "
+                  "agent_version at most 128, at most 32 labels");
+  }
+  for (const auto& [name, value] : hello.labels) {
+    if (!IsValidLabelName(name) || value.size() > options_.max_label_value_bytes) {
+      return Reject(RejectReason::kInvalidHello,
+                    absl::StrCat("hello: invalid label \"", name, "\""));
+    }
+  }
+  absl::Time now = clock_.Now();
+  auto it = hosts_.find(hello.host_id);
+  HostEntry* host;
+  const char* cause;
+  if (it == hosts_.end()) {
+    auto entry = std::make_unique<HostEntry>();
+    entry->id = hello.host_id;
+    entry->host_label = "host=\"";
+    AppendEscapedLabelValue(&entry->host_label, hello.host_id);
+    entry->host_label.push_back('"');
+    host = entry.get();
+    hosts_.emplace(hello.host_id, std::move(entry));
+    cause = "first_seen";
+  } else {
+    host = it->second.get();
+    if (host->session != 0) {
+      ++stats_.rejected[static_cast<int>(RejectReason::kHostAlreadyConnected)];
+      return absl::AlreadyExistsError(
+          absl::StrCat("host \"", hello.host_id, "\" already has a live stream"));
+    }
+    bool rebooted = host->boot_time_seconds != 0 &&
+                    std::llabs(hello.boot_time_seconds - host->boot_time_seconds) >
+                        options_.reboot_tolerance_seconds;
+    cause = rebooted ? "reboot" : "connected";
+  }
+  if (hello.next_sequence != 0 && hello.next_sequence <= host->last_sequence) {
+    // The agent lost its saved sequence (e.g. a wiped state dir): continue below it rather
+    // than treat every new batch as a resend.
+    Log(LogLevel::kWarn, "agent sequence went back; continuing from the agent's",
+        {{"host", host->id},
+         {"last_accepted", absl::StrCat(host->last_sequence)},
+         {"next_sequence", absl::StrCat(hello.next_sequence)}});
+    host->last_sequence = hello.next_sequence - 1;
+  }
+  host->hostname = hello.hostname;
+  host->agent_version = hello.agent_version;
+  host->labels = hello.labels;
+  host->boot_time_seconds = hello.boot_time_seconds;
+  host->heartbeat_interval =
+      std::clamp(hello.heartbeat_interval, absl::Milliseconds(100), absl::Hours(1));
+  host->session = next_session_++;
+  host->said_goodbye = false;
+  host->stream_last_sequence = 0;
+  host->stream_series.clear();
+  host->last_seen = now;
+  host->last_seen_mono = clock_.Monotonic();
+  SetState(host, HostState::kUp, now, cause);
+  sessions_[host->session] = host;
+  return OpenResult{host->session, host->last_sequence};
+}
+
+void HostRegistry::Heartbeat(SessionId session) {
+  absl::MutexLock lock(&mu_);
+  HostEntry* host = SessionHost(session);
+  if (host == nullptr) return;
+  ++stats_.heartbeats;
+  host->last_seen = clock_.Now();
+  host->last_seen_mono = clock_.Monotonic();
+  if (host->state == HostState::kUnreachable) {
+    SetState(host, HostState::kUp, host->last_seen, "resumed");
+  }
+}
+
+absl::Status HostRegistry::AddSeries(HostEntry* host, const SeriesDescriptor& desc) {
+  // Validated by Apply before any mutation; here only insertion.
+  auto fam = family_index_.find(desc.name);
+  uint32_t family;
+  if (fam == family_index_.end()) {
+    family = static_cast<uint32_t>(families_.size());
+    families_.push_back({desc.name, desc.kind});
+    family_index_.emplace(desc.name, family);
+  } else {
+    family = fam->second;
+  }
+  std::string labels_text;
+  for (const auto& [name, value] : desc.labels) {
+    absl::StrAppend(&labels_text, ",", name, "=\"");
+    AppendEscapedLabelValue(&labels_text, value);
+    labels_text.push_back('"');
+  }
+  std::string key = absl::StrCat(desc.name, "{", labels_text);
+  auto [slot_it, inserted] =
+      host->slot_index.emplace(std::move(key), static_cast<uint32_t>(host->slots.size()));
+  if (inserted) host->slots.push_back({family, std::move(labels_text)});
+  host->stream_series[desc.id] = slot_it->second;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& batch) {
+  absl::MutexLock lock(&mu_);
+  HostEntry* host = SessionHost(session);
+  if (host == nullptr) return absl::FailedPreconditionError("no such session");
+  absl::Time now = clock_.Now();
+  host->last_seen = now;
+  host->last_seen_mono = clock_.Monotonic();
+  if (host->state == HostState::kUnreachable) SetState(host, HostState::kUp, now, "resumed");
+
+  if (batch.sequence <= host->stream_last_sequence) {
+    return Reject(RejectReason::kSequenceBackwards,
+                  absl::StrCat("batch sequence ", batch.sequence, " is not above ",
+                               host->stream_last_sequence, " sent earlier on this stream"));
+  }
+  if (batch.sequence <= host->last_sequence) {
+    // A resend of something already accepted (its ack was lost): ack again, count once.
+    host->stream_last_sequence = batch.sequence;
+    ++stats_.batches_duplicate;
+    return host->last_sequence;
+  }
+  if (batch.timestamp_ms > absl::ToUnixMillis(now + options_.max_future_skew)) {
+    return Reject(RejectReason::kFutureTimestamp,
+                  absl::StrCat("batch sequence ", batch.sequence, " timestamp ",
+                               batch.timestamp_ms, " ms is more than ",
+                               absl::FormatDuration(options_.max_future_skew),
+                               " in the future"));
+  }
+  if (batch.series_ids.size() != batch.values.size()) {
+    return Reject(RejectReason::kShapeMismatch,
+                  absl::StrCat("batch sequence ", batch.sequence, ": ", batch.series_ids.size(),
+                               " series ids but ", batch.values.size(), " values"));
+  }
+  // Validate every new descriptor before changing anything.
+  size_t new_slots = 0;
+  for (const auto& desc : batch.new_series) {
+    auto bad = [&](absl::string_view why) {
+      return Reject(RejectReason::kInvalidSeries,
+                    absl::StrCat("batch sequence ", batch.sequence, " series id ", desc.id,
+                                 " \"", desc.name.substr(0, 200), "\": ", why));
+    };
+    if (!IsValidMetricName(desc.name) || desc.name.size() > 200) {
+      return bad("invalid metric name");
+    }
+    if (!absl::StartsWith(desc.name, "accord_host_") &&
+        !absl::StartsWith(desc.name, "accord_agent_")) {
+      return bad("name must start with accord_host_ or accord_agent_");
+    }
+    if (IsReservedFamily(desc.name)) return bad("name is reserved for the collector");
+    if (desc.labels.size() > options_.max_labels_per_series) return bad("too many labels");
+    for (size_t i = 0; i < desc.labels.size(); ++i) {
+      const auto& [name, value] = desc.labels[i];
+      if (!IsValidLabelName(name) || name == "host") return bad("invalid label name");
+      if (i > 0 && !(desc.labels[i - 1].first < name)) return bad("labels not sorted");
+      if (value.size() > options_.max_label_value_bytes) return bad("label value too long");
+    }
+    auto fam = family_index_.find(desc.name);
+    if (fam != family_index_.end() && families_[fam->second].kind != desc.kind) {
+      return bad("kind differs from the family's");
+    }
+    ++new_slots;
+  }
+  if (host->slots.size() + new_slots > options_.max_series_per_host) {
+    return Reject(RejectReason::kTooManySeries,
+                  absl::StrCat("batch sequence ", batch.sequence, ": more than ",
+                               options_.max_series_per_host, " series for this host"));
+  }
+  for (uint32_t id : batch.series_ids) {
+    if (!host->stream_series.contains(id)) {
+      bool described = std::any_of(batch.new_series.begin(), batch.new_series.end(),
+                                   [id](const SeriesDescriptor& d) { return d.id == id; });
+      if (!described) {
+        return Reject(RejectReason::kUnknownSeries,
+                      absl::StrCat("batch sequence ", batch.sequence, ": series id ", id,
+                                   " was never described on this stream"));
+      }
+    }
+  }
+  // Apply.
+  for (const auto& desc : batch.new_series) {
+    absl::Status s = AddSeries(host, desc);
+    if (!s.ok()) return s;
+  }
+  for (size_t i = 0; i < batch.series_ids.size(); ++i) {
+    auto& slot = host->slots[host->stream_series[batch.series_ids[i]]];
+    slot.value = batch.values[i];
+    slot.has_value = true;
+  }
+  host->last_sequence = batch.sequence;
+  host->stream_last_sequence = batch.sequence;
+  host->samples_accepted += batch.values.size();
+  stats_.samples_accepted += batch.values.size();
+  ++stats_.batches_accepted;
+  return host->last_sequence;
+}
+
+void HostRegistry::Goodbye(SessionId session, GoodbyeReason reason) {
+  absl::MutexLock lock(&mu_);
+  HostEntry* host = SessionHost(session);
+  if (host == nullptr) return;
+  host->said_goodbye = true;
+  host->last_seen = clock_.Now();
+  host->last_seen_mono = clock_.Monotonic();
+  if (reason == GoodbyeReason::kHostShutdown) {
+    SetState(host, HostState::kDown, host->last_seen, "host_shutdown");
+  } else {
+    SetState(host, HostState::kStopped, host->last_seen, "agent_stopping");
+  }
+}
+
+void HostRegistry::Close(SessionId session) {
+  absl::MutexLock lock(&mu_);
+  HostEntry* host = SessionHost(session);
+  if (host == nullptr) return;
+  sessions_.erase(session);
+  host->session = 0;
+  if (!host->said_goodbye && host->state == HostState::kUp) {
+    SetState(host, HostState::kUnreachable, clock_.Now(), "stream_broken");
+  }
+}
+
+int HostRegistry::CheckTimeouts() {
+  absl::MutexLock lock(&mu_);
+  absl::Duration mono = clock_.Monotonic();
+  int changed = 0;
+  for (auto& [session, host] : sessions_) {
+    if (host->state != HostState::kUp) continue;
+    if (mono - host->last_seen_mono > host->heartbeat_interval * options_.silence_heartbeats) {
+      SetState(host, HostState::kUnreachable, host->last_seen, "heartbeat_timeout");
+      ++changed;
+    }
+  }
+  return changed;
+}
+
+HostView HostRegistry::ToView(const HostEntry& host) {
+  HostView v;
+  v.id = host.id;
+  v.hostname = host.hostname;
+  v.state = host.state;
+  v.since = host.since;
+  v.last_seen = host.last_seen;
+  v.boot_time_seconds = host.boot_time_seconds;
+  v.labels = host.labels;
+  v.agent_version = host.agent_version;
+  v.last_sequence = host.last_sequence;
+  v.samples_accepted = host.samples_accepted;
+  v.connected = host.session != 0;
+  return v;
+}
+
+std::vector<HostView> HostRegistry::Hosts() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<HostView> out;
+  out.reserve(hosts_.size());
+  for (const auto& [id, host] : hosts_) out.push_back(ToView(*host));
+  return out;
+}
+
+absl::StatusOr<HostView> HostRegistry::Host(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = hosts_.find(id);
+  if (it == hosts_.end()) return absl::NotFoundError(absl::StrCat("no host \"", id, "\""));
+  return ToView(*it->second);
+}
+
+std::vector<Transition> HostRegistry::Transitions(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = hosts_.find(id);
+  if (it == hosts_.end()) return {};
+  return {it->second->transitions.begin(), it->second->transitions.end()};
+}
+
+RegistryStats HostRegistry::Stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+size_t HostRegistry::ConnectedCount() const {
+  absl::MutexLock lock(&mu_);
+  return sessions_.size();
+}
+
+void HostRegistry::RenderMetrics(std::string* out) const {
+  absl::MutexLock lock(&mu_);
+  auto simple = [&](const char* name, const char* type, const char* help, auto value_of) {
+    AppendFamilyHeader(out, name, type, help);
+    for (const auto& [id, host] : hosts_) {
+      absl::StrAppend(out, name, "{", host->host_label, "} ");
+      AppendPromValue(out, value_of(*host));
+      out->push_back('\n');
+    }
+  };
+  simple("accord_host_up", "gauge", "1 when the host's agent is connected and sending, else 0.",
+         [](const HostEntry& h) { return h.state == HostState::kUp ? 1.0 : 0.0; });
+  AppendFamilyHeader(out, "accord_host_state", "gauge",
+                     "1 for the host's current state: up, unreachable, stopped or down.");
+  for (const auto& [id, host] : hosts_) {
+    for (HostState s : {HostState::kUp, HostState::kUnreachable, HostState::kStopped,
+                        HostState::kDown}) {
+      absl::StrAppend(out, "accord_host_state{", host->host_label, ",state=\"", HostStateName(s),
+                      "\"} ", host->state == s ? "1\n" : "0\n");
+    }
+  }
+  AppendFamilyHeader(out, "accord_host_info", "gauge",
+                     "Always 1; the host's name, agent version and labels (as label_<name>).");
+  for (const auto& [id, host] : hosts_) {
+    absl::StrAppend(out, "accord_host_info{", host->host_label, ",agent_version=\"");
+    AppendEscapedLabelValue(out, host->agent_version);
+    out->append("\",hostname=\"");
+    AppendEscapedLabelValue(out, host->hostname);
+    out->push_back('"');
+    for (const auto& [k, v] : host->labels) {
+      absl::StrAppend(out, ",label_", k, "=\"");
+      AppendEscapedLabelValue(out, v);
+      out->push_back('"');
+    }
+    out->append("} 1\n");
+  }
+  simple("accord_host_boot_time_seconds", "gauge", "Boot time of the host, seconds since epoch.",
+         [](const HostEntry& h) { return static_cast<double>(h.boot_time_seconds); });
+  simple("accord_host_last_seen_timestamp_seconds", "gauge",
+         "When the collector last received a message from the host's agent.",
+         [](const HostEntry& h) { return absl::ToDoubleSeconds(h.last_seen - absl::UnixEpoch()); });
+  simple("accord_host_samples_accepted_total", "counter",
+         "Samples accepted from the host's agent, each counted once.",
+         [](const HostEntry& h) { return static_cast<double>(h.samples_accepted); });
+
+  // Agent-reported families: latest values of hosts that are up (like Prometheus staleness,
+  // a silent host's last values are not repeated as if current).
+  std::vector<std::vector<std::pair<const HostEntry*, const HostEntry::Slot*>>> by_family(
+      families_.size());
+  for (const auto& [id, host] : hosts_) {
+    if (host->state != HostState::kUp) continue;
+    for (const auto& slot : host->slots) {
+      if (slot.has_value) by_family[slot.family].push_back({host.get(), &slot});
+    }
+  }
+  std::vector<uint32_t> order(families_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return families_[a].name < families_[b].name; });
+  const auto& known = KnownHelp();
+  for (uint32_t f : order) {
+    if (by_family[f].empty()) continue;
+    const Family& fam = families_[f];
+    auto help = known.find(fam.name);
+    AppendFamilyHeader(out, fam.name, fam.kind == SeriesKind::kCounter ? "counter" : "gauge",
+                       help != known.end() ? help->second : "Reported by the host's agent.");
+    for (const auto& [host, slot] : by_family[f]) {
+      out->append(fam.name);
+      out->push_back('{');
+      out->append(host->host_label);
+      out->append(slot->labels_text);
+      out->append("} ");
+      AppendPromValue(out, slot->value);
+      out->push_back('\n');
+    }
+  }
+}
+
+}  // namespace accord::collector

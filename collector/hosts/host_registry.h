@@ -1,0 +1,216 @@
+// HostRegistry: every known host, its liveness state machine, its transition log and the
+// latest value of each of its series. Pure domain logic: no gRPC, no I/O; time comes from the
+// injected Clock.
+//
+// Liveness (docs/architecture.md):
+//   up          while messages arrive on the host's stream;
+//   unreachable the moment a stream breaks without a goodbye, or when nothing arrived for
+//               `silence_heartbeats` heartbeat intervals (the transition is backdated to the
+//               last message received);
+//   stopped     after a goodbye from a stopping agent;
+//   down        after a goodbye for a host shutdown.
+// A changed boot time on reconnect is recorded as a reboot.
+//
+// Thread safety: all methods are thread-safe (one internal mutex). The ingest consumer calls
+// the session methods; a ticker calls CheckTimeouts; web handlers call the queries.
+#ifndef ACCORD_COLLECTOR_HOSTS_HOST_REGISTRY_H_
+#define ACCORD_COLLECTOR_HOSTS_HOST_REGISTRY_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+
+namespace accord::collector {
+
+// kUnknown appears only as the `from` of a host's first transition.
+enum class HostState { kUp, kUnreachable, kStopped, kDown, kUnknown };
+const char* HostStateName(HostState state);
+
+enum class SeriesKind { kGauge, kCounter };
+
+struct SeriesDescriptor {
+  uint32_t id = 0;
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;
+  SeriesKind kind = SeriesKind::kGauge;
+};
+
+// What an agent says about itself when its stream opens.
+struct Hello {
+  std::string host_id;
+  std::string hostname;
+  std::string agent_version;
+  std::map<std::string, std::string> labels;
+  int64_t boot_time_seconds = 0;
+  absl::Duration sample_interval = absl::Seconds(10);
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  uint64_t next_sequence = 0;
+};
+
+struct Batch {
+  uint64_t sequence = 0;
+  int64_t timestamp_ms = 0;
+  std::vector<SeriesDescriptor> new_series;
+  std::vector<uint32_t> series_ids;
+  std::vector<double> values;
+};
+
+enum class GoodbyeReason { kUnspecified, kAgentStopping, kHostShutdown };
+
+// One entry of a host's transition log.
+struct Transition {
+  absl::Time at;           // when the new state began
+  absl::Time recorded_at;  // when the collector learnt it (>= at)
+  HostState from;
+  HostState to;
+  std::string cause;  // first_seen, connected, resumed, reboot, stream_broken,
+                      // heartbeat_timeout, agent_stopping, host_shutdown
+  int64_t boot_time_seconds = 0;
+};
+
+// A read-only copy of one host for the API.
+struct HostView {
+  std::string id;
+  std::string hostname;
+  HostState state = HostState::kUp;
+  absl::Time since;
+  absl::Time last_seen;
+  int64_t boot_time_seconds = 0;
+  std::map<std::string, std::string> labels;
+  std::string agent_version;
+  uint64_t last_sequence = 0;
+  uint64_t samples_accepted = 0;
+  bool connected = false;
+};
+
+struct HostRegistryOptions {
+  // Silence longer than this many heartbeat intervals makes a host unreachable.
+  int silence_heartbeats = 3;
+  // Batches stamped further than this in the future are rejected.
+  absl::Duration max_future_skew = absl::Minutes(5);
+  // A boot time that moves by more than this on reconnect is a reboot (btime jitters by a
+  // second or so when the clock is adjusted).
+  int64_t reboot_tolerance_seconds = 5;
+  // Per-host limits against broken or malicious agents.
+  size_t max_series_per_host = 20000;
+  size_t max_labels_per_series = 16;
+  size_t max_label_value_bytes = 1024;
+  // Transitions kept in memory per host (the durable log comes with the SLA store).
+  size_t max_transitions_per_host = 1000;
+};
+
+// Why a message was rejected; also the `reason` label of the rejection counter.
+enum class RejectReason {
+  kNotHello = 0,
+  kDuplicateHello,
+  kInvalidHello,
+  kHostAlreadyConnected,
+  kFutureTimestamp,
+  kUnknownSeries,
+  kInvalidSeries,
+  kTooManySeries,
+  kSequenceBackwards,
+  kShapeMismatch,
+  kTooLarge,
+  kCount  // number of reasons
+};
+const char* RejectReasonName(RejectReason reason);
+
+// Ingest counters, read by the metrics renderer.
+struct RegistryStats {
+  uint64_t samples_accepted = 0;
+  uint64_t batches_accepted = 0;
+  uint64_t batches_duplicate = 0;
+  uint64_t heartbeats = 0;
+  uint64_t rejected[static_cast<int>(RejectReason::kCount)] = {};
+};
+
+class HostRegistry {
+ public:
+  using SessionId = uint64_t;
+
+  HostRegistry(Clock& clock, HostRegistryOptions options = {});
+  ~HostRegistry();
+  HostRegistry(const HostRegistry&) = delete;
+  HostRegistry& operator=(const HostRegistry&) = delete;
+
+  struct OpenResult {
+    SessionId session;
+    uint64_t last_accepted_sequence;  // highest accepted from this host, 0 if none
+  };
+  // Opens a session for a stream that sent `hello`. The host becomes up.
+  // Errors: InvalidArgument (empty or oversized host id); AlreadyExists (another live stream
+  // holds this host id).
+  absl::StatusOr<OpenResult> Open(const Hello& hello);
+
+  // Any message on the session's stream (liveness evidence).
+  void Heartbeat(SessionId session);
+
+  // Applies a batch. Returns the sequence to acknowledge (cumulative), or an error:
+  // InvalidArgument for a batch that must not be resent as is (the rejection is counted).
+  // A batch whose sequence was already accepted is acknowledged again and not counted.
+  absl::StatusOr<uint64_t> Apply(SessionId session, const Batch& batch);
+
+  // A goodbye: the host becomes stopped or down; a later Close does not make it unreachable.
+  void Goodbye(SessionId session, GoodbyeReason reason);
+
+  // The stream ended. Without a prior goodbye the host becomes unreachable now.
+  void Close(SessionId session);
+
+  // Marks hosts silent for too long as unreachable, backdated to their last message.
+  // Returns how many changed. Call often (the collector does every 100 ms).
+  int CheckTimeouts();
+
+  // Counts a rejection that happened outside the registry (e.g. in the transport).
+  void CountRejected(RejectReason reason);
+
+  // Queries.
+  std::vector<HostView> Hosts() const;
+  absl::StatusOr<HostView> Host(const std::string& id) const;
+  std::vector<Transition> Transitions(const std::string& id) const;
+  RegistryStats Stats() const;
+  size_t ConnectedCount() const;
+
+  // Appends the per-host families in Prometheus text format (accord_host_*, accord_agent_*).
+  void RenderMetrics(std::string* out) const;
+
+ private:
+  struct HostEntry;
+  struct Family {
+    std::string name;
+    SeriesKind kind;
+  };
+
+  HostEntry* SessionHost(SessionId session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetState(HostEntry* host, HostState to, absl::Time at, const char* cause)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Reject(RejectReason reason, std::string message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AddSeries(HostEntry* host, const SeriesDescriptor& desc)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static HostView ToView(const HostEntry& host);
+
+  Clock& clock_;
+  const HostRegistryOptions options_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<HostEntry>> hosts_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<SessionId, HostEntry*> sessions_ ABSL_GUARDED_BY(mu_);
+  SessionId next_session_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<Family> families_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint32_t> family_index_ ABSL_GUARDED_BY(mu_);
+  RegistryStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace accord::collector
+
+#endif  // ACCORD_COLLECTOR_HOSTS_HOST_REGISTRY_H_

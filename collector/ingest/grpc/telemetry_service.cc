@@ -1,0 +1,236 @@
+#include "collector/ingest/grpc/telemetry_service.h"
+
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc/status.h"
+
+namespace accord::collector {
+namespace {
+
+using accord::v1::AgentMessage;
+using accord::v1::CollectorMessage;
+
+Hello ToHello(const accord::v1::Hello& in) {
+  Hello h;
+  h.host_id = in.host_id();
+  h.hostname = in.hostname();
+  h.agent_version = in.agent_version();
+  h.labels.insert(in.labels().begin(), in.labels().end());
+  h.boot_time_seconds = in.boot_time_seconds();
+  h.sample_interval = absl::Milliseconds(in.sample_interval_ms());
+  h.heartbeat_interval = absl::Milliseconds(in.heartbeat_interval_ms());
+  h.next_sequence = in.next_sequence();
+  return h;
+}
+
+Batch ToBatch(const accord::v1::SampleBatch& in) {
+  Batch b;
+  b.sequence = in.sequence();
+  b.timestamp_ms = in.timestamp_ms();
+  b.new_series.reserve(in.new_series_size());
+  for (const auto& d : in.new_series()) {
+    SeriesDescriptor s;
+    s.id = d.id();
+    s.name = d.name();
+    s.kind = d.kind() == accord::v1::METRIC_KIND_COUNTER ? SeriesKind::kCounter
+                                                         : SeriesKind::kGauge;
+    s.labels.reserve(d.labels_size());
+    for (const auto& l : d.labels()) s.labels.emplace_back(l.name(), l.value());
+    b.new_series.push_back(std::move(s));
+  }
+  b.series_ids.assign(in.series_ids().begin(), in.series_ids().end());
+  b.values.assign(in.values().begin(), in.values().end());
+  return b;
+}
+
+}  // namespace
+
+// The state shared between the reactor (gRPC threads) and the consumer (StreamLink calls).
+// Lifetime: the reactor deletes itself in OnDone; the link outlives it and then ignores calls.
+class TelemetryService::Reactor final
+    : public grpc::ServerBidiReactor<AgentMessage, CollectorMessage> {
+ public:
+  class Link final : public StreamLink {
+   public:
+    explicit Link(Reactor* reactor) : reactor_(reactor) {}
+    void SendAck(uint64_t sequence) override {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      if (reactor_ == nullptr || finishing_) return;
+      if (sequence > pending_ack_ || !any_ack_) pending_ack_ = sequence;
+      any_ack_ = true;
+      MaybeWriteLocked();
+    }
+    void Finish(const absl::Status& status, uint64_t rejected_sequence) override {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      if (reactor_ == nullptr || finishing_) return;
+      finishing_ = true;
+      finish_status_ = ToGrpcStatus(status);
+      if (rejected_sequence != 0) {
+        reactor_->context_->AddTrailingMetadata("accord-rejected-sequence",
+                                                absl::StrCat(rejected_sequence));
+      }
+      if (!write_in_flight_) reactor_->Finish(finish_status_);
+    }
+    void ResumeReading() override {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      if (reactor_ == nullptr || finishing_ || reading_) return;
+      reading_ = true;
+      reactor_->StartRead(&reactor_->in_);
+    }
+
+    // Reactor side.
+    void OnWriteDone() {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      write_in_flight_ = false;
+      if (finishing_) {
+        reactor_->Finish(finish_status_);
+        return;
+      }
+      MaybeWriteLocked();
+    }
+    void Detach() {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      reactor_ = nullptr;
+    }
+    // Marks the read finished; returns false if the stream is finishing.
+    bool ReadDone() {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      reading_ = false;
+      return !finishing_;
+    }
+    // Starts the next read unless finishing. `park` is the queue's verdict.
+    void ContinueReading() {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      if (finishing_ || reading_ || reactor_ == nullptr) return;
+      reading_ = true;
+      reactor_->StartRead(&reactor_->in_);
+    }
+    void StartFirstRead() {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      reading_ = true;
+      reactor_->StartRead(&reactor_->in_);
+    }
+
+   private:
+    void MaybeWriteLocked() {
+      if (write_in_flight_ || !any_ack_ || (sent_any_ && pending_ack_ <= sent_ack_)) return;
+      reactor_->out_.mutable_ack()->set_sequence(pending_ack_);
+      sent_ack_ = pending_ack_;
+      sent_any_ = true;
+      write_in_flight_ = true;
+      reactor_->StartWrite(&reactor_->out_);
+    }
+
+    // Recursive: gRPC may run a reaction (OnWriteDone, OnDone) inline from StartWrite or
+    // Finish on the calling thread.
+    std::recursive_mutex mu_;
+    Reactor* reactor_;
+    bool finishing_ = false;
+    bool write_in_flight_ = false;
+    bool reading_ = false;
+    bool any_ack_ = false;
+    bool sent_any_ = false;
+    uint64_t pending_ack_ = 0;
+    uint64_t sent_ack_ = 0;
+    grpc::Status finish_status_;
+  };
+
+  Reactor(TelemetryService* service, grpc::CallbackServerContext* context)
+      : service_(service), context_(context), link_(std::make_shared<Link>(this)) {
+    ++service_->stats_.streams_opened;
+    ++service_->stats_.streams_open;
+    link_->StartFirstRead();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The agent closed its side (after a goodbye) or the stream broke.
+      link_->ReadDone();
+      PushEnd();
+      return;
+    }
+    if (!link_->ReadDone()) return;
+    auto& stats = service_->stats_;
+    ++stats.messages_received;
+    size_t size = in_.ByteSizeLong();
+    stats.bytes_received += size;
+    IngestItem item;
+    item.link = link_;
+    item.enqueued_at = service_->clock_.Monotonic();
+    if (size > service_->max_message_bytes_) {
+      item.kind = IngestItem::Kind::kInvalid;
+      item.invalid_reason = RejectReason::kTooLarge;
+      item.error = absl::StrCat("message of ", size, " bytes exceeds the limit of ",
+                                service_->max_message_bytes_);
+    } else {
+      switch (in_.kind_case()) {
+        case AgentMessage::kHello:
+          item.kind = IngestItem::Kind::kHello;
+          item.hello = ToHello(in_.hello());
+          break;
+        case AgentMessage::kBatch:
+          item.kind = IngestItem::Kind::kBatch;
+          item.batch = ToBatch(in_.batch());
+          break;
+        case AgentMessage::kHeartbeat:
+          item.kind = IngestItem::Kind::kHeartbeat;
+          break;
+        case AgentMessage::kGoodbye:
+          item.kind = IngestItem::Kind::kGoodbye;
+          item.goodbye = in_.goodbye().reason() == accord::v1::Goodbye::REASON_HOST_SHUTDOWN
+                             ? GoodbyeReason::kHostShutdown
+                             : GoodbyeReason::kAgentStopping;
+          break;
+        default:
+          // An unknown message kind from a newer agent: ignore it (versioning rule).
+          link_->ContinueReading();
+          return;
+      }
+    }
+    if (service_->queue_.PushOrPark(std::move(item))) link_->ContinueReading();
+  }
+
+  void OnWriteDone(bool ok) override { link_->OnWriteDone(); }
+
+  void OnCancel() override {
+    ++service_->stats_.streams_broken;
+    PushEnd();
+  }
+
+  void OnDone() override {
+    link_->Detach();
+    PushEnd();
+    --service_->stats_.streams_open;
+    delete this;
+  }
+
+ private:
+  void PushEnd() {
+    if (end_pushed_.exchange(true)) return;
+    IngestItem item;
+    item.kind = IngestItem::Kind::kEnd;
+    item.link = link_;
+    item.enqueued_at = service_->clock_.Monotonic();
+    service_->queue_.PushAlways(std::move(item));
+  }
+
+  TelemetryService* service_;
+  grpc::CallbackServerContext* context_;
+  std::shared_ptr<Link> link_;
+  std::atomic<bool> end_pushed_{false};
+  AgentMessage in_;
+  CollectorMessage out_;
+};
+
+TelemetryService::TelemetryService(IngestQueue& queue, Clock& clock, size_t max_message_bytes)
+    : queue_(queue), clock_(clock), max_message_bytes_(max_message_bytes) {}
+
+grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* TelemetryService::Connect(
+    grpc::CallbackServerContext* context) {
+  return new Reactor(this, context);
+}
+
+}  // namespace accord::collector

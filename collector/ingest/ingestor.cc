@@ -1,0 +1,127 @@
+#include "collector/ingest/ingestor.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace accord::collector {
+
+Ingestor::Ingestor(IngestQueue& queue, HostRegistry& registry, Clock& clock)
+    : queue_(queue), registry_(registry), clock_(clock) {}
+
+Ingestor::~Ingestor() { Stop(); }
+
+void Ingestor::Start() {
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Ingestor::Stop() {
+  if (!thread_.joinable()) return;
+  stop_ = true;
+  queue_.Shutdown();
+  thread_.join();
+}
+
+void Ingestor::Run() {
+  IngestItem item;
+  while (true) {
+    if (queue_.Pop(&item, absl::Milliseconds(200))) {
+      Process(std::move(item));
+      item = IngestItem();
+    } else if (stop_) {
+      return;
+    }
+  }
+}
+
+IngestorStats Ingestor::Stats() const {
+  absl::MutexLock lock(&stats_mu_);
+  return stats_;
+}
+
+void Ingestor::Process(IngestItem item) {
+  {
+    double wait = absl::ToDoubleSeconds(clock_.Monotonic() - item.enqueued_at);
+    absl::MutexLock lock(&stats_mu_);
+    ++stats_.items;
+    stats_.wait_sum_seconds += wait;
+    size_t b = 0;
+    while (b < kQueueWaitBuckets.size() && wait > kQueueWaitBuckets[b]) ++b;
+    ++stats_.wait_buckets[b];
+  }
+  StreamLink& link = *item.link;
+  auto finish = [&link](const absl::Status& status, uint64_t rejected_sequence) {
+    link.finished = true;
+    link.Finish(status, rejected_sequence);
+  };
+
+  if (item.kind == IngestItem::Kind::kEnd) {
+    if (link.session != 0) registry_.Close(link.session);
+    link.session = 0;
+    if (!link.finished) finish(absl::OkStatus(), 0);
+    return;
+  }
+  if (link.finished) return;  // the stream was already ended; ignore what it still sent
+
+  if (item.kind == IngestItem::Kind::kInvalid) {
+    registry_.CountRejected(item.invalid_reason);
+    Log(LogLevel::kWarn, "rejected message",
+        {{"reason", RejectReasonName(item.invalid_reason)}, {"error", item.error}});
+    finish(absl::InvalidArgumentError(item.error), 0);
+    return;
+  }
+  if (link.session == 0) {
+    if (item.kind != IngestItem::Kind::kHello) {
+      registry_.CountRejected(RejectReason::kNotHello);
+      Log(LogLevel::kWarn, "rejected stream", {{"reason", "not_hello"}});
+      finish(absl::InvalidArgumentError("the first message on a stream must be a hello"), 0);
+      return;
+    }
+    auto opened = registry_.Open(item.hello);
+    if (!opened.ok()) {
+      Log(LogLevel::kWarn, "rejected hello",
+          {{"host", item.hello.host_id.substr(0, 256)},
+           {"error", std::string(opened.status().message())}});
+      finish(opened.status(), 0);
+      return;
+    }
+    link.session = opened->session;
+    Log(LogLevel::kInfo, "stream opened",
+        {{"host", item.hello.host_id},
+         {"hostname", item.hello.hostname},
+         {"agent_version", item.hello.agent_version},
+         {"next_sequence", absl::StrCat(item.hello.next_sequence)}});
+    link.SendAck(opened->last_accepted_sequence);
+    return;
+  }
+  switch (item.kind) {
+    case IngestItem::Kind::kHello:
+      registry_.CountRejected(RejectReason::kDuplicateHello);
+      finish(absl::InvalidArgumentError("a second hello on the same stream"), 0);
+      return;
+    case IngestItem::Kind::kHeartbeat:
+      registry_.Heartbeat(link.session);
+      return;
+    case IngestItem::Kind::kGoodbye:
+      registry_.Goodbye(link.session, item.goodbye);
+      return;
+    case IngestItem::Kind::kBatch: {
+      auto acked = registry_.Apply(link.session, item.batch);
+      if (!acked.ok()) {
+        Log(LogLevel::kWarn, "rejected batch",
+            {{"session", absl::StrCat(link.session)},
+             {"error", std::string(acked.status().message())}});
+        finish(acked.status(), item.batch.sequence);
+        return;
+      }
+      link.SendAck(*acked);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace accord::collector

@@ -1,0 +1,26 @@
+// The collector's HTTP endpoints: /metrics, /healthz, /api/v1/hosts, /api/v1/hosts/{id}.
+// Reference: docs/api.md. Handlers are thread-safe (they only read the registry).
+#ifndef ACCORD_COLLECTOR_WEB_API_H_
+#define ACCORD_COLLECTOR_WEB_API_H_
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "collector/hosts/host_registry.h"
+#include "collector/web/http_server.h"
+
+namespace accord::collector {
+
+// `render_self` appends the collector's own metrics (accord_collector_*).
+std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
+    HostRegistry& registry, std::function<void(std::string*)> render_self);
+
+// The bodies, exposed for tests and benchmarks.
+std::string HostsJson(const std::vector<HostView>& hosts);
+std::string HostJson(const HostView& host, const std::vector<Transition>& transitions);
+
+}  // namespace accord::collector
+
+#endif  // ACCORD_COLLECTOR_WEB_API_H_

@@ -1,0 +1,64 @@
+// HttpServer: a small HTTP/1.1 server (civetweb underneath) serving GET handlers by path
+// prefix. The only code that includes civetweb.h.
+//
+// Thread safety: handlers run on the server's worker threads, concurrently; they must be
+// thread-safe. Start/Stop from one thread.
+#ifndef ACCORD_COLLECTOR_WEB_HTTP_SERVER_H_
+#define ACCORD_COLLECTOR_WEB_HTTP_SERVER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace accord::collector {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;  // decoded path without the query
+  std::map<std::string, std::string> query;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  // "host:port"; port 0 picks a free port (see HttpServer::port()).
+  std::string listen_address = "0.0.0.0:9470";
+  int threads = 4;
+};
+
+class HttpServer {
+ public:
+  // Binds and starts serving. Errors: Unavailable if the address cannot be bound.
+  // `handlers` maps a path prefix to its handler; the longest matching prefix wins.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const HttpServerOptions& options, std::vector<std::pair<std::string, HttpHandler>> handlers);
+  ~HttpServer();  // stops serving
+
+  int port() const { return port_; }
+
+ private:
+  HttpServer() = default;
+  static int Dispatch(struct mg_connection* conn, void* self);
+
+  struct mg_context* ctx_ = nullptr;
+  int port_ = 0;
+  std::vector<std::pair<std::string, HttpHandler>> handlers_;
+};
+
+}  // namespace accord::collector
+
+#endif  // ACCORD_COLLECTOR_WEB_HTTP_SERVER_H_

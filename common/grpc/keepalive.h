@@ -1,0 +1,17 @@
+// Keepalive settings that agree on both sides (see docs/protocol.md): the agent pings every
+// 30 s (timeout 10 s, also without calls); the collector accepts pings 20 s apart and pings
+// idle agents every 60 s. Keepalive proves the TCP path only; liveness comes from heartbeats.
+#ifndef ACCORD_COMMON_GRPC_KEEPALIVE_H_
+#define ACCORD_COMMON_GRPC_KEEPALIVE_H_
+
+#include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace accord {
+
+grpc::ChannelArguments AgentChannelArguments();
+void ApplyCollectorKeepalive(grpc::ServerBuilder* builder);
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_GRPC_KEEPALIVE_H_

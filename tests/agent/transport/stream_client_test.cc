@@ -1,0 +1,141 @@
+// StreamClient against a real in-process collector ingest path over loopback gRPC (port 0).
+#include "agent/transport/stream_client.h"
+
+#include "collector/hosts/host_registry.h"
+#include "collector/ingest/grpc/telemetry_service.h"
+#include "collector/ingest/ingestor.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+namespace accord::agent {
+namespace {
+
+// Polls `cond` until it holds or `deadline` passes (no fixed sleeps).
+template <typename F>
+bool WaitFor(F cond, absl::Duration deadline = absl::Seconds(10)) {
+  absl::Time end = absl::Now() + deadline;
+  while (absl::Now() < end) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return cond();
+}
+
+class StreamClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(port_, 0);
+    ingestor_.Start();
+  }
+  void TearDown() override {
+    client_.reset();
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    ingestor_.Stop();
+  }
+  void StartClient() {
+    StreamClientOptions o;
+    o.collector_address = "127.0.0.1:" + std::to_string(port_);
+    o.host_id = "test-host";
+    o.hostname = "test";
+    o.boot_time_seconds = 1700000000;
+    o.heartbeat_interval = absl::Milliseconds(200);
+    o.backoff_initial = absl::Milliseconds(50);
+    o.backoff_max = absl::Milliseconds(200);
+    client_ = std::make_unique<StreamClient>(o, spool_, series_, RealClock::Get(),
+                                             [this] { return next_seq_; });
+    client_->Start();
+  }
+  void AddBatch(std::vector<Sample> samples) {
+    PendingBatch b;
+    b.sequence = next_seq_++;
+    b.timestamp_ms = absl::ToUnixMillis(absl::Now());
+    for (const auto& s : samples) {
+      b.series_ids.push_back(series_.Intern(s));
+      b.values.push_back(s.value);
+    }
+    spool_.Append(std::move(b));
+    client_->Kick();
+  }
+
+  collector::HostRegistry registry_{RealClock::Get()};
+  collector::IngestQueue queue_{1024};
+  collector::Ingestor ingestor_{queue_, registry_, RealClock::Get()};
+  collector::TelemetryService service_{queue_, RealClock::Get(), 4 << 20};
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  MemorySpool spool_{1 << 20};
+  SeriesTable series_;
+  uint64_t next_seq_ = 1;
+  std::unique_ptr<StreamClient> client_;
+};
+
+TEST_F(StreamClientTest, HostComesUpAndBatchesAreAckedOnce) {
+  StartClient();
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  EXPECT_EQ(registry_.Host("test-host")->state, collector::HostState::kUp);
+  for (int i = 0; i < 20; ++i) {
+    AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, i * 0.1},
+              {"accord_host_cpu_seconds_total", {{"cpu", "0"}, {"mode", "idle"}},
+               MetricKind::kCounter, 100.0 + i}});
+  }
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
+  auto host = registry_.Host("test-host");
+  EXPECT_EQ(host->last_sequence, 20u);
+  EXPECT_EQ(host->samples_accepted, 40u);
+  EXPECT_EQ(spool_.Stats().acked_samples, 40u);
+  // Heartbeats keep it up past several intervals.
+  ASSERT_TRUE(WaitFor([&] { return registry_.Stats().heartbeats >= 3; }));
+  registry_.CheckTimeouts();
+  EXPECT_EQ(registry_.Host("test-host")->state, collector::HostState::kUp);
+}
+
+TEST_F(StreamClientTest, StopSaysGoodbye) {
+  StartClient();
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  client_->Stop(GoodbyeReason::kHostShutdown, absl::Seconds(5));
+  ASSERT_TRUE(WaitFor([&] { return !registry_.Host("test-host")->connected; }));
+  EXPECT_EQ(registry_.Host("test-host")->state, collector::HostState::kDown);
+}
+
+TEST_F(StreamClientTest, RejectedBatchIsDroppedAndCountedNotResentForever) {
+  StartClient();
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 1}});
+  // A series name the collector refuses: the batch is rejected permanently.
+  AddBatch({{"not_ours_metric", {}, MetricKind::kGauge, 2}});
+  AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 3}});
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
+  EXPECT_EQ(spool_.Stats().dropped_samples, 1u);
+  EXPECT_EQ(client_->stats().rejected_batches.load(), 1u);
+  EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 2u);
+  EXPECT_EQ(registry_.Host("test-host")->last_sequence, 3u);
+}
+
+TEST_F(StreamClientTest, ReconnectsAfterCollectorRestartAndResends) {
+  StartClient();
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  server_->Shutdown(std::chrono::system_clock::now());  // ends the stream
+  ASSERT_TRUE(WaitFor([&] { return !client_->stats().connected.load(); }));
+  AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 1}});
+  // A new server on the same port.
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port_), grpc::InsecureServerCredentials(),
+                           &port);
+  collector::TelemetryService service2{queue_, RealClock::Get(), 4 << 20};
+  builder.RegisterService(&service2);
+  server_ = builder.BuildAndStart();
+  ASSERT_EQ(port, port_);
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }, absl::Seconds(20)));
+  EXPECT_GE(client_->stats().reconnects.load(), 1u);
+  EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
+  client_.reset();
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+}  // namespace
+}  // namespace accord::agent

@@ -1,0 +1,365 @@
+#include "collector/hosts/host_registry.h"
+
+#include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
+
+namespace accord::collector {
+namespace {
+
+using accord::testing::FakeClock;
+
+Hello MakeHello(const std::string& id, int64_t boot = 1700000000) {
+  Hello h;
+  h.host_id = id;
+  h.hostname = id + ".example";
+  h.agent_version = "0.1.0";
+  h.boot_time_seconds = boot;
+  h.heartbeat_interval = absl::Seconds(1);
+  return h;
+}
+
+SeriesDescriptor Desc(uint32_t id, std::string name,
+                      std::vector<std::pair<std::string, std::string>> labels = {},
+                      SeriesKind kind = SeriesKind::kGauge) {
+  SeriesDescriptor d;
+  d.id = id;
+  d.name = std::move(name);
+  d.labels = std::move(labels);
+  d.kind = kind;
+  return d;
+}
+
+Batch MakeBatch(uint64_t seq, FakeClock& clock) {
+  Batch b;
+  b.sequence = seq;
+  b.timestamp_ms = absl::ToUnixMillis(clock.Now());
+  return b;
+}
+
+class HostRegistryTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+  HostRegistry registry_{clock_};
+
+  HostState State(const std::string& id) { return registry_.Host(id)->state; }
+};
+
+TEST_F(HostRegistryTest, HelloMakesHostUp) {
+  auto open = registry_.Open(MakeHello("a"));
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(open->last_accepted_sequence, 0u);
+  EXPECT_EQ(State("a"), HostState::kUp);
+  auto t = registry_.Transitions("a");
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].cause, "first_seen");
+  EXPECT_EQ(t[0].from, HostState::kUnknown);
+  EXPECT_EQ(t[0].at, clock_.Now());
+}
+
+TEST_F(HostRegistryTest, BrokenStreamIsUnreachableAtOnce) {
+  auto open = registry_.Open(MakeHello("a"));
+  clock_.Advance(absl::Milliseconds(1500));
+  registry_.Close(open->session);
+  EXPECT_EQ(State("a"), HostState::kUnreachable);
+  auto t = registry_.Transitions("a");
+  EXPECT_EQ(t.back().cause, "stream_broken");
+  EXPECT_EQ(t.back().at, clock_.Now());
+}
+
+TEST_F(HostRegistryTest, SilenceOfThreeHeartbeatsIsUnreachableBackdated) {
+  auto open = registry_.Open(MakeHello("a"));
+  clock_.Advance(absl::Seconds(1));
+  registry_.Heartbeat(open->session);
+  absl::Time last = clock_.Now();
+  clock_.Advance(absl::Milliseconds(2900));
+  EXPECT_EQ(registry_.CheckTimeouts(), 0);
+  EXPECT_EQ(State("a"), HostState::kUp);
+  clock_.Advance(absl::Milliseconds(200));
+  EXPECT_EQ(registry_.CheckTimeouts(), 1);
+  EXPECT_EQ(State("a"), HostState::kUnreachable);
+  auto t = registry_.Transitions("a");
+  EXPECT_EQ(t.back().cause, "heartbeat_timeout");
+  EXPECT_EQ(t.back().at, last);  // backdated to the last message
+  EXPECT_GT(t.back().recorded_at, t.back().at);
+  // Messages resume on the same stream (SIGCONT): up again.
+  clock_.Advance(absl::Seconds(1));
+  registry_.Heartbeat(open->session);
+  EXPECT_EQ(State("a"), HostState::kUp);
+  EXPECT_EQ(registry_.Transitions("a").back().cause, "resumed");
+}
+
+TEST_F(HostRegistryTest, HeartbeatIntervalFromHelloSetsTheSilenceLimit) {
+  Hello h = MakeHello("slow");
+  h.heartbeat_interval = absl::Seconds(10);
+  ASSERT_TRUE(registry_.Open(h).ok());
+  clock_.Advance(absl::Seconds(29));
+  registry_.CheckTimeouts();
+  EXPECT_EQ(State("slow"), HostState::kUp);
+  clock_.Advance(absl::Seconds(2));
+  registry_.CheckTimeouts();
+  EXPECT_EQ(State("slow"), HostState::kUnreachable);
+}
+
+TEST_F(HostRegistryTest, GoodbyeAgentStoppingIsStoppedAndCloseKeepsIt) {
+  auto open = registry_.Open(MakeHello("a"));
+  registry_.Goodbye(open->session, GoodbyeReason::kAgentStopping);
+  registry_.Close(open->session);
+  EXPECT_EQ(State("a"), HostState::kStopped);
+  EXPECT_EQ(registry_.Transitions("a").back().cause, "agent_stopping");
+}
+
+TEST_F(HostRegistryTest, GoodbyeHostShutdownIsDown) {
+  auto open = registry_.Open(MakeHello("a"));
+  registry_.Goodbye(open->session, GoodbyeReason::kHostShutdown);
+  registry_.Close(open->session);
+  EXPECT_EQ(State("a"), HostState::kDown);
+}
+
+TEST_F(HostRegistryTest, ChangedBootTimeOnReconnectIsReboot) {
+  auto open = registry_.Open(MakeHello("a", 1700000000));
+  registry_.Goodbye(open->session, GoodbyeReason::kHostShutdown);
+  registry_.Close(open->session);
+  clock_.Advance(absl::Minutes(2));
+  auto again = registry_.Open(MakeHello("a", 1700000100));
+  ASSERT_TRUE(again.ok());
+  auto t = registry_.Transitions("a");
+  EXPECT_EQ(t.back().cause, "reboot");
+  EXPECT_EQ(t.back().from, HostState::kDown);
+  EXPECT_EQ(t.back().boot_time_seconds, 1700000100);
+}
+
+TEST_F(HostRegistryTest, BootTimeJitterIsNotReboot) {
+  auto open = registry_.Open(MakeHello("a", 1700000000));
+  registry_.Close(open->session);
+  ASSERT_TRUE(registry_.Open(MakeHello("a", 1700000001)).ok());
+  EXPECT_EQ(registry_.Transitions("a").back().cause, "connected");
+}
+
+TEST_F(HostRegistryTest, SecondLiveStreamForSameHostIsAlreadyExists) {
+  auto open = registry_.Open(MakeHello("a"));
+  auto second = registry_.Open(MakeHello("a"));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(registry_.Stats().rejected[static_cast<int>(RejectReason::kHostAlreadyConnected)], 1u);
+  // The first stream is unharmed.
+  EXPECT_EQ(State("a"), HostState::kUp);
+  registry_.Close(open->session);
+  EXPECT_TRUE(registry_.Open(MakeHello("a")).ok());
+}
+
+TEST_F(HostRegistryTest, InvalidHelloRejected) {
+  EXPECT_EQ(registry_.Open(MakeHello("")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Open(MakeHello(std::string(300, 'x'))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Open(MakeHello("bad\nid")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  Hello h = MakeHello("a");
+  h.labels["0bad"] = "x";
+  EXPECT_EQ(registry_.Open(h).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(registry_.Hosts().empty());
+}
+
+TEST_F(HostRegistryTest, BatchAcceptedAndDuplicateCountedOnce) {
+  auto open = registry_.Open(MakeHello("a"));
+  Batch b = MakeBatch(5, clock_);
+  b.new_series = {Desc(0, "accord_host_load1"), Desc(1, "accord_host_memory_free_bytes")};
+  b.series_ids = {0, 1};
+  b.values = {0.5, 1024};
+  auto ack = registry_.Apply(open->session, b);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(*ack, 5u);
+  EXPECT_EQ(registry_.Host("a")->samples_accepted, 2u);
+  // The stream breaks before the ack arrives; the agent resends on a new stream.
+  registry_.Close(open->session);
+  auto again = registry_.Open(MakeHello("a"));
+  EXPECT_EQ(again->last_accepted_sequence, 5u);
+  auto ack2 = registry_.Apply(again->session, b);
+  ASSERT_TRUE(ack2.ok());
+  EXPECT_EQ(*ack2, 5u);
+  EXPECT_EQ(registry_.Host("a")->samples_accepted, 2u);
+  EXPECT_EQ(registry_.Stats().batches_duplicate, 1u);
+}
+
+TEST_F(HostRegistryTest, SequenceBackwardsOnSameStreamRejected) {
+  auto open = registry_.Open(MakeHello("a"));
+  Batch b = MakeBatch(5, clock_);
+  ASSERT_TRUE(registry_.Apply(open->session, b).ok());
+  Batch older = MakeBatch(4, clock_);
+  auto r = registry_.Apply(open->session, older);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Stats().rejected[static_cast<int>(RejectReason::kSequenceBackwards)], 1u);
+}
+
+TEST_F(HostRegistryTest, FutureTimestampRejectedWithoutChangingAnything) {
+  auto open = registry_.Open(MakeHello("a"));
+  Batch b = MakeBatch(1, clock_);
+  b.timestamp_ms = absl::ToUnixMillis(clock_.Now() + absl::Minutes(6));
+  b.new_series = {Desc(0, "accord_host_load1")};
+  b.series_ids = {0};
+  b.values = {1};
+  EXPECT_EQ(registry_.Apply(open->session, b).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Host("a")->samples_accepted, 0u);
+  EXPECT_EQ(registry_.Host("a")->last_sequence, 0u);
+  // Four minutes ahead is tolerated.
+  b.timestamp_ms = absl::ToUnixMillis(clock_.Now() + absl::Minutes(4));
+  EXPECT_TRUE(registry_.Apply(open->session, b).ok());
+}
+
+TEST_F(HostRegistryTest, UnknownSeriesIdRejected) {
+  auto open = registry_.Open(MakeHello("a"));
+  Batch b = MakeBatch(1, clock_);
+  b.series_ids = {7};
+  b.values = {1};
+  EXPECT_EQ(registry_.Apply(open->session, b).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Stats().rejected[static_cast<int>(RejectReason::kUnknownSeries)], 1u);
+}
+
+TEST_F(HostRegistryTest, SeriesIdsAreScopedToTheStream) {
+  auto open = registry_.Open(MakeHello("a"));
+  Batch b = MakeBatch(1, clock_);
+  b.new_series = {Desc(0, "accord_host_load1")};
+  b.series_ids = {0};
+  b.values = {1};
+  ASSERT_TRUE(registry_.Apply(open->session, b).ok());
+  registry_.Close(open->session);
+  auto again = registry_.Open(MakeHello("a"));
+  Batch c = MakeBatch(2, clock_);
+  c.series_ids = {0};
+  c.values = {2};
+  EXPECT_FALSE(registry_.Apply(again->session, c).ok());
+}
+
+TEST_F(HostRegistryTest, InvalidSeriesDescriptorsRejected) {
+  auto open = registry_.Open(MakeHello("a"));
+  uint64_t seq = 1;
+  auto try_desc = [&](SeriesDescriptor d) {
+    Batch b = MakeBatch(seq++, clock_);
+    b.new_series = {d};
+    b.series_ids = {d.id};
+    b.values = {1};
+    return registry_.Apply(open->session, b).status().code();
+  };
+  EXPECT_EQ(try_desc(Desc(0, "node_load1")), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(try_desc(Desc(0, "accord_host_up")), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(try_desc(Desc(0, "accord_host_bad-name")), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(try_desc(Desc(0, "accord_host_x", {{"host", "evil"}})),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(try_desc(Desc(0, "accord_host_x", {{"b", "1"}, {"a", "2"}})),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(try_desc(Desc(0, "accord_host_x", {{"a", std::string(2000, 'v')}})),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(try_desc(Desc(0, "accord_host_ok", {{"a", "1"}})), absl::StatusCode::kOk);
+  // The same family with another kind is refused.
+  EXPECT_EQ(try_desc(Desc(1, "accord_host_ok", {{"a", "2"}}, SeriesKind::kCounter)),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Stats().rejected[static_cast<int>(RejectReason::kInvalidSeries)], 7u);
+}
+
+TEST_F(HostRegistryTest, ShapeMismatchRejected) {
+  auto open = registry_.Open(MakeHello("a"));
+  Batch b = MakeBatch(1, clock_);
+  b.new_series = {Desc(0, "accord_host_load1")};
+  b.series_ids = {0, 0};
+  b.values = {1};
+  EXPECT_FALSE(registry_.Apply(open->session, b).ok());
+}
+
+TEST_F(HostRegistryTest, TooManySeriesRejected) {
+  HostRegistryOptions options;
+  options.max_series_per_host = 3;
+  HostRegistry registry(clock_, options);
+  auto open = registry.Open(MakeHello("a"));
+  Batch b = MakeBatch(1, clock_);
+  for (uint32_t i = 0; i < 4; ++i) {
+    b.new_series.push_back(Desc(i, "accord_host_x", {{"i", std::to_string(i)}}));
+    b.series_ids.push_back(i);
+    b.values.push_back(i);
+  }
+  EXPECT_EQ(registry.Apply(open->session, b).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kTooManySeries)], 1u);
+}
+
+TEST_F(HostRegistryTest, OneHostsBadBatchDoesNotTouchAnother) {
+  auto a = registry_.Open(MakeHello("a"));
+  auto b = registry_.Open(MakeHello("b"));
+  Batch good = MakeBatch(1, clock_);
+  good.new_series = {Desc(0, "accord_host_load1")};
+  good.series_ids = {0};
+  good.values = {0.25};
+  ASSERT_TRUE(registry_.Apply(b->session, good).ok());
+  Batch evil = good;
+  evil.values = {99};
+  evil.timestamp_ms += 3600 * 1000;
+  EXPECT_FALSE(registry_.Apply(a->session, evil).ok());
+  std::string text;
+  registry_.RenderMetrics(&text);
+  EXPECT_NE(text.find("accord_host_load1{host=\"b\"} 0.25\n"), std::string::npos);
+  EXPECT_EQ(text.find("99"), std::string::npos);
+}
+
+TEST_F(HostRegistryTest, RenderMetricsGroupsFamiliesAndEscapes) {
+  auto a = registry_.Open(MakeHello("a\"quote"));
+  auto b = registry_.Open(MakeHello("b"));
+  for (auto session : {a->session, b->session}) {
+    Batch batch = MakeBatch(1, clock_);
+    batch.new_series = {Desc(0, "accord_host_cpu_seconds_total", {{"cpu", "0"}, {"mode", "user"}},
+                             SeriesKind::kCounter),
+                        Desc(1, "accord_host_load1")};
+    batch.series_ids = {0, 1};
+    batch.values = {123456789.125, 1.5};
+    ASSERT_TRUE(registry_.Apply(session, batch).ok());
+  }
+  registry_.Close(b->session);  // b is unreachable: its resource values are not exported
+  std::string text;
+  registry_.RenderMetrics(&text);
+  EXPECT_NE(text.find("accord_host_up{host=\"a\\\"quote\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("accord_host_up{host=\"b\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("accord_host_state{host=\"b\",state=\"unreachable\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("# TYPE accord_host_cpu_seconds_total counter\n"
+                      "accord_host_cpu_seconds_total{host=\"a\\\"quote\",cpu=\"0\",mode=\"user\"} "
+                      "123456789.125\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("accord_host_load1{host=\"b\"}"), std::string::npos);
+  // Each family header appears once.
+  size_t first = text.find("# TYPE accord_host_up ");
+  EXPECT_EQ(text.find("# TYPE accord_host_up ", first + 1), std::string::npos);
+}
+
+TEST_F(HostRegistryTest, LastSeenFollowsMessages) {
+  auto open = registry_.Open(MakeHello("a"));
+  clock_.Advance(absl::Seconds(7));
+  registry_.Heartbeat(open->session);
+  EXPECT_EQ(registry_.Host("a")->last_seen, clock_.Now());
+}
+
+}  // namespace
+}  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST(HostRegistrySequenceTest, AgentThatLostItsSequenceContinuesFromItsOwn) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry(clock);
+  Hello h = MakeHello("a");
+  auto open = registry.Open(h);
+  Batch b = MakeBatch(100, clock);
+  ASSERT_TRUE(registry.Apply(open->session, b).ok());
+  registry.Close(open->session);
+  h.next_sequence = 1;  // state dir wiped
+  auto again = registry.Open(h);
+  EXPECT_EQ(again->last_accepted_sequence, 0u);
+  Batch c = MakeBatch(1, clock);
+  c.new_series = {Desc(0, "accord_host_load1")};
+  c.series_ids = {0};
+  c.values = {1};
+  ASSERT_TRUE(registry.Apply(again->session, c).ok());
+  EXPECT_EQ(registry.Host("a")->samples_accepted, 1u);
+}
+
+}  // namespace
+}  // namespace accord::collector

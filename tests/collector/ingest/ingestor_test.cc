@@ -1,0 +1,97 @@
+#include "collector/ingest/ingestor.h"
+
+#include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
+
+namespace accord::collector {
+namespace {
+
+class RecordingLink : public StreamLink {
+ public:
+  void SendAck(uint64_t sequence) override { acks.push_back(sequence); }
+  void Finish(const absl::Status& status, uint64_t rejected) override {
+    finished_with = status;
+    rejected_sequence = rejected;
+    ++finishes;
+  }
+  void ResumeReading() override {}
+  std::vector<uint64_t> acks;
+  absl::Status finished_with;
+  uint64_t rejected_sequence = 0;
+  int finishes = 0;
+};
+
+class IngestorTest : public ::testing::Test {
+ protected:
+  IngestItem Make(IngestItem::Kind kind) {
+    IngestItem i;
+    i.kind = kind;
+    i.link = link_;
+    i.enqueued_at = clock_.Monotonic();
+    return i;
+  }
+  IngestItem HelloItem(const std::string& id) {
+    IngestItem i = Make(IngestItem::Kind::kHello);
+    i.hello.host_id = id;
+    i.hello.heartbeat_interval = absl::Seconds(1);
+    return i;
+  }
+  accord::testing::FakeClock clock_;
+  HostRegistry registry_{clock_};
+  IngestQueue queue_{16};
+  Ingestor ingestor_{queue_, registry_, clock_};
+  std::shared_ptr<RecordingLink> link_ = std::make_shared<RecordingLink>();
+};
+
+TEST_F(IngestorTest, HelloIsAnsweredWithLastAcceptedSequence) {
+  ingestor_.Process(HelloItem("h1"));
+  ASSERT_EQ(link_->acks.size(), 1u);
+  EXPECT_EQ(link_->acks[0], 0u);
+  EXPECT_EQ(registry_.Host("h1")->state, HostState::kUp);
+}
+
+TEST_F(IngestorTest, FirstMessageMustBeHello) {
+  ingestor_.Process(Make(IngestItem::Kind::kHeartbeat));
+  EXPECT_EQ(link_->finishes, 1);
+  EXPECT_EQ(link_->finished_with.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Stats().rejected[static_cast<int>(RejectReason::kNotHello)], 1u);
+}
+
+TEST_F(IngestorTest, RejectedBatchEndsStreamNamingItsSequence) {
+  ingestor_.Process(HelloItem("h1"));
+  IngestItem b = Make(IngestItem::Kind::kBatch);
+  b.batch.sequence = 9;
+  b.batch.series_ids = {3};
+  b.batch.values = {1};
+  ingestor_.Process(b);
+  EXPECT_EQ(link_->finished_with.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(link_->rejected_sequence, 9u);
+  // Later items of the finished stream are ignored; the end closes the session.
+  ingestor_.Process(Make(IngestItem::Kind::kHeartbeat));
+  ingestor_.Process(Make(IngestItem::Kind::kEnd));
+  EXPECT_EQ(link_->finishes, 1);
+  EXPECT_EQ(registry_.Host("h1")->state, HostState::kUnreachable);
+}
+
+TEST_F(IngestorTest, GoodbyeThenEndIsStoppedAndFinishedOk) {
+  ingestor_.Process(HelloItem("h1"));
+  IngestItem g = Make(IngestItem::Kind::kGoodbye);
+  g.goodbye = GoodbyeReason::kAgentStopping;
+  ingestor_.Process(g);
+  ingestor_.Process(Make(IngestItem::Kind::kEnd));
+  EXPECT_TRUE(link_->finished_with.ok());
+  EXPECT_EQ(registry_.Host("h1")->state, HostState::kStopped);
+}
+
+TEST_F(IngestorTest, QueueWaitIsMeasured) {
+  IngestItem h = HelloItem("h1");
+  clock_.Advance(absl::Milliseconds(3));
+  ingestor_.Process(h);
+  IngestorStats s = ingestor_.Stats();
+  EXPECT_EQ(s.items, 1u);
+  EXPECT_NEAR(s.wait_sum_seconds, 0.003, 1e-9);
+  EXPECT_EQ(s.wait_buckets[2], 1u);  // (0.001, 0.005]
+}
+
+}  // namespace
+}  // namespace accord::collector
