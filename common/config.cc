@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -213,7 +214,10 @@ void ConfigSchema::ApplyYaml(absl::string_view yaml_text, const std::string& fil
             errors->push_back(absl::StrCat(Where(file, at.Mark()), ": field ", full, ": ", msg));
           };
           if (o == nullptr || !o->in_yaml) {
-            if (value.IsMap() && o == nullptr) {
+            bool is_prefix = std::any_of(options_.begin(), options_.end(), [&](const Option& x) {
+              return x.in_yaml && absl::StartsWith(x.name, full + ".");
+            });
+            if (value.IsMap() && o == nullptr && is_prefix) {
               walk(value, full);
             } else {
               err(kv.first, "unknown key");

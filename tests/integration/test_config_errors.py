@@ -1,0 +1,61 @@
+"""Bad flags and config files exit with status 2 and name the field (and file:line:column)."""
+import os
+import subprocess
+import unittest
+
+from accord_harness import AGENT, COLLECTOR, make_tmp
+
+
+def run(args):
+    p = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stderr
+
+
+class ConfigErrorsTest(unittest.TestCase):
+    def test_agent_interval_below_minimum(self):
+        code, err = run([AGENT, "--sample.interval=500ms"])
+        self.assertEqual(code, 2)
+        self.assertIn("flag --sample.interval: duration 500ms is below the minimum 1s", err)
+
+    def test_agent_unknown_flag_and_bad_label_reported_together(self):
+        code, err = run([AGENT, "--colector.address=x", "--label=nope"])
+        self.assertEqual(code, 2)
+        self.assertIn("flag --colector.address: unknown flag", err)
+        self.assertIn("flag --label: invalid label \"nope\"", err)
+
+    def test_agent_yaml_errors_have_file_line_column(self):
+        tmp = make_tmp()
+        path = os.path.join(tmp, "agent.yaml")
+        with open(path, "w") as f:
+            f.write("collector:\n  address: 127.0.0.1:1\nsample:\n  interval: often\n"
+                    "labels:\n  role: db\n")
+        code, err = run([AGENT, "--config.file=" + path])
+        self.assertEqual(code, 2)
+        self.assertIn(path + ":4:13: field sample.interval: invalid duration \"often\"", err)
+        self.assertIn(path + ":5:1: field labels: unknown key", err)
+
+    def test_collector_bad_flag(self):
+        code, err = run([COLLECTOR, "--grpc.max-message-bytes=huge"])
+        self.assertEqual(code, 2)
+        self.assertIn("flag --grpc.max-message-bytes: invalid size", err)
+
+    def test_collector_port_in_use_fails_cleanly(self):
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            port = s.getsockname()[1]
+            tmp = make_tmp()
+            code, err = run([COLLECTOR, "--grpc.listen-address=127.0.0.1:0",
+                             "--web.listen-address=127.0.0.1:%d" % port,
+                             "--storage.path=" + tmp])
+        self.assertEqual(code, 1)
+        self.assertIn("cannot listen for HTTP", err)
+
+    def test_version(self):
+        out = subprocess.run([AGENT, "--version"], capture_output=True, text=True).stdout
+        self.assertRegex(out, r"accord-agent \d+\.\d+\.\d+")
+
+
+if __name__ == "__main__":
+    unittest.main()
