@@ -70,5 +70,17 @@ class PrometheusE2ETest(unittest.TestCase):
         self.assertEqual(self.query('accord_host_state{host="e2e-host",state="unreachable"}'), "1")
 
 
+
+@unittest.skipUnless(PROMTOOL, "promtool is installed by scripts/install-deps.sh")
+class ShippedPrometheusFilesTest(unittest.TestCase):
+    DEPLOY = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "prometheus")
+
+    def test_rules_and_config_are_valid(self):
+        for args in (["check", "rules", os.path.join(self.DEPLOY, "accord-rules.yml")],
+                     ["check", "config", os.path.join(self.DEPLOY, "prometheus.yml")]):
+            p = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
