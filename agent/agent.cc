@@ -120,11 +120,10 @@ void Agent::Impl::SampleOnce() {
   scratch.clear();
   sampler.Collect(&scratch);
   // The boot time travels in the hello; the collector exports it itself.
-  scratch.erase(std::remove_if(scratch.begin(), scratch.end(),
-                               [](const Sample& s) {
-                                 return s.name == "accord_host_boot_time_seconds";
-                               }),
-                scratch.end());
+  scratch.erase(
+      std::remove_if(scratch.begin(), scratch.end(),
+                     [](const Sample& s) { return s.name == "accord_host_boot_time_seconds"; }),
+      scratch.end());
   SpoolStats sp = spool.Stats();
   const auto& cs = client->stats();
   auto self = [this](const char* name, MetricKind kind, double v) {

@@ -26,8 +26,7 @@ int main(int argc, char** argv) {
   schema.AddString("path.procfs", &options.sampler.procfs, "procfs mount point (default /proc)");
   schema.AddString("path.sysfs", &options.sampler.sysfs, "sysfs mount point (default /sys)");
   schema.AddString("path.rootfs", &options.sampler.rootfs, "host root filesystem (default /)");
-  schema.AddStringList("collector.filesystem.fs-types-exclude",
-                       &options.sampler.fs_types_exclude,
+  schema.AddStringList("collector.filesystem.fs-types-exclude", &options.sampler.fs_types_exclude,
                        "filesystem types not reported (repeatable; replaces the default list)");
   schema.AddStringList("collector.filesystem.mount-points-exclude",
                        &options.sampler.mount_points_exclude,

@@ -86,8 +86,7 @@ void Collector::Impl::RenderSelf(std::string* out) const {
   one("accord_collector_ingest_queue_depth", "gauge", "Messages waiting in the ingest queue.",
       static_cast<double>(queue.depth()));
   one("accord_collector_ingest_queue_capacity", "gauge",
-      "Ingest queue size at which streams stop being read.",
-      static_cast<double>(queue.capacity()));
+      "Ingest queue size at which streams stop being read.", static_cast<double>(queue.capacity()));
   one("accord_collector_ingest_parked_streams", "gauge",
       "Streams not being read because the ingest queue is full (backpressure).",
       static_cast<double>(queue.parked()));
@@ -143,8 +142,8 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
                            &p->grpc_port);
   builder.RegisterService(&p->service);
   // gRPC's own limit is above ours so that oversized messages reach us and are counted.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<uint64_t>(options.max_message_bytes * 2 + 4096, INT32_MAX)));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<uint64_t>(options.max_message_bytes * 2 + 4096, INT32_MAX)));
   ApplyCollectorKeepalive(&builder);
   p->grpc_server = builder.BuildAndStart();
   if (p->grpc_server == nullptr || p->grpc_port == 0) {
@@ -182,10 +181,13 @@ void Collector::Shutdown() {
   Log(LogLevel::kInfo, "collector stopping");
   // Ends open streams (agents reconnect elsewhere or later) and waits up to 5 s for reactors.
   impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  Log(LogLevel::kDebug, "gRPC server stopped");
   impl_->ingestor.Stop();  // drains what is queued
+  Log(LogLevel::kDebug, "ingest drained");
   impl_->stopping = true;
   if (impl_->ticker.joinable()) impl_->ticker.join();
   impl_->http.reset();
+  Log(LogLevel::kDebug, "HTTP server stopped");
   Log(LogLevel::kInfo, "collector stopped");
 }
 

@@ -56,8 +56,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto collector =
-      accord::collector::Collector::Start(options, accord::RealClock::Get());
+  auto collector = accord::collector::Collector::Start(options, accord::RealClock::Get());
   if (!collector.ok()) {
     accord::Log(accord::LogLevel::kError, "cannot start",
                 {{"error", std::string(collector.status().message())}});

@@ -49,7 +49,7 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(absl::string_view text) {
 absl::StatusOr<uint64_t> ParseBytesFlag(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
   static const std::pair<const char*, uint64_t> kUnits[] = {
-      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40},
+      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},   {"TiB", 1ull << 40},
       {"KB", 1000ull},     {"MB", 1000000ull},  {"GB", 1000000000ull}, {"B", 1}};
   uint64_t mult = 1;
   absl::string_view num = text;
@@ -174,11 +174,11 @@ void ConfigSchema::AddLabels(std::string name, std::map<std::string, std::string
 }
 
 void ConfigSchema::AddSwitch(std::string name, bool* target, std::string help) {
-  Register({std::move(name), std::move(help), Kind::kSwitch, false, false,
-            [target](const std::string&) {
-              *target = true;
-              return std::string();
-            }});
+  Register(
+      {std::move(name), std::move(help), Kind::kSwitch, false, false, [target](const std::string&) {
+         *target = true;
+         return std::string();
+       }});
 }
 
 void ConfigSchema::AddCommand(std::string name, std::string* target, std::string help) {
@@ -203,72 +203,72 @@ void ConfigSchema::ApplyYaml(absl::string_view yaml_text, const std::string& fil
     errors->push_back(absl::StrCat(Where(file, root.Mark()), ": the file must be a YAML map"));
     return;
   }
-  std::function<void(const YAML::Node&, const std::string&)> walk =
-      [&](const YAML::Node& map, const std::string& prefix) {
-        for (const auto& kv : map) {
-          std::string key = kv.first.as<std::string>("");
-          std::string full = prefix.empty() ? key : absl::StrCat(prefix, ".", key);
-          const YAML::Node& value = kv.second;
-          Option* o = Find(full);
-          auto err = [&](const YAML::Node& at, const std::string& msg) {
-            errors->push_back(absl::StrCat(Where(file, at.Mark()), ": field ", full, ": ", msg));
-          };
-          if (o == nullptr || !o->in_yaml) {
-            bool is_prefix = std::any_of(options_.begin(), options_.end(), [&](const Option& x) {
-              return x.in_yaml && absl::StartsWith(x.name, full + ".");
-            });
-            if (value.IsMap() && o == nullptr && is_prefix) {
-              walk(value, full);
-            } else {
-              err(kv.first, "unknown key");
-            }
-            continue;
-          }
-          switch (o->kind) {
-            case Kind::kScalar:
-              if (!value.IsScalar()) {
-                err(value, "want a single value");
-              } else if (auto m = o->set(value.Scalar()); !m.empty()) {
-                err(value, m);
-              }
-              break;
-            case Kind::kList:
-              if (value.IsScalar()) {
-                if (auto m = o->set(value.Scalar()); !m.empty()) err(value, m);
-              } else if (value.IsSequence()) {
-                for (const auto& item : value) {
-                  if (!item.IsScalar()) {
-                    err(item, "want a list of values");
-                  } else if (auto m = o->set(item.Scalar()); !m.empty()) {
-                    err(item, m);
-                  }
-                }
-              } else {
-                err(value, "want a list of values");
-              }
-              break;
-            case Kind::kLabels:
-              if (!value.IsMap()) {
-                err(value, "want a map of label names to values");
-                break;
-              }
-              for (const auto& item : value) {
-                if (!item.second.IsScalar()) {
-                  err(item.second, "want a string value");
-                } else if (auto m = o->set(absl::StrCat(item.first.as<std::string>(""), "=",
-                                                        item.second.Scalar()));
-                           !m.empty()) {
-                  err(item.first, m);
-                }
-              }
-              break;
-            case Kind::kSwitch:
-            case Kind::kCommand:
-              err(kv.first, "unknown key");
-              break;
-          }
-        }
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
+                                                                        const std::string& prefix) {
+    for (const auto& kv : map) {
+      std::string key = kv.first.as<std::string>("");
+      std::string full = prefix.empty() ? key : absl::StrCat(prefix, ".", key);
+      const YAML::Node& value = kv.second;
+      Option* o = Find(full);
+      auto err = [&](const YAML::Node& at, const std::string& msg) {
+        errors->push_back(absl::StrCat(Where(file, at.Mark()), ": field ", full, ": ", msg));
       };
+      if (o == nullptr || !o->in_yaml) {
+        bool is_prefix = std::any_of(options_.begin(), options_.end(), [&](const Option& x) {
+          return x.in_yaml && absl::StartsWith(x.name, full + ".");
+        });
+        if (value.IsMap() && o == nullptr && is_prefix) {
+          walk(value, full);
+        } else {
+          err(kv.first, "unknown key");
+        }
+        continue;
+      }
+      switch (o->kind) {
+        case Kind::kScalar:
+          if (!value.IsScalar()) {
+            err(value, "want a single value");
+          } else if (auto m = o->set(value.Scalar()); !m.empty()) {
+            err(value, m);
+          }
+          break;
+        case Kind::kList:
+          if (value.IsScalar()) {
+            if (auto m = o->set(value.Scalar()); !m.empty()) err(value, m);
+          } else if (value.IsSequence()) {
+            for (const auto& item : value) {
+              if (!item.IsScalar()) {
+                err(item, "want a list of values");
+              } else if (auto m = o->set(item.Scalar()); !m.empty()) {
+                err(item, m);
+              }
+            }
+          } else {
+            err(value, "want a list of values");
+          }
+          break;
+        case Kind::kLabels:
+          if (!value.IsMap()) {
+            err(value, "want a map of label names to values");
+            break;
+          }
+          for (const auto& item : value) {
+            if (!item.second.IsScalar()) {
+              err(item.second, "want a string value");
+            } else if (auto m = o->set(
+                           absl::StrCat(item.first.as<std::string>(""), "=", item.second.Scalar()));
+                       !m.empty()) {
+              err(item.first, m);
+            }
+          }
+          break;
+        case Kind::kSwitch:
+        case Kind::kCommand:
+          err(kv.first, "unknown key");
+          break;
+      }
+    }
+  };
   walk(root, "");
 }
 

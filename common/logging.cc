@@ -91,8 +91,8 @@ std::string FormatLogLine(LogLevel level, absl::string_view msg,
                           std::initializer_list<LogField> fields) {
   std::string line;
   line.reserve(128);
-  absl::StrAppend(&line, "ts=",
-                  absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+  absl::StrAppend(&line,
+                  "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
                   " level=", LevelName(level), " msg=");
   AppendValue(&line, msg);
   for (const auto& field : fields) {

@@ -35,7 +35,9 @@ label:
   env: local
 YAML
 
-"$BUILD_DIR/collector/accord-collector" \
+# Own sessions: a terminal Ctrl-C reaches only this script, which stops the agent first
+# (so that its goodbye is recorded) and then the collector.
+setsid "$BUILD_DIR/collector/accord-collector" \
   --grpc.listen-address="127.0.0.1:$GRPC_PORT" \
   --web.listen-address="127.0.0.1:$WEB_PORT" \
   --storage.path="$ACCORD_HOME/collector" &
@@ -58,7 +60,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-"$BUILD_DIR/agent/accord-agent" --config.file="$AGENT_CONFIG" &
+setsid "$BUILD_DIR/agent/accord-agent" --config.file="$AGENT_CONFIG" &
 AGENT_PID=$!
 
 cat >&2 <<MSG

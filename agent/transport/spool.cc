@@ -23,9 +23,8 @@ void MemorySpool::Append(PendingBatch batch) {
 
 bool MemorySpool::NextAfter(uint64_t after, PendingBatch* out) {
   absl::MutexLock lock(&mu_);
-  auto it = std::upper_bound(
-      batches_.begin(), batches_.end(), after,
-      [](uint64_t seq, const PendingBatch& b) { return seq < b.sequence; });
+  auto it = std::upper_bound(batches_.begin(), batches_.end(), after,
+                             [](uint64_t seq, const PendingBatch& b) { return seq < b.sequence; });
   if (it == batches_.end()) return false;
   *out = *it;
   return true;

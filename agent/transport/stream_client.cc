@@ -210,9 +210,8 @@ void StreamClient::Stop(GoodbyeReason reason, absl::Duration grace) {
       if (call_ != nullptr) call_->RequestGoodbye(reason);
     }
     // Wait for the collector to end the stream after our goodbye.
-    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return call_ == nullptr || call_done_;
-    };
+    auto done = [this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return call_ == nullptr || call_done_; };
     mu_.AwaitWithTimeout(absl::Condition(&done), grace);
     if (call_ != nullptr && !call_done_) call_->Cancel();
   }
@@ -241,7 +240,8 @@ void StreamClient::Run() {
       if (!stopping_) call_->RequestHeartbeat();
       if (acked_since_connect_) backoff.Reset();
       next_beat += options_.heartbeat_interval;
-      if (next_beat < clock_.Monotonic()) next_beat = clock_.Monotonic() + options_.heartbeat_interval;
+      if (next_beat < clock_.Monotonic())
+        next_beat = clock_.Monotonic() + options_.heartbeat_interval;
     }
     stats_.connected = false;
     Call* call;
@@ -259,8 +259,7 @@ void StreamClient::Run() {
     if (acked_since_connect_) backoff.Reset();
     if (stopping) {
       Log(LogLevel::kInfo, "stream closed",
-          {{"goodbye", said_goodbye ? "sent" : "not sent"},
-           {"status", status.error_message()}});
+          {{"goodbye", said_goodbye ? "sent" : "not sent"}, {"status", status.error_message()}});
       return;
     }
     ++stats_.stream_errors;

@@ -16,8 +16,7 @@ namespace {
 const std::map<std::string, std::string>& KnownHelp() {
   static const auto* help = new std::map<std::string, std::string>{
       {"accord_host_cpu_seconds_total", "Seconds the CPU spent in each mode, per core."},
-      {"accord_host_cpu_aggregate_seconds_total",
-       "Seconds all CPUs together spent in each mode."},
+      {"accord_host_cpu_aggregate_seconds_total", "Seconds all CPUs together spent in each mode."},
       {"accord_host_memory_total_bytes", "Total usable memory."},
       {"accord_host_memory_available_bytes", "Memory available for new work without swapping."},
       {"accord_host_memory_free_bytes", "Unused memory."},
@@ -300,9 +299,8 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   }
   if (batch.timestamp_ms > absl::ToUnixMillis(now + options_.max_future_skew)) {
     return Reject(RejectReason::kFutureTimestamp,
-                  absl::StrCat("batch sequence ", batch.sequence, " timestamp ",
-                               batch.timestamp_ms, " ms is more than ",
-                               absl::FormatDuration(options_.max_future_skew),
+                  absl::StrCat("batch sequence ", batch.sequence, " timestamp ", batch.timestamp_ms,
+                               " ms is more than ", absl::FormatDuration(options_.max_future_skew),
                                " in the future"));
   }
   if (batch.series_ids.size() != batch.values.size()) {
@@ -315,8 +313,8 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   for (const auto& desc : batch.new_series) {
     auto bad = [&](absl::string_view why) {
       return Reject(RejectReason::kInvalidSeries,
-                    absl::StrCat("batch sequence ", batch.sequence, " series id ", desc.id,
-                                 " \"", desc.name.substr(0, 200), "\": ", why));
+                    absl::StrCat("batch sequence ", batch.sequence, " series id ", desc.id, " \"",
+                                 desc.name.substr(0, 200), "\": ", why));
     };
     if (!IsValidMetricName(desc.name) || desc.name.size() > 200) {
       return bad("invalid metric name");
@@ -475,8 +473,8 @@ void HostRegistry::RenderMetrics(std::string* out) const {
   AppendFamilyHeader(out, "accord_host_state", "gauge",
                      "1 for the host's current state: up, unreachable, stopped or down.");
   for (const auto& [id, host] : hosts_) {
-    for (HostState s : {HostState::kUp, HostState::kUnreachable, HostState::kStopped,
-                        HostState::kDown}) {
+    for (HostState s :
+         {HostState::kUp, HostState::kUnreachable, HostState::kStopped, HostState::kDown}) {
       absl::StrAppend(out, "accord_host_state{", host->host_label, ",state=\"", HostStateName(s),
                       "\"} ", host->state == s ? "1\n" : "0\n");
     }

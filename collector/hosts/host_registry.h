@@ -194,8 +194,7 @@ class HostRegistry {
   HostEntry* SessionHost(SessionId session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetState(HostEntry* host, HostState to, absl::Time at, const char* cause)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Reject(RejectReason reason, std::string message)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Reject(RejectReason reason, std::string message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AddSeries(HostEntry* host, const SeriesDescriptor& desc)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static HostView ToView(const HostEntry& host);

@@ -26,9 +26,8 @@ bool IngestQueue::Pop(IngestItem* item, absl::Duration timeout) {
   std::vector<std::shared_ptr<StreamLink>> resume;
   {
     absl::MutexLock lock(&mu_);
-    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !items_.empty() || shutdown_;
-    };
+    auto ready = [this]()
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !items_.empty() || shutdown_; };
     mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
     if (items_.empty()) return false;
     *item = std::move(items_.front());

@@ -53,15 +53,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   std::string threads = absl::StrCat(options.threads);
   std::string listen = options.listen_address;
   // civetweb wants "[::]:port" for IPv6 and "addr:port" otherwise, like ours.
-  const char* mg_options[] = {"listening_ports",
-                              listen.c_str(),
-                              "num_threads",
-                              threads.c_str(),
-                              "request_timeout_ms",
-                              "10000",
-                              "enable_keep_alive",
-                              "yes",
-                              nullptr};
+  const char* mg_options[] = {
+      "listening_ports", listen.c_str(),      "num_threads", threads.c_str(), "request_timeout_ms",
+      "10000",           "enable_keep_alive", "yes",         nullptr};
   struct mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
   callbacks.log_message = [](const struct mg_connection*, const char* message) {
@@ -92,7 +86,8 @@ int HttpServer::Dispatch(struct mg_connection* conn, void* self_ptr) {
   req.path = info->local_uri ? info->local_uri : "/";
   if (info->query_string != nullptr) {
     for (absl::string_view kv : absl::StrSplit(info->query_string, '&', absl::SkipEmpty())) {
-      std::pair<absl::string_view, absl::string_view> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+      std::pair<absl::string_view, absl::string_view> p =
+          absl::StrSplit(kv, absl::MaxSplits('=', 1));
       req.query[UrlDecode(p.first)] = UrlDecode(p.second);
     }
   }
@@ -110,10 +105,10 @@ int HttpServer::Dispatch(struct mg_connection* conn, void* self_ptr) {
       }
     }
   }
-  std::string head = absl::StrCat("HTTP/1.1 ", resp.status, " ", StatusText(resp.status),
-                                  "\r\nContent-Type: ", resp.content_type,
-                                  "\r\nContent-Length: ", resp.body.size(),
-                                  "\r\nCache-Control: no-store\r\n\r\n");
+  std::string head =
+      absl::StrCat("HTTP/1.1 ", resp.status, " ", StatusText(resp.status),
+                   "\r\nContent-Type: ", resp.content_type,
+                   "\r\nContent-Length: ", resp.body.size(), "\r\nCache-Control: no-store\r\n\r\n");
   mg_write(conn, head.data(), head.size());
   if (req.method != "HEAD") mg_write(conn, resp.body.data(), resp.body.size());
   return resp.status;

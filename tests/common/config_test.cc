@@ -36,8 +36,8 @@ absl::Status ParseArgs(ConfigSchema& s, std::vector<const char*> args) {
 TEST(ConfigSchemaTest, FlagsInBothForms) {
   Opts o;
   ConfigSchema s = MakeSchema(&o);
-  ASSERT_TRUE(ParseArgs(s, {"--collector.address=h:1", "--sample.interval", "2s",
-                            "--label", "role=db", "--label=env=prod", "--buffer.max-bytes=2MiB"})
+  ASSERT_TRUE(ParseArgs(s, {"--collector.address=h:1", "--sample.interval", "2s", "--label",
+                            "role=db", "--label=env=prod", "--buffer.max-bytes=2MiB"})
                   .ok());
   EXPECT_EQ(o.address, "h:1");
   EXPECT_EQ(o.interval, absl::Seconds(2));
@@ -49,8 +49,8 @@ TEST(ConfigSchemaTest, FlagsInBothForms) {
 TEST(ConfigSchemaTest, ReportsEveryFlagErrorAtOnce) {
   Opts o;
   ConfigSchema s = MakeSchema(&o);
-  absl::Status st = ParseArgs(s, {"--sample.interval=500ms", "--nope=1", "--label=bad",
-                                  "--x.enabled=maybe"});
+  absl::Status st =
+      ParseArgs(s, {"--sample.interval=500ms", "--nope=1", "--label=bad", "--x.enabled=maybe"});
   ASSERT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   std::string m(st.message());
   EXPECT_NE(m.find("flag --sample.interval: duration 500ms is below the minimum 1s"),
@@ -65,9 +65,10 @@ TEST(ConfigSchemaTest, YamlNestedAndFlatKeys) {
   Opts o;
   ConfigSchema s = MakeSchema(&o);
   std::vector<std::string> errors;
-  s.ApplyYaml("collector:\n  address: c:9\nsample.interval: 30s\ndevices: [eth0, eth1]\n"
-              "label:\n  role: web\n",
-              "a.yaml", &errors);
+  s.ApplyYaml(
+      "collector:\n  address: c:9\nsample.interval: 30s\ndevices: [eth0, eth1]\n"
+      "label:\n  role: web\n",
+      "a.yaml", &errors);
   EXPECT_TRUE(errors.empty()) << errors[0];
   EXPECT_EQ(o.address, "c:9");
   EXPECT_EQ(o.interval, absl::Seconds(30));

@@ -35,8 +35,8 @@ Batch ToBatch(const accord::v1::SampleBatch& in) {
     SeriesDescriptor s;
     s.id = d.id();
     s.name = d.name();
-    s.kind = d.kind() == accord::v1::METRIC_KIND_COUNTER ? SeriesKind::kCounter
-                                                         : SeriesKind::kGauge;
+    s.kind =
+        d.kind() == accord::v1::METRIC_KIND_COUNTER ? SeriesKind::kCounter : SeriesKind::kGauge;
     s.labels.reserve(d.labels_size());
     for (const auto& l : d.labels()) s.labels.emplace_back(l.name(), l.value());
     b.new_series.push_back(std::move(s));

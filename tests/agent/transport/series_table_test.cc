@@ -7,8 +7,8 @@ namespace {
 
 TEST(SeriesTableTest, SameSeriesSameId) {
   SeriesTable t;
-  Sample a{"accord_host_cpu_seconds_total", {{"cpu", "0"}, {"mode", "user"}},
-           MetricKind::kCounter, 1};
+  Sample a{
+      "accord_host_cpu_seconds_total", {{"cpu", "0"}, {"mode", "user"}}, MetricKind::kCounter, 1};
   Sample b = a;
   b.labels[1].second = "system";
   uint32_t ia = t.Intern(a);

@@ -79,8 +79,10 @@ TEST_F(StreamClientTest, HostComesUpAndBatchesAreAckedOnce) {
   EXPECT_EQ(registry_.Host("test-host")->state, collector::HostState::kUp);
   for (int i = 0; i < 20; ++i) {
     AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, i * 0.1},
-              {"accord_host_cpu_seconds_total", {{"cpu", "0"}, {"mode", "idle"}},
-               MetricKind::kCounter, 100.0 + i}});
+              {"accord_host_cpu_seconds_total",
+               {{"cpu", "0"}, {"mode", "idle"}},
+               MetricKind::kCounter,
+               100.0 + i}});
   }
   ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
   auto host = registry_.Host("test-host");
@@ -135,6 +137,54 @@ TEST_F(StreamClientTest, ReconnectsAfterCollectorRestartAndResends) {
   EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
   client_.reset();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+}  // namespace
+}  // namespace accord::agent
+
+namespace accord::agent {
+namespace {
+
+// A collector that refuses every stream with a permanent error.
+class RefusingService final : public accord::v1::Telemetry::CallbackService {
+ public:
+  grpc::ServerBidiReactor<accord::v1::AgentMessage, accord::v1::CollectorMessage>* Connect(
+      grpc::CallbackServerContext*) override {
+    ++calls;
+    class Reactor final
+        : public grpc::ServerBidiReactor<accord::v1::AgentMessage, accord::v1::CollectorMessage> {
+     public:
+      Reactor() { Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "not you")); }
+      void OnDone() override { delete this; }
+    };
+    return new Reactor();
+  }
+  std::atomic<int> calls{0};
+};
+
+TEST(StreamClientPermanentErrorTest, PermanentErrorIsNotRetriedInALoop) {
+  RefusingService service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  MemorySpool spool(1 << 20);
+  SeriesTable series;
+  StreamClientOptions o;
+  o.collector_address = "127.0.0.1:" + std::to_string(port);
+  o.host_id = "refused";
+  o.backoff_initial = absl::Milliseconds(10);
+  o.backoff_max = absl::Milliseconds(20);
+  o.permanent_error_holdoff = absl::Minutes(10);
+  StreamClient client(o, spool, series, RealClock::Get(), [] { return uint64_t{1}; });
+  client.Start();
+  ASSERT_TRUE(WaitFor([&] { return client.stats().stream_errors.load() >= 1; }));
+  // With a 10-20 ms backoff a retry loop would have made dozens of attempts by now.
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(service.calls.load(), 1);
+  client.Stop(GoodbyeReason::kAgentStopping, absl::Seconds(1));
+  server->Shutdown(std::chrono::system_clock::now());
 }
 
 }  // namespace

@@ -196,8 +196,7 @@ TEST_F(HostRegistryTest, FutureTimestampRejectedWithoutChangingAnything) {
   b.new_series = {Desc(0, "accord_host_load1")};
   b.series_ids = {0};
   b.values = {1};
-  EXPECT_EQ(registry_.Apply(open->session, b).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Apply(open->session, b).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry_.Host("a")->samples_accepted, 0u);
   EXPECT_EQ(registry_.Host("a")->last_sequence, 0u);
   // Four minutes ahead is tolerated.
@@ -210,8 +209,7 @@ TEST_F(HostRegistryTest, UnknownSeriesIdRejected) {
   Batch b = MakeBatch(1, clock_);
   b.series_ids = {7};
   b.values = {1};
-  EXPECT_EQ(registry_.Apply(open->session, b).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.Apply(open->session, b).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry_.Stats().rejected[static_cast<int>(RejectReason::kUnknownSeries)], 1u);
 }
 
@@ -276,8 +274,7 @@ TEST_F(HostRegistryTest, TooManySeriesRejected) {
     b.series_ids.push_back(i);
     b.values.push_back(i);
   }
-  EXPECT_EQ(registry.Apply(open->session, b).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Apply(open->session, b).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kTooManySeries)], 1u);
 }
 

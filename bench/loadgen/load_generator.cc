@@ -1,0 +1,603 @@
+#include "bench/loadgen/load_generator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "accord/v1/telemetry.grpc.pb.h"
+#include "bench/loadgen/latency_histogram.h"
+#include "common/grpc/keepalive.h"
+#include "common/logging.h"
+#include "grpcpp/grpcpp.h"
+
+namespace accord::bench {
+
+using accord::v1::AgentMessage;
+using accord::v1::CollectorMessage;
+
+struct LoadGenerator::Stats {
+  std::atomic<int64_t> start_mono_ns{0};
+  std::atomic<uint64_t> streams_opened{0}, streams_connected{0}, streams_connected_peak{0},
+      agents_ever_connected{0}, reconnects{0}, batches_produced{0}, batches_sent{0},
+      batches_resent{0}, batches_acked{0}, batches_dropped{0}, samples_sent{0},
+      samples_acked{0}, heartbeats_sent{0}, messages_sent{0}, bytes_sent{0}, errors{0},
+      shutdown_cancelled{0};
+  LatencyHistogram ack_latency;
+  LatencyHistogram connect_latency;
+  absl::Mutex mu;
+  std::map<std::string, uint64_t> errors_by_code ABSL_GUARDED_BY(mu);
+
+  void Connected() {
+    uint64_t now = ++streams_connected;
+    uint64_t peak = streams_connected_peak.load();
+    while (now > peak && !streams_connected_peak.compare_exchange_weak(peak, now)) {
+    }
+  }
+};
+
+namespace {
+
+struct PendingBatch {
+  uint64_t sequence = 0;
+  int64_t timestamp_ms = 0;
+  std::vector<double> values;
+  absl::Duration written_at = absl::InfiniteDuration();  // monotonic; infinite: not yet sent
+  bool ever_sent = false;
+};
+
+std::string HostId(const std::string& prefix, int index) {
+  return absl::StrFormat("%s%05d", prefix, index);
+}
+
+}  // namespace
+
+// One simulated agent: its host model, its pending (unacknowledged) batches and its current
+// stream. The driver thread owns it; reactions of its Call touch only the fields under mu.
+class LoadGenerator::Agent {
+ public:
+  Agent(const LoadOptions& options, int index, accord::v1::Telemetry::Stub* stub)
+      : host_id(HostId(options.host_prefix, index)),
+        model(options.shape, options.seed + static_cast<uint64_t>(index)),
+        stub(stub) {}
+
+  const std::string host_id;
+  HostModel model;
+  accord::v1::Telemetry::Stub* const stub;
+
+  // Driver thread only.
+  std::unique_ptr<Call> call;
+  absl::Duration connect_at;
+  absl::Duration next_sample;
+  absl::Duration next_heartbeat;
+  absl::Duration last_advance;
+  bool ever_connected = false;
+  uint64_t next_sequence = 1;
+  std::vector<double> scratch;
+
+  // Shared with the Call's reactions.
+  absl::Mutex mu;
+  std::deque<PendingBatch> pending ABSL_GUARDED_BY(mu);
+  bool call_done ABSL_GUARDED_BY(mu) = false;
+};
+
+// One stream of one agent. Deleted by the driver thread after OnDone.
+class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, CollectorMessage> {
+ public:
+  Call(Agent* agent, const LoadOptions& options, Stats* stats, Clock& clock)
+      : agent_(agent), options_(options), stats_(stats), clock_(clock) {}
+
+  // Sends the Hello and starts reading. Call once.
+  void Start(uint64_t next_sequence) {
+    auto* hello = out_.mutable_hello();
+    hello->set_host_id(agent_->host_id);
+    hello->set_hostname(agent_->host_id);
+    hello->set_agent_version("loadgen");
+    (*hello->mutable_labels())["env"] = "loadgen";
+    hello->set_boot_time_seconds(agent_->model.boot_time_seconds());
+    hello->set_sample_interval_ms(absl::ToInt64Milliseconds(options_.sample_interval));
+    hello->set_heartbeat_interval_ms(absl::ToInt64Milliseconds(options_.heartbeat_interval));
+    hello->set_next_sequence(next_sequence);
+    hello->set_protocol_revision(1);
+    {
+      absl::MutexLock lock(&agent_->mu);
+      writing_ = true;
+      hello_written_at_ = clock_.Monotonic();
+      agent_->call_done = false;
+    }
+    ++stats_->streams_opened;
+    CountSent();
+    AddHold();
+    agent_->stub->async()->Connect(&context_, this);
+    StartWrite(&out_);
+    StartRead(&in_);
+    StartCall();
+  }
+
+  // A batch was added to the agent's pending list, or a heartbeat is due: write if idle.
+  void Pump(bool heartbeat) {
+    bool write;
+    {
+      absl::MutexLock lock(&agent_->mu);
+      if (heartbeat) heartbeat_pending_ = true;
+      write = PrepareNextLocked();
+    }
+    if (write) StartWrite(&out_);
+  }
+
+  void RequestGoodbye() {
+    bool write;
+    {
+      absl::MutexLock lock(&agent_->mu);
+      goodbye_pending_ = true;
+      write = PrepareNextLocked();
+    }
+    if (write) StartWrite(&out_);
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  // True after a goodbye was sent: the end of the stream is expected.
+  bool said_goodbye() {
+    absl::MutexLock lock(&agent_->mu);
+    return goodbye_sent_;
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool write = false, writes_done = false, release = false;
+    {
+      absl::MutexLock lock(&agent_->mu);
+      writing_ = false;
+      if (!ok || read_ended_) {
+        release = ReleaseHoldLocked();
+      } else if (goodbye_sent_) {
+        writes_done = true;
+      } else {
+        write = PrepareNextLocked();
+      }
+    }
+    if (write) StartWrite(&out_);
+    if (writes_done) StartWritesDone();
+    if (release) RemoveHold();
+  }
+
+  void OnWritesDoneDone(bool ok) override {
+    bool release;
+    {
+      absl::MutexLock lock(&agent_->mu);
+      release = ReleaseHoldLocked();
+    }
+    if (release) RemoveHold();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      bool release = false;
+      {
+        absl::MutexLock lock(&agent_->mu);
+        read_ended_ = true;
+        if (!writing_) release = ReleaseHoldLocked();
+      }
+      if (release) RemoveHold();
+      return;
+    }
+    if (in_.has_ack()) HandleAck(in_.ack().sequence());
+    StartRead(&in_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    status_ = status;
+    if (connected_) --stats_->streams_connected;
+    absl::MutexLock lock(&agent_->mu);
+    agent_->call_done = true;  // after this the driver may delete us: touch nothing more
+  }
+
+  const grpc::Status& status() const { return status_; }
+
+ private:
+  void CountSent() {
+    ++stats_->messages_sent;
+    stats_->bytes_sent += out_.ByteSizeLong();
+  }
+
+  // Returns true when the caller must release the hold (once).
+  bool ReleaseHoldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(agent_->mu) {
+    if (hold_released_) return false;
+    hold_released_ = true;
+    return true;
+  }
+
+  void HandleAck(uint64_t sequence) {
+    absl::Duration now = clock_.Monotonic();
+    absl::MutexLock lock(&agent_->mu);
+    if (!connected_) {
+      // The first Ack answers the Hello.
+      connected_ = true;
+      stats_->Connected();
+      stats_->connect_latency.Record(now - hello_written_at_);
+    }
+    auto& pending = agent_->pending;
+    while (!pending.empty() && pending.front().sequence <= sequence) {
+      const PendingBatch& b = pending.front();
+      if (b.written_at != absl::InfiniteDuration()) {
+        stats_->ack_latency.Record(now - b.written_at);
+        ++stats_->batches_acked;
+        stats_->samples_acked += b.values.size();
+      }
+      pending.pop_front();
+    }
+  }
+
+  // Fills out_ with the next message to send, if any and no write is in flight.
+  bool PrepareNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(agent_->mu) {
+    if (writing_ || goodbye_sent_ || read_ended_ || hold_released_) return false;
+    out_.Clear();
+    PendingBatch* next = nullptr;
+    for (PendingBatch& b : agent_->pending) {
+      if (b.sequence > sent_sequence_) {
+        next = &b;
+        break;
+      }
+    }
+    if (goodbye_pending_ && next == nullptr) {
+      out_.mutable_goodbye()->set_reason(accord::v1::Goodbye::REASON_AGENT_STOPPING);
+      goodbye_sent_ = true;
+    } else if (heartbeat_pending_) {
+      heartbeat_pending_ = false;
+      out_.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(clock_.Now()));
+      ++stats_->heartbeats_sent;
+    } else if (next != nullptr) {
+      sent_sequence_ = next->sequence;
+      auto* b = out_.mutable_batch();
+      b->set_sequence(next->sequence);
+      b->set_timestamp_ms(next->timestamp_ms);
+      const auto& series = agent_->model.series();
+      if (!described_) {
+        described_ = true;
+        for (size_t i = 0; i < series.size(); ++i) {
+          auto* d = b->add_new_series();
+          d->set_id(static_cast<uint32_t>(i));
+          d->set_name(series[i].name);
+          d->set_kind(series[i].counter ? accord::v1::METRIC_KIND_COUNTER
+                                        : accord::v1::METRIC_KIND_GAUGE);
+          for (const auto& [k, v] : series[i].labels) {
+            auto* l = d->add_labels();
+            l->set_name(k);
+            l->set_value(v);
+          }
+        }
+      }
+      auto* ids = b->mutable_series_ids();
+      ids->Reserve(static_cast<int>(next->values.size()));
+      for (size_t i = 0; i < next->values.size(); ++i) ids->AddAlreadyReserved(static_cast<uint32_t>(i));
+      b->mutable_values()->Add(next->values.begin(), next->values.end());
+      next->written_at = clock_.Monotonic();
+      if (next->ever_sent) ++stats_->batches_resent;
+      next->ever_sent = true;
+      ++stats_->batches_sent;
+      stats_->samples_sent += next->values.size();
+    } else {
+      return false;  // idle
+    }
+    writing_ = true;
+    CountSent();
+    return true;
+  }
+
+  Agent* const agent_;
+  const LoadOptions& options_;
+  Stats* const stats_;
+  Clock& clock_;
+  grpc::ClientContext context_;
+  AgentMessage out_;   // owned by the write in flight while writing_
+  CollectorMessage in_;
+  grpc::Status status_;
+
+  // Under agent_->mu.
+  bool writing_ = false;
+  bool read_ended_ = false;
+  bool hold_released_ = false;
+  bool heartbeat_pending_ = false;
+  bool goodbye_pending_ = false;
+  bool goodbye_sent_ = false;
+  bool described_ = false;
+  bool connected_ = false;
+  uint64_t sent_sequence_ = 0;
+  absl::Duration hello_written_at_;
+};
+
+LoadGenerator::LoadGenerator(LoadOptions options, Clock& clock)
+    : options_(std::move(options)), clock_(clock), stats_(std::make_unique<Stats>()) {}
+
+LoadGenerator::~LoadGenerator() = default;
+
+void LoadGenerator::Stop() {
+  absl::MutexLock lock(&stop_mu_);
+  stop_ = true;
+}
+
+bool LoadGenerator::WaitStop(absl::Duration timeout) {
+  absl::MutexLock lock(&stop_mu_);
+  auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stop_mu_) { return stop_; };
+  return stop_mu_.AwaitWithTimeout(absl::Condition(&stopped), timeout);
+}
+
+LoadReport LoadGenerator::Run(absl::Duration report_interval,
+                              std::function<void(const LoadReport&)> progress) {
+  const LoadOptions& o = options_;
+  const absl::Duration start = clock_.Monotonic();
+  stats_->start_mono_ns = absl::ToInt64Nanoseconds(start);
+
+  // Channels, each with its own subchannel.
+  const int n_channels = o.channels <= 0 ? o.agents : std::min(o.channels, o.agents);
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<accord::v1::Telemetry::Stub>> stubs;
+  for (int c = 0; c < n_channels; ++c) {
+    grpc::ChannelArguments args = AgentChannelArguments();
+    args.SetInt("accord.loadgen.channel_index", c);
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channels.push_back(grpc::CreateCustomChannel(o.collector_address,
+                                                 grpc::InsecureChannelCredentials(), args));
+    stubs.push_back(accord::v1::Telemetry::NewStub(channels.back()));
+  }
+  std::vector<std::unique_ptr<Agent>> agents;
+  agents.reserve(o.agents);
+  for (int i = 0; i < o.agents; ++i) {
+    auto a = std::make_unique<Agent>(o, i, stubs[i % n_channels].get());
+    a->connect_at = start + o.ramp_up * i / std::max(1, o.agents);
+    a->next_sample = a->connect_at;
+    a->next_heartbeat = a->connect_at + o.heartbeat_interval;
+    a->last_advance = a->connect_at;
+    agents.push_back(std::move(a));
+  }
+
+  const absl::Duration end = start + o.duration;
+  absl::Duration next_report = start + report_interval;
+  auto reap = [&](Agent& a) -> bool {  // true when the call ended and was deleted
+    if (a.call == nullptr) return false;
+    {
+      absl::MutexLock lock(&a.mu);
+      if (!a.call_done) return false;
+    }
+    return true;
+  };
+
+  // Driver loop: bounded by `end` (and Stop).
+  while (true) {
+    absl::Duration now = clock_.Monotonic();
+    if (now >= end) break;
+    absl::Duration wake = std::min(end, now + absl::Milliseconds(50));
+    for (auto& ap : agents) {
+      Agent& a = *ap;
+      if (reap(a)) {
+        const grpc::Status& st = a.call->status();
+        ++stats_->errors;
+        {
+          absl::MutexLock lock(&stats_->mu);
+          ++stats_->errors_by_code[absl::StrCat(
+              absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code())))];
+        }
+        if (stats_->errors.load() <= 10) {
+          Log(LogLevel::kWarn, "stream ended",
+              {{"host", a.host_id},
+               {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code()))},
+               {"error", st.error_message()}});
+        }
+        a.call.reset();
+        a.connect_at = now + o.reconnect_delay;
+      }
+      if (a.call == nullptr && now >= a.connect_at) {
+        if (a.ever_connected) ++stats_->reconnects;
+        a.ever_connected = true;
+        a.call = std::make_unique<Call>(&a, o, stats_.get(), clock_);
+        a.call->Start(a.next_sequence);
+      }
+      bool pump = false, heartbeat = false;
+      if (now >= a.next_sample) {
+        a.model.Advance(now - a.last_advance, &a.scratch);
+        a.last_advance = now;
+        PendingBatch b;
+        b.sequence = a.next_sequence++;
+        b.timestamp_ms = absl::ToUnixMillis(clock_.Now());
+        b.values = a.scratch;
+        {
+          absl::MutexLock lock(&a.mu);
+          a.pending.push_back(std::move(b));
+          while (a.pending.size() > static_cast<size_t>(std::max(1, o.max_pending_batches))) {
+            a.pending.pop_front();
+            ++stats_->batches_dropped;
+          }
+        }
+        ++stats_->batches_produced;
+        a.next_sample += o.sample_interval;
+        if (a.next_sample <= now) a.next_sample = now + o.sample_interval;  // fell behind
+        pump = true;
+      }
+      if (now >= a.next_heartbeat) {
+        a.next_heartbeat += o.heartbeat_interval;
+        if (a.next_heartbeat <= now) a.next_heartbeat = now + o.heartbeat_interval;
+        heartbeat = true;
+      }
+      if (a.call != nullptr && (pump || heartbeat)) a.call->Pump(heartbeat);
+      wake = std::min({wake, a.next_sample, a.next_heartbeat});
+      if (a.call == nullptr) wake = std::min(wake, a.connect_at);
+    }
+    if (progress && report_interval > absl::ZeroDuration() && now >= next_report) {
+      progress(Snapshot());
+      next_report += report_interval;
+    }
+    if (WaitStop(wake - clock_.Monotonic())) break;
+  }
+
+  // Shutdown: goodbye (or cancel), bounded by the grace, then cancel what is left.
+  for (auto& a : agents) {
+    if (a->call == nullptr) continue;
+    if (o.goodbye) {
+      a->call->RequestGoodbye();
+    } else {
+      a->call->Cancel();
+    }
+  }
+  auto all_done = [&]() {
+    for (auto& a : agents) {
+      if (a->call == nullptr) continue;
+      absl::MutexLock lock(&a->mu);
+      if (!a->call_done) return false;
+    }
+    return true;
+  };
+  const absl::Duration grace_end = clock_.Monotonic() + o.shutdown_grace;
+  while (!all_done() && clock_.Monotonic() < grace_end) absl::SleepFor(absl::Milliseconds(10));
+  for (auto& a : agents) {
+    if (a->call == nullptr) continue;
+    bool done;
+    {
+      absl::MutexLock lock(&a->mu);
+      done = a->call_done;
+    }
+    if (!done) {
+      ++stats_->shutdown_cancelled;
+      a->call->Cancel();
+    }
+  }
+  const absl::Duration cancel_end = clock_.Monotonic() + absl::Seconds(5);
+  while (!all_done() && clock_.Monotonic() < cancel_end) absl::SleepFor(absl::Milliseconds(10));
+  LoadReport report = Snapshot();
+  for (auto& a : agents) {
+    if (a->call == nullptr) continue;
+    bool done;
+    {
+      absl::MutexLock lock(&a->mu);
+      done = a->call_done;
+    }
+    if (!done) {
+      // gRPC never finished this stream: leak it (and its agent) rather than free memory a
+      // reaction may still use.
+      a->call.release();
+      a.release();
+      continue;
+    }
+    const grpc::Status& st = a->call->status();
+    bool expected = (o.goodbye && a->call->said_goodbye() && st.ok()) ||
+                    st.error_code() == grpc::StatusCode::CANCELLED;
+    if (!expected) {
+      ++stats_->errors;
+      absl::MutexLock lock(&stats_->mu);
+      ++stats_->errors_by_code[absl::StrCat(
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code())))];
+    }
+    a->call.reset();
+  }
+  report = Snapshot();
+  return report;
+}
+
+LoadReport LoadGenerator::Snapshot() const {
+  const Stats& s = *stats_;
+  LoadReport r;
+  r.elapsed = clock_.Monotonic() - absl::Nanoseconds(s.start_mono_ns.load());
+  r.agents = options_.agents;
+  r.channels = options_.channels <= 0 ? options_.agents : std::min(options_.channels, options_.agents);
+  r.series_per_agent = HostModel::SeriesCount(options_.shape);
+  r.streams_opened = s.streams_opened;
+  r.streams_connected = s.streams_connected;
+  r.streams_connected_peak = s.streams_connected_peak;
+  r.reconnects = s.reconnects;
+  r.batches_produced = s.batches_produced;
+  r.batches_sent = s.batches_sent;
+  r.batches_resent = s.batches_resent;
+  r.batches_acked = s.batches_acked;
+  r.batches_dropped = s.batches_dropped;
+  r.samples_sent = s.samples_sent;
+  r.samples_acked = s.samples_acked;
+  r.heartbeats_sent = s.heartbeats_sent;
+  r.messages_sent = s.messages_sent;
+  r.bytes_sent = s.bytes_sent;
+  r.errors = s.errors;
+  r.shutdown_cancelled = s.shutdown_cancelled;
+  {
+    absl::MutexLock lock(&stats_->mu);
+    r.errors_by_code = s.errors_by_code;
+  }
+  r.ack_latency_count = s.ack_latency.Count();
+  r.ack_latency_p50 = s.ack_latency.Quantile(0.5);
+  r.ack_latency_p99 = s.ack_latency.Quantile(0.99);
+  r.ack_latency_max = s.ack_latency.Max();
+  r.agents_ever_connected = s.connect_latency.Count();
+  r.connect_latency_p50 = s.connect_latency.Quantile(0.5);
+  r.connect_latency_p99 = s.connect_latency.Quantile(0.99);
+  return r;
+}
+
+namespace {
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+}  // namespace
+
+std::string FormatReportLine(const LoadReport& r) {
+  return absl::StrFormat(
+      "t=%.0fs connected=%d/%d batches_sent=%d acked=%d samples_sent=%d errors=%d "
+      "ack_p50=%.2fms ack_p99=%.2fms",
+      absl::ToDoubleSeconds(r.elapsed), r.streams_connected, r.agents, r.batches_sent,
+      r.batches_acked, r.samples_sent, r.errors, Ms(r.ack_latency_p50), Ms(r.ack_latency_p99));
+}
+
+std::string FormatReportText(const LoadReport& r) {
+  std::string out;
+  auto line = [&out](absl::string_view k, const std::string& v) {
+    absl::StrAppend(&out, absl::StrFormat("%-24s %s\n", k, v));
+  };
+  line("elapsed", absl::StrFormat("%.1f s", absl::ToDoubleSeconds(r.elapsed)));
+  line("agents", absl::StrCat(r.agents, " (", r.series_per_agent, " series each, ", r.channels,
+                              " channels)"));
+  line("streams_opened", absl::StrCat(r.streams_opened));
+  line("streams_connected_peak", absl::StrCat(r.streams_connected_peak));
+  line("agents_ever_connected", absl::StrCat(r.agents_ever_connected));
+  line("reconnects", absl::StrCat(r.reconnects));
+  line("batches_produced", absl::StrCat(r.batches_produced));
+  line("batches_sent", absl::StrCat(r.batches_sent, " (", r.batches_resent, " resent)"));
+  line("batches_acked", absl::StrCat(r.batches_acked));
+  line("batches_dropped", absl::StrCat(r.batches_dropped));
+  line("samples_sent", absl::StrCat(r.samples_sent));
+  line("samples_acked", absl::StrCat(r.samples_acked));
+  line("heartbeats_sent", absl::StrCat(r.heartbeats_sent));
+  line("bytes_sent", absl::StrCat(r.bytes_sent, " (protobuf payload)"));
+  std::string codes;
+  for (const auto& [code, n] : r.errors_by_code) absl::StrAppend(&codes, " ", code, "=", n);
+  line("errors", absl::StrCat(r.errors, codes));
+  line("shutdown_cancelled", absl::StrCat(r.shutdown_cancelled));
+  line("ack_latency", absl::StrFormat("p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d acks)",
+                                      Ms(r.ack_latency_p50), Ms(r.ack_latency_p99),
+                                      Ms(r.ack_latency_max), r.ack_latency_count));
+  line("connect_latency", absl::StrFormat("p50 %.2f ms, p99 %.2f ms", Ms(r.connect_latency_p50),
+                                          Ms(r.connect_latency_p99)));
+  return out;
+}
+
+std::string FormatReportJson(const LoadReport& r) {
+  std::string codes;
+  for (const auto& [code, n] : r.errors_by_code) {
+    absl::StrAppend(&codes, codes.empty() ? "" : ",", "\"", code, "\":", n);
+  }
+  return absl::StrFormat(
+      "{\"elapsed_seconds\":%.3f,\"agents\":%d,\"channels\":%d,\"series_per_agent\":%d,"
+      "\"streams_opened\":%d,\"streams_connected\":%d,\"streams_connected_peak\":%d,"
+      "\"agents_ever_connected\":%d,\"reconnects\":%d,\"batches_produced\":%d,"
+      "\"batches_sent\":%d,\"batches_resent\":%d,\"batches_acked\":%d,\"batches_dropped\":%d,"
+      "\"samples_sent\":%d,\"samples_acked\":%d,\"heartbeats_sent\":%d,\"messages_sent\":%d,"
+      "\"bytes_sent\":%d,\"errors\":%d,\"errors_by_code\":{%s},\"shutdown_cancelled\":%d,"
+      "\"ack_latency_count\":%d,\"ack_latency_p50_ms\":%.3f,\"ack_latency_p99_ms\":%.3f,"
+      "\"ack_latency_max_ms\":%.3f,\"connect_latency_p50_ms\":%.3f,"
+      "\"connect_latency_p99_ms\":%.3f}\n",
+      absl::ToDoubleSeconds(r.elapsed), r.agents, r.channels, r.series_per_agent,
+      r.streams_opened, r.streams_connected, r.streams_connected_peak, r.agents_ever_connected,
+      r.reconnects, r.batches_produced, r.batches_sent, r.batches_resent, r.batches_acked,
+      r.batches_dropped, r.samples_sent, r.samples_acked, r.heartbeats_sent, r.messages_sent,
+      r.bytes_sent, r.errors, codes, r.shutdown_cancelled, r.ack_latency_count,
+      Ms(r.ack_latency_p50), Ms(r.ack_latency_p99), Ms(r.ack_latency_max),
+      Ms(r.connect_latency_p50), Ms(r.connect_latency_p99));
+}
+
+}  // namespace accord::bench

@@ -1,0 +1,132 @@
+// LoadGenerator: simulates many accord agents, each on its own real gRPC stream to one
+// collector, speaking the wire contract the way accord-agent does (agent/transport/
+// stream_client.cc): a Hello first; then SampleBatch messages with strictly increasing
+// sequence numbers whose series are described once per stream (new_series) and referenced by
+// id afterwards; a Heartbeat every heartbeat interval; a Goodbye at the end. Unacknowledged
+// batches are kept (bounded, oldest dropped first) and resent after a reconnect.
+//
+// Streams use the gRPC callback API (one ClientBidiReactor per stream), so thousands of
+// streams need no thread each: one driver thread (the caller of Run) produces batches and
+// heartbeats on schedule and hands them to the reactors; gRPC's own threads run the reactions.
+// Streams are spread over `channels` channels, each with a distinct channel argument so each
+// gets its own subchannel (TCP connection).
+//
+// Every loop is bounded: Run returns after `duration` plus at most `shutdown_grace` plus 5 s,
+// or earlier after Stop.
+//
+// Thread safety: Run from one thread, once. Stop and Snapshot from any thread.
+#ifndef ACCORD_BENCH_LOADGEN_LOAD_GENERATOR_H_
+#define ACCORD_BENCH_LOADGEN_LOAD_GENERATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "bench/loadgen/host_model.h"
+#include "common/clock.h"
+
+namespace accord::bench {
+
+struct LoadOptions {
+  // The collector's gRPC address, host:port.
+  std::string collector_address = "127.0.0.1:7470";
+  // Simulated agents; agent i has host id `host_prefix` + i as 5 digits (loadgen-00042).
+  int agents = 100;
+  std::string host_prefix = "loadgen-";
+  // gRPC channels the streams are spread over (agent i uses channel i % channels);
+  // 0: one channel per agent, like real agents.
+  int channels = 0;
+  HostShape shape;
+  absl::Duration sample_interval = absl::Seconds(1);
+  absl::Duration heartbeat_interval = absl::Seconds(1);
+  // How long agents stream before saying goodbye.
+  absl::Duration duration = absl::Seconds(60);
+  // Agents connect spread evenly over this time (0: all at once).
+  absl::Duration ramp_up = absl::Seconds(1);
+  // Delay before a stream that ended is opened again.
+  absl::Duration reconnect_delay = absl::Seconds(1);
+  // At the end: send a Goodbye and wait up to shutdown_grace for the collector to close the
+  // stream; false: cancel the streams (hosts become unreachable, like a crash).
+  bool goodbye = true;
+  absl::Duration shutdown_grace = absl::Seconds(5);
+  // Unacknowledged batches kept per agent; beyond it the oldest is dropped (and counted).
+  int max_pending_batches = 64;
+  // Seeds the hosts' load profiles (host i uses seed + i).
+  uint64_t seed = 1;
+};
+
+// Totals since Run started. Counters only grow; streams_connected is current.
+struct LoadReport {
+  absl::Duration elapsed;
+  int agents = 0;
+  int channels = 0;
+  size_t series_per_agent = 0;
+  uint64_t streams_opened = 0;     // Connect calls started (including reconnects)
+  uint64_t streams_connected = 0;  // streams whose Hello was answered and that are still open
+  uint64_t streams_connected_peak = 0;
+  uint64_t agents_ever_connected = 0;  // agents whose Hello was answered at least once
+  uint64_t reconnects = 0;
+  uint64_t batches_produced = 0;
+  uint64_t batches_sent = 0;  // writes of a batch, resends included
+  uint64_t batches_resent = 0;
+  uint64_t batches_acked = 0;
+  uint64_t batches_dropped = 0;  // pending buffer overflow
+  uint64_t samples_sent = 0;
+  uint64_t samples_acked = 0;
+  uint64_t heartbeats_sent = 0;
+  uint64_t messages_sent = 0;
+  uint64_t bytes_sent = 0;  // serialized protobuf bytes (no gRPC/HTTP2/TCP framing)
+  uint64_t errors = 0;      // streams that ended other than after our goodbye or shutdown
+  std::map<std::string, uint64_t> errors_by_code;
+  uint64_t shutdown_cancelled = 0;  // streams cancelled because the grace ran out
+  uint64_t ack_latency_count = 0;
+  absl::Duration ack_latency_p50, ack_latency_p99, ack_latency_max;
+  absl::Duration connect_latency_p50, connect_latency_p99;  // Hello written -> first Ack
+};
+
+std::string FormatReportText(const LoadReport& r);
+std::string FormatReportJson(const LoadReport& r);
+// One line for progress output.
+std::string FormatReportLine(const LoadReport& r);
+
+class LoadGenerator {
+ public:
+  // Does no I/O; channels are created by Run.
+  LoadGenerator(LoadOptions options, Clock& clock);
+  ~LoadGenerator();
+  LoadGenerator(const LoadGenerator&) = delete;
+  LoadGenerator& operator=(const LoadGenerator&) = delete;
+
+  // Streams until `duration` has passed or Stop was called, then shuts the streams down and
+  // returns the final report. Calls `progress` (if set) every `report_interval` (> 0) from
+  // this thread.
+  LoadReport Run(absl::Duration report_interval, std::function<void(const LoadReport&)> progress);
+
+  // Ends Run early (it still says goodbye and reports). Idempotent.
+  void Stop();
+
+  LoadReport Snapshot() const;
+
+  struct Stats;
+  class Agent;
+  class Call;
+
+ private:
+  bool WaitStop(absl::Duration timeout);
+
+  const LoadOptions options_;
+  Clock& clock_;
+  std::unique_ptr<Stats> stats_;
+  absl::Duration started_ = absl::ZeroDuration();
+  absl::Mutex stop_mu_;
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+};
+
+}  // namespace accord::bench
+
+#endif  // ACCORD_BENCH_LOADGEN_LOAD_GENERATOR_H_
