@@ -11,6 +11,7 @@
 #include "collector/ingest/grpc/telemetry_service.h"
 #include "collector/ingest/ingest_queue.h"
 #include "collector/ingest/ingestor.h"
+#include "collector/store/sqlite_store.h"
 #include "collector/web/api.h"
 #include "collector/web/http_server.h"
 #include "common/grpc/keepalive.h"
@@ -21,10 +22,11 @@
 namespace accord::collector {
 
 struct Collector::Impl {
-  Impl(const CollectorOptions& o, Clock& c)
+  Impl(const CollectorOptions& o, Clock& c, std::unique_ptr<SqliteStore> s)
       : options(o),
         clock(c),
-        registry(c, o.hosts),
+        store(std::move(s)),
+        registry(c, o.hosts, store.get()),
         queue(static_cast<size_t>(o.ingest_queue_capacity)),
         ingestor(queue, registry, c),
         service(queue, c, o.max_message_bytes) {}
@@ -33,6 +35,7 @@ struct Collector::Impl {
 
   CollectorOptions options;
   Clock& clock;
+  std::unique_ptr<SqliteStore> store;
   HostRegistry registry;
   IngestQueue queue;
   Ingestor ingestor;
@@ -105,6 +108,17 @@ void Collector::Impl::RenderSelf(std::string* out) const {
   out->append("accord_collector_ingest_queue_wait_seconds_sum ");
   AppendPromValue(out, in.wait_sum_seconds);
   absl::StrAppend(out, "\naccord_collector_ingest_queue_wait_seconds_count ", in.items, "\n");
+  StoreStats st = store->Stats();
+  one("accord_collector_store_transitions_written_total", "counter",
+      "Host transitions committed to the database.", static_cast<double>(st.transitions_written));
+  one("accord_collector_store_commits_total", "counter", "Database transactions committed.",
+      static_cast<double>(st.commits));
+  one("accord_collector_store_errors_total", "counter", "Database write errors.",
+      static_cast<double>(st.errors));
+  one("accord_collector_store_queue_depth", "gauge", "Writes waiting for the database.",
+      static_cast<double>(st.queue_depth));
+  one("accord_collector_store_commit_seconds_total", "counter",
+      "Time spent committing to the database.", st.commit_seconds_sum);
   one("accord_collector_hosts", "gauge", "Hosts known to the collector.",
       static_cast<double>(registry.Hosts().size()));
   struct rusage ru;
@@ -134,8 +148,19 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
     return absl::InvalidArgumentError(absl::StrCat("--storage.path \"", options.storage_path,
                                                    "\": cannot create: ", ec.message()));
   }
-  auto impl = std::make_unique<Impl>(options, clock);
+  StoreOptions store_options;
+  store_options.path = options.storage_path + "/accord.db";
+  store_options.retention = options.retention;
+  auto store = SqliteStore::Open(store_options);
+  if (!store.ok()) return store.status();
+  auto restored = (*store)->LoadHosts(clock.Now() - options.retention);
+  if (!restored.ok()) return restored.status();
+  auto impl = std::make_unique<Impl>(options, clock, std::move(*store));
   Impl* p = impl.get();
+  size_t restored_hosts = restored->size();
+  p->registry.Restore(std::move(*restored));
+  Log(LogLevel::kInfo, "state restored",
+      {{"database", store_options.path}, {"hosts", absl::StrCat(restored_hosts)}});
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.grpc_listen_address, grpc::InsecureServerCredentials(),
@@ -163,8 +188,13 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
 
   p->ingestor.Start();
   p->ticker = std::thread([p] {
+    absl::Duration next_persist = p->clock.Monotonic();
     while (!p->stopping.load()) {
       p->registry.CheckTimeouts();
+      if (p->clock.Monotonic() >= next_persist) {
+        p->registry.PersistHosts();
+        next_persist = p->clock.Monotonic() + absl::Seconds(1);
+      }
       absl::SleepFor(p->options.liveness_check_interval);
     }
   });
@@ -186,6 +216,12 @@ void Collector::Shutdown() {
   Log(LogLevel::kDebug, "ingest drained");
   impl_->stopping = true;
   if (impl_->ticker.joinable()) impl_->ticker.join();
+  impl_->registry.PersistHosts();
+  absl::Status flushed = impl_->store->Flush();
+  if (!flushed.ok()) {
+    Log(LogLevel::kError, "final database write failed",
+        {{"error", std::string(flushed.message())}});
+  }
   impl_->http.reset();
   Log(LogLevel::kDebug, "HTTP server stopped");
   Log(LogLevel::kInfo, "collector stopped");

@@ -21,8 +21,10 @@ struct CollectorOptions {
   std::string grpc_listen_address = "0.0.0.0:7470";
   // Where /metrics and the API are served. Port 0 picks a free port.
   std::string web_listen_address = "0.0.0.0:9470";
-  // Directory for durable state (created if missing).
+  // Directory for durable state (created if missing): the SQLite database accord.db.
   std::string storage_path = "./var/collector";
+  // How long the transition log is kept (default 400 days).
+  absl::Duration retention = absl::Hours(24 * 400);
   // Largest accepted agent message.
   uint64_t max_message_bytes = 4 << 20;
   // Ingest queue capacity in messages; when full, streams stop being read (backpressure).

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
                    "address of /metrics and the HTTP API (default 0.0.0.0:9470)");
   schema.AddString("storage.path", &options.storage_path,
                    "directory for durable state (default ./var/collector)");
+  schema.AddDuration("storage.retention", &options.retention,
+                     "how long the transition log is kept (default 400d)", absl::Hours(24));
   schema.AddBytes("grpc.max-message-bytes", &options.max_message_bytes,
                   "largest accepted agent message (default 4MiB)");
   schema.AddInt("ingest.queue-capacity", &options.ingest_queue_capacity,

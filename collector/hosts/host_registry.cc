@@ -130,6 +130,8 @@ struct HostRegistry::HostEntry {
   uint64_t last_sequence = 0;         // highest accepted, all streams
   uint64_t stream_last_sequence = 0;  // highest seen on the current stream
   uint64_t samples_accepted = 0;
+  absl::Time persisted_seen;        // last values written to the HostLogSink
+  uint64_t persisted_sequence = 0;
 
   absl::flat_hash_map<uint32_t, uint32_t> stream_series;  // stream id -> slot
   absl::flat_hash_map<std::string, uint32_t> slot_index;  // name + labels -> slot
@@ -137,8 +139,70 @@ struct HostRegistry::HostEntry {
   std::deque<Transition> transitions;
 };
 
-HostRegistry::HostRegistry(Clock& clock, HostRegistryOptions options)
-    : clock_(clock), options_(options) {}
+HostRegistry::HostRegistry(Clock& clock, HostRegistryOptions options, HostLogSink* sink)
+    : clock_(clock), options_(options), sink_(sink) {}
+
+HostRecord HostRegistry::ToRecord(const HostEntry& host) {
+  HostRecord r;
+  r.id = host.id;
+  r.hostname = host.hostname;
+  r.agent_version = host.agent_version;
+  r.labels = host.labels;
+  r.boot_time_seconds = host.boot_time_seconds;
+  r.last_seen = host.last_seen;
+  r.last_sequence = host.last_sequence;
+  r.samples_accepted = host.samples_accepted;
+  return r;
+}
+
+void HostRegistry::Restore(std::vector<RestoredHost> hosts) {
+  absl::MutexLock lock(&mu_);
+  for (auto& restored : hosts) {
+    const HostRecord& r = restored.record;
+    auto entry = std::make_unique<HostEntry>();
+    entry->id = r.id;
+    entry->host_label = "host=\"";
+    AppendEscapedLabelValue(&entry->host_label, r.id);
+    entry->host_label.push_back('"');
+    entry->hostname = r.hostname;
+    entry->agent_version = r.agent_version;
+    entry->labels = r.labels;
+    entry->boot_time_seconds = r.boot_time_seconds;
+    entry->last_seen = r.last_seen;
+    entry->last_sequence = r.last_sequence;
+    entry->samples_accepted = r.samples_accepted;
+    entry->persisted_seen = r.last_seen;
+    entry->persisted_sequence = r.last_sequence;
+    entry->transitions.assign(restored.transitions.begin(), restored.transitions.end());
+    if (!entry->transitions.empty()) {
+      entry->state = entry->transitions.back().to;
+      entry->since = entry->transitions.back().at;
+    } else {
+      entry->state = HostState::kUnreachable;
+      entry->since = r.last_seen;
+    }
+    HostEntry* host = entry.get();
+    hosts_[r.id] = std::move(entry);
+    if (host->state == HostState::kUp) {
+      absl::Time at = std::max(host->last_seen, host->since);
+      SetState(host, HostState::kUnreachable, at, "collector_restart");
+    }
+  }
+}
+
+void HostRegistry::PersistHosts() {
+  if (sink_ == nullptr) return;
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, host] : hosts_) {
+    if (host->last_seen == host->persisted_seen &&
+        host->last_sequence == host->persisted_sequence) {
+      continue;
+    }
+    host->persisted_seen = host->last_seen;
+    host->persisted_sequence = host->last_sequence;
+    sink_->UpdateHost(ToRecord(*host));
+  }
+}
 
 HostRegistry::~HostRegistry() = default;
 
@@ -150,8 +214,13 @@ HostRegistry::HostEntry* HostRegistry::SessionHost(SessionId session) {
 void HostRegistry::SetState(HostEntry* host, HostState to, absl::Time at, const char* cause) {
   Transition t{at, clock_.Now(), host->state, to, cause, host->boot_time_seconds};
   if (host->transitions.empty()) t.from = HostState::kUnknown;
+  if (sink_ != nullptr) sink_->AppendTransition(host->id, t);
   host->transitions.push_back(std::move(t));
-  while (host->transitions.size() > options_.max_transitions_per_host) {
+  // Keep the newest transition older than the retention horizon: it gives the state at the
+  // horizon.
+  absl::Time horizon = clock_.Now() - options_.transition_retention;
+  while (host->transitions.size() > options_.max_transitions_per_host ||
+         (host->transitions.size() > 1 && host->transitions[1].at < horizon)) {
     host->transitions.pop_front();
   }
   Log(LogLevel::kInfo, "host state changed",

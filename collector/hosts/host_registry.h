@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "collector/hosts/host_log.h"
 #include "common/clock.h"
 
 namespace accord::collector {
@@ -105,8 +106,10 @@ struct HostRegistryOptions {
   size_t max_series_per_host = 20000;
   size_t max_labels_per_series = 16;
   size_t max_label_value_bytes = 1024;
-  // Transitions kept in memory per host (the durable log comes with the SLA store).
-  size_t max_transitions_per_host = 1000;
+  // Transitions kept in memory per host: those younger than `transition_retention`, and at
+  // most `max_transitions_per_host`. The durable log is in the store (HostLogSink).
+  absl::Duration transition_retention = absl::Hours(24 * 400);
+  size_t max_transitions_per_host = 100000;
 };
 
 // Why a message was rejected; also the `reason` label of the rejection counter.
@@ -135,11 +138,36 @@ struct RegistryStats {
   uint64_t rejected[static_cast<int>(RejectReason::kCount)] = {};
 };
 
+// Where the registry reports what must survive a restart (implemented by the store).
+// Called with the registry's lock held: must only enqueue.
+class HostLogSink {
+ public:
+  virtual ~HostLogSink() = default;
+  virtual void AppendTransition(const std::string& host_id, const Transition& t) = 0;
+  virtual void UpdateHost(const HostRecord& record) = 0;
+};
+
+// What the store hands back at startup.
+struct RestoredHost {
+  HostRecord record;
+  std::vector<Transition> transitions;  // sorted by `at`
+};
+
 class HostRegistry {
  public:
   using SessionId = uint64_t;
 
-  HostRegistry(Clock& clock, HostRegistryOptions options = {});
+  // `sink` (optional) must outlive the registry.
+  HostRegistry(Clock& clock, HostRegistryOptions options = {}, HostLogSink* sink = nullptr);
+
+  // Loads hosts from the store at startup, before any session opens. A host whose last
+  // state was up gets a transition to unreachable at its last persisted sighting (cause
+  // "collector_restart"): nothing is known about the time the collector was away.
+  void Restore(std::vector<RestoredHost> hosts);
+
+  // Writes every host's record whose last_seen, sequence or counters changed to the sink.
+  // The collector calls this every second.
+  void PersistHosts();
   ~HostRegistry();
   HostRegistry(const HostRegistry&) = delete;
   HostRegistry& operator=(const HostRegistry&) = delete;
@@ -198,9 +226,11 @@ class HostRegistry {
   absl::Status AddSeries(HostEntry* host, const SeriesDescriptor& desc)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static HostView ToView(const HostEntry& host);
+  static HostRecord ToRecord(const HostEntry& host);
 
   Clock& clock_;
   const HostRegistryOptions options_;
+  HostLogSink* const sink_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<HostEntry>> hosts_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<SessionId, HostEntry*> sessions_ ABSL_GUARDED_BY(mu_);

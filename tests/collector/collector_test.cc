@@ -5,6 +5,8 @@
 
 #include "accord/v1/telemetry.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include <unistd.h>
+
 #include "gtest/gtest.h"
 
 namespace accord::collector {
@@ -72,7 +74,9 @@ class CollectorTest : public ::testing::Test {
     CollectorOptions o;
     o.grpc_listen_address = "127.0.0.1:0";
     o.web_listen_address = "127.0.0.1:0";
-    o.storage_path = ::testing::TempDir() + "/collector-test";
+    o.storage_path = ::testing::TempDir() + "/collector-test-" +
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                     std::to_string(getpid());
     o.ingest_queue_capacity = 16;
     auto c = Collector::Start(o, RealClock::Get());
     ASSERT_TRUE(c.ok()) << c.status();

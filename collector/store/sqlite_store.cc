@@ -1,0 +1,452 @@
+#include "collector/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace accord::collector {
+namespace {
+
+// Numbered migrations; entry i brings the schema from version i to i + 1. Never edit one
+// that has shipped: append a new one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE hosts(
+  id TEXT PRIMARY KEY,
+  hostname TEXT NOT NULL DEFAULT '',
+  agent_version TEXT NOT NULL DEFAULT '',
+  boot_time INTEGER NOT NULL DEFAULT 0,
+  last_seen_us INTEGER NOT NULL DEFAULT 0,
+  last_sequence INTEGER NOT NULL DEFAULT 0,
+  samples_accepted INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE host_labels(
+  host_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(host_id, name));
+CREATE TABLE transitions(
+  id INTEGER PRIMARY KEY,
+  host_id TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  recorded_at_us INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  boot_time INTEGER NOT NULL);
+CREATE INDEX transitions_host_at ON transitions(host_id, at_us);
+CREATE TABLE catalogue_versions(
+  version TEXT NOT NULL, source TEXT NOT NULL, loaded_at_us INTEGER NOT NULL,
+  content TEXT NOT NULL, PRIMARY KEY(version, loaded_at_us));
+CREATE TABLE period_results(
+  service_id TEXT NOT NULL, period_start_us INTEGER NOT NULL, period_end_us INTEGER NOT NULL,
+  catalogue_version TEXT NOT NULL, result_json TEXT NOT NULL, saved_at_us INTEGER NOT NULL,
+  PRIMARY KEY(service_id, period_start_us));
+)sql",
+};
+constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+absl::Status SqlError(sqlite3* db, absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", sqlite3_errmsg(db)));
+}
+
+absl::Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return absl::InternalError(absl::StrCat("sqlite: ", msg, " in: ", std::string(sql).substr(0, 80)));
+  }
+  return absl::OkStatus();
+}
+
+// A prepared statement, finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col))
+             : std::string();
+  }
+  absl::Status Error(absl::string_view what) { return SqlError(db_, what); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromUs(int64_t us) { return absl::FromUnixMicros(us); }
+
+HostState StateFromName(const std::string& name) {
+  for (HostState s : {HostState::kUp, HostState::kUnreachable, HostState::kStopped,
+                      HostState::kDown}) {
+    if (name == HostStateName(s)) return s;
+  }
+  return HostState::kUnknown;
+}
+
+absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return absl::UnavailableError(absl::StrCat("cannot open database \"", path, "\": ", msg));
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+  auto w = OpenConnection(options.path);
+  if (!w.ok()) return w.status();
+  store->write_db_ = *w;
+  // A file that is not a database fails here.
+  absl::Status st = Exec(store->write_db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  if (!st.ok()) {
+    return absl::DataLossError(absl::StrCat("\"", options.path, "\" is not a usable database: ",
+                                            st.message()));
+  }
+  {
+    Stmt check(store->write_db_, "PRAGMA quick_check");
+    if (!check.ok() || check.Step() != SQLITE_ROW || check.Text(0) != "ok") {
+      return absl::DataLossError(
+          absl::StrCat("\"", options.path, "\" failed its integrity check"));
+    }
+  }
+  st = store->Migrate();
+  if (!st.ok()) return st;
+  auto r = OpenConnection(options.path);
+  if (!r.ok()) return r.status();
+  store->read_db_ = *r;
+  store->Prune();  // at startup, synchronously; then hourly on the writer thread
+  store->last_prune_ = absl::Now();
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+absl::Status SqliteStore::Migrate() {
+  absl::Status st = Exec(write_db_,
+                         "CREATE TABLE IF NOT EXISTS schema_migrations("
+                         "version INTEGER PRIMARY KEY, applied_at_us INTEGER NOT NULL)");
+  if (!st.ok()) return st;
+  int current = 0;
+  {
+    Stmt q(write_db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (q.Step() == SQLITE_ROW) current = static_cast<int>(q.Int(0));
+  }
+  if (current > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", current, " is newer than this collector's ",
+                     kSchemaVersion, "; use a newer accord-collector"));
+  }
+  for (int v = current; v < kSchemaVersion; ++v) {
+    st = Exec(write_db_, "BEGIN");
+    if (st.ok()) st = Exec(write_db_, kMigrations[v]);
+    if (st.ok()) {
+      Stmt ins(write_db_, "INSERT INTO schema_migrations(version, applied_at_us) VALUES(?, ?)");
+      ins.Bind(1, v + 1).Bind(2, Us(absl::Now()));
+      if (ins.Step() != SQLITE_DONE) st = ins.Error("record migration");
+    }
+    if (st.ok()) st = Exec(write_db_, "COMMIT");
+    if (!st.ok()) {
+      Exec(write_db_, "ROLLBACK").IgnoreError();
+      return st;
+    }
+    Log(LogLevel::kInfo, "database migrated", {{"version", absl::StrCat(v + 1)}});
+  }
+  schema_version_ = kSchemaVersion;
+  return absl::OkStatus();
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  sqlite3_close(read_db_);
+  sqlite3_close(write_db_);
+}
+
+void SqliteStore::AppendTransition(const std::string& host_id, const Transition& t) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(TransitionOp{host_id, t});
+    ++enqueued_;
+  }
+  cv_.notify_one();
+}
+
+void SqliteStore::UpdateHost(const HostRecord& record) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(record);
+    ++enqueued_;
+  }
+  cv_.notify_one();
+}
+
+absl::Status SqliteStore::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  uint64_t target = enqueued_;
+  cv_.notify_one();
+  flushed_cv_.wait(lock, [&] { return committed_ >= target || stop_; });
+  absl::Status st = first_error_;
+  first_error_ = absl::OkStatus();
+  return st;
+}
+
+void SqliteStore::WriterLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.commit_interval),
+                 [&] { return stop_ || !queue_.empty(); });
+    if (!queue_.empty()) {
+      // Let more writes gather (unless stopping), then take them all.
+      if (!stop_) {
+        lock.unlock();
+        absl::SleepFor(options_.commit_interval);
+        lock.lock();
+      }
+      std::deque<Op> ops;
+      ops.swap(queue_);
+      uint64_t n = ops.size();
+      lock.unlock();
+      absl::Time start = absl::Now();
+      absl::Status st = WriteBatch(ops);
+      double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+      lock.lock();
+      committed_ += n;
+      ++stats_.commits;
+      stats_.last_commit_seconds = seconds;
+      stats_.commit_seconds_sum += seconds;
+      if (!st.ok()) {
+        ++stats_.errors;
+        if (first_error_.ok()) first_error_ = st;
+        Log(LogLevel::kError, "database write failed", {{"error", std::string(st.message())}});
+      }
+      flushed_cv_.notify_all();
+    }
+    if (absl::Now() - last_prune_ > absl::Hours(1)) {
+      last_prune_ = absl::Now();
+      lock.unlock();
+      Prune();
+      lock.lock();
+    }
+    if (stop_ && queue_.empty()) {
+      flushed_cv_.notify_all();
+      return;
+    }
+  }
+}
+
+absl::Status SqliteStore::WriteBatch(std::deque<Op>& ops) {
+  absl::Status st = Exec(write_db_, "BEGIN IMMEDIATE");
+  if (!st.ok()) return st;
+  Stmt ins_t(write_db_,
+             "INSERT INTO transitions(host_id, at_us, recorded_at_us, from_state, to_state, "
+             "cause, boot_time) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  Stmt ins_h(write_db_,
+             "INSERT INTO hosts(id, hostname, agent_version, boot_time, last_seen_us, "
+             "last_sequence, samples_accepted) VALUES(?, ?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT(id) DO UPDATE SET hostname=excluded.hostname, "
+             "agent_version=excluded.agent_version, boot_time=excluded.boot_time, "
+             "last_seen_us=excluded.last_seen_us, last_sequence=excluded.last_sequence, "
+             "samples_accepted=excluded.samples_accepted");
+  Stmt del_l(write_db_, "DELETE FROM host_labels WHERE host_id = ?");
+  Stmt ins_l(write_db_, "INSERT INTO host_labels(host_id, name, value) VALUES(?, ?, ?)");
+  uint64_t transitions = 0, hosts = 0;
+  for (auto& op : ops) {
+    if (auto* t = std::get_if<TransitionOp>(&op)) {
+      ins_t.Bind(1, t->host_id)
+          .Bind(2, Us(t->t.at))
+          .Bind(3, Us(t->t.recorded_at))
+          .Bind(4, std::string(HostStateName(t->t.from)))
+          .Bind(5, std::string(HostStateName(t->t.to)))
+          .Bind(6, t->t.cause)
+          .Bind(7, t->t.boot_time_seconds);
+      if (ins_t.Step() != SQLITE_DONE) st.Update(ins_t.Error("insert transition"));
+      ins_t.Reset();
+      ++transitions;
+    } else {
+      const HostRecord& h = std::get<HostRecord>(op);
+      ins_h.Bind(1, h.id)
+          .Bind(2, h.hostname)
+          .Bind(3, h.agent_version)
+          .Bind(4, h.boot_time_seconds)
+          .Bind(5, Us(h.last_seen))
+          .Bind(6, static_cast<int64_t>(h.last_sequence))
+          .Bind(7, static_cast<int64_t>(h.samples_accepted));
+      if (ins_h.Step() != SQLITE_DONE) st.Update(ins_h.Error("upsert host"));
+      ins_h.Reset();
+      del_l.Bind(1, h.id);
+      del_l.Step();
+      del_l.Reset();
+      for (const auto& [k, v] : h.labels) {
+        ins_l.Bind(1, h.id).Bind(2, k).Bind(3, v);
+        if (ins_l.Step() != SQLITE_DONE) st.Update(ins_l.Error("insert label"));
+        ins_l.Reset();
+      }
+      ++hosts;
+    }
+  }
+  absl::Status commit = Exec(write_db_, "COMMIT");
+  if (!commit.ok()) {
+    Exec(write_db_, "ROLLBACK").IgnoreError();
+    return commit;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.transitions_written += transitions;
+  stats_.hosts_written += hosts;
+  return st;
+}
+
+void SqliteStore::Prune() {
+  int64_t horizon = Us(absl::Now() - options_.retention);
+  Stmt del(write_db_,
+           "DELETE FROM transitions WHERE at_us < ?1 AND id NOT IN "
+           "(SELECT MAX(id) FROM transitions WHERE at_us < ?1 GROUP BY host_id)");
+  del.Bind(1, horizon);
+  if (del.Step() != SQLITE_DONE) {
+    Log(LogLevel::kWarn, "pruning old transitions failed",
+        {{"error", std::string(del.Error("prune").message())}});
+  }
+}
+
+absl::StatusOr<std::vector<RestoredHost>> SqliteStore::LoadHosts(absl::Time since) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  std::map<std::string, RestoredHost> hosts;
+  Stmt q(read_db_,
+         "SELECT id, hostname, agent_version, boot_time, last_seen_us, last_sequence, "
+         "samples_accepted FROM hosts");
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    RestoredHost& h = hosts[q.Text(0)];
+    h.record.id = q.Text(0);
+    h.record.hostname = q.Text(1);
+    h.record.agent_version = q.Text(2);
+    h.record.boot_time_seconds = q.Int(3);
+    h.record.last_seen = FromUs(q.Int(4));
+    h.record.last_sequence = static_cast<uint64_t>(q.Int(5));
+    h.record.samples_accepted = static_cast<uint64_t>(q.Int(6));
+  }
+  if (rc != SQLITE_DONE) return q.Error("load hosts");
+  Stmt l(read_db_, "SELECT host_id, name, value FROM host_labels");
+  while ((rc = l.Step()) == SQLITE_ROW) {
+    auto it = hosts.find(l.Text(0));
+    if (it != hosts.end()) it->second.record.labels[l.Text(1)] = l.Text(2);
+  }
+  Stmt t(read_db_,
+         "SELECT host_id, at_us, recorded_at_us, from_state, to_state, cause, boot_time "
+         "FROM transitions WHERE at_us >= ?1 OR id IN "
+         "(SELECT MAX(id) FROM transitions WHERE at_us < ?1 GROUP BY host_id) "
+         "ORDER BY host_id, at_us, id");
+  t.Bind(1, Us(since));
+  while ((rc = t.Step()) == SQLITE_ROW) {
+    RestoredHost& h = hosts[t.Text(0)];
+    if (h.record.id.empty()) h.record.id = t.Text(0);  // transitions of a host never upserted
+    h.transitions.push_back(Transition{FromUs(t.Int(1)), FromUs(t.Int(2)),
+                                       StateFromName(t.Text(3)), StateFromName(t.Text(4)),
+                                       t.Text(5), t.Int(6)});
+  }
+  if (rc != SQLITE_DONE) return t.Error("load transitions");
+  std::vector<RestoredHost> out;
+  out.reserve(hosts.size());
+  for (auto& [id, h] : hosts) out.push_back(std::move(h));
+  return out;
+}
+
+absl::Status SqliteStore::RecordCatalogueVersion(const CatalogueVersion& version,
+                                                 const std::string& content) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  Stmt ins(read_db_,
+           "INSERT OR IGNORE INTO catalogue_versions(version, source, loaded_at_us, content) "
+           "VALUES(?, ?, ?, ?)");
+  ins.Bind(1, version.version).Bind(2, version.source).Bind(3, Us(version.loaded_at));
+  ins.Bind(4, content);
+  if (ins.Step() != SQLITE_DONE) return ins.Error("record catalogue version");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CatalogueVersion>> SqliteStore::CatalogueVersions(absl::Time from,
+                                                                             absl::Time to) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  // The version active at `from` (newest loaded before it) and every one loaded in range.
+  Stmt q(read_db_,
+         "SELECT version, source, loaded_at_us FROM catalogue_versions WHERE "
+         "(loaded_at_us >= ?1 AND loaded_at_us < ?2) OR loaded_at_us = "
+         "(SELECT MAX(loaded_at_us) FROM catalogue_versions WHERE loaded_at_us < ?1) "
+         "ORDER BY loaded_at_us");
+  q.Bind(1, Us(from)).Bind(2, Us(to));
+  std::vector<CatalogueVersion> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    out.push_back({q.Text(0), q.Text(1), FromUs(q.Int(2))});
+  }
+  if (rc != SQLITE_DONE) return q.Error("catalogue versions");
+  return out;
+}
+
+absl::Status SqliteStore::SavePeriodResult(const std::string& service_id, absl::Time start,
+                                           absl::Time end, const std::string& version,
+                                           const std::string& json) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  Stmt ins(read_db_,
+           "INSERT OR REPLACE INTO period_results(service_id, period_start_us, period_end_us, "
+           "catalogue_version, result_json, saved_at_us) VALUES(?, ?, ?, ?, ?, ?)");
+  ins.Bind(1, service_id).Bind(2, Us(start)).Bind(3, Us(end)).Bind(4, version).Bind(5, json);
+  ins.Bind(6, Us(absl::Now()));
+  if (ins.Step() != SQLITE_DONE) return ins.Error("save period result");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SqliteStore::PeriodResult(const std::string& service_id,
+                                                      absl::Time period_start) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  Stmt q(read_db_,
+         "SELECT result_json FROM period_results WHERE service_id = ? AND period_start_us = ?");
+  q.Bind(1, service_id).Bind(2, Us(period_start));
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) return q.Text(0);
+  if (rc == SQLITE_DONE) return absl::NotFoundError("no stored result for that period");
+  return q.Error("period result");
+}
+
+StoreStats SqliteStore::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  StoreStats s = stats_;
+  s.queue_depth = queue_.size();
+  return s;
+}
+
+}  // namespace accord::collector

@@ -1,0 +1,195 @@
+#include "collector/store/sqlite_store.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <sqlite3.h>
+
+#include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
+
+namespace accord::collector {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/store-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    options_.path = dir_ + "/accord.db";
+    options_.commit_interval = absl::Milliseconds(1);
+  }
+  std::unique_ptr<SqliteStore> OpenStore() {
+    auto s = SqliteStore::Open(options_);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  std::string dir_;
+  StoreOptions options_;
+};
+
+// Recent times: the store prunes transitions older than its 400-day retention.
+constexpr int64_t kBase = 1790000000;  // 2026-09-21
+absl::Time At(int64_t s) { return absl::FromUnixSeconds(kBase + s); }
+
+Transition T(int64_t at, HostState from, HostState to, const char* cause, int64_t boot = 100) {
+  return Transition{At(at), At(at + 1), from, to, cause, boot};
+}
+
+TEST_F(SqliteStoreTest, TransitionsAndHostsSurviveReopen) {
+  {
+    auto store = OpenStore();
+    EXPECT_EQ(store->schema_version(), 1);
+    store->AppendTransition("h1", T(1000, HostState::kUnknown, HostState::kUp, "first_seen"));
+    store->AppendTransition("h1", T(2000, HostState::kUp, HostState::kUnreachable,
+                                    "stream_broken"));
+    HostRecord r;
+    r.id = "h1";
+    r.hostname = "web-1";
+    r.labels = {{"role", "db"}};
+    r.boot_time_seconds = 100;
+    r.last_seen = At(1999);
+    r.last_sequence = 42;
+    r.samples_accepted = 4200;
+    store->UpdateHost(r);
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  auto store = OpenStore();
+  auto hosts = store->LoadHosts(At(0));
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  ASSERT_EQ(hosts->size(), 1u);
+  const RestoredHost& h = (*hosts)[0];
+  EXPECT_EQ(h.record.hostname, "web-1");
+  EXPECT_EQ(h.record.labels.at("role"), "db");
+  EXPECT_EQ(h.record.last_sequence, 42u);
+  EXPECT_EQ(h.record.last_seen, At(1999));
+  ASSERT_EQ(h.transitions.size(), 2u);
+  EXPECT_EQ(h.transitions[1].to, HostState::kUnreachable);
+  EXPECT_EQ(h.transitions[1].cause, "stream_broken");
+  EXPECT_EQ(h.transitions[1].recorded_at, At(2001));
+}
+
+TEST_F(SqliteStoreTest, LoadKeepsTheNewestTransitionBeforeTheHorizon) {
+  auto store = OpenStore();
+  store->AppendTransition("h1", T(100, HostState::kUnknown, HostState::kUp, "first_seen"));
+  store->AppendTransition("h1", T(200, HostState::kUp, HostState::kDown, "host_shutdown"));
+  store->AppendTransition("h1", T(300, HostState::kDown, HostState::kUp, "reboot"));
+  ASSERT_TRUE(store->Flush().ok());
+  auto hosts = store->LoadHosts(At(250));
+  ASSERT_EQ((*hosts)[0].transitions.size(), 2u);
+  EXPECT_EQ((*hosts)[0].transitions[0].cause, "host_shutdown");
+}
+
+TEST_F(SqliteStoreTest, RegistryRestoreMarksUpHostsUnreachableAtLastSighting) {
+  testing::FakeClock clock(At(0));
+  {
+    auto store = OpenStore();
+    HostRegistry registry(clock, {}, store.get());
+    Hello hello;
+    hello.host_id = "h1";
+    hello.boot_time_seconds = 100;
+    ASSERT_TRUE(registry.Open(hello).ok());
+    clock.Advance(absl::Seconds(30));
+    registry.Heartbeat(1);
+    registry.PersistHosts();
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  absl::Time last_seen = clock.Now();
+  clock.Advance(absl::Seconds(60));  // the collector was away
+  auto store = OpenStore();
+  HostRegistry registry(clock, {}, store.get());
+  registry.Restore(*store->LoadHosts(absl::InfinitePast()));
+  auto t = registry.Transitions("h1");
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[1].cause, "collector_restart");
+  EXPECT_EQ(t[1].at, last_seen);
+  EXPECT_EQ(registry.Host("h1")->state, HostState::kUnreachable);
+  // The synthesized transition is durable too.
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ((*store->LoadHosts(absl::InfinitePast()))[0].transitions.size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, CatalogueVersionsAndPeriodResults) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->RecordCatalogueVersion({"v1", "a.yaml", absl::FromUnixSeconds(100)}, "x")
+                  .ok());
+  ASSERT_TRUE(store->RecordCatalogueVersion({"v2", "a.yaml", absl::FromUnixSeconds(500)}, "y")
+                  .ok());
+  auto v = store->CatalogueVersions(absl::FromUnixSeconds(200), absl::FromUnixSeconds(1000));
+  ASSERT_EQ(v->size(), 2u);
+  EXPECT_EQ((*v)[0].version, "v1");  // active at the start of the range
+  EXPECT_EQ((*v)[1].version, "v2");
+  ASSERT_TRUE(store
+                  ->SavePeriodResult("shop", absl::FromUnixSeconds(0), absl::FromUnixSeconds(10),
+                                     "v1", "{\"a\":1}")
+                  .ok());
+  EXPECT_EQ(*store->PeriodResult("shop", absl::FromUnixSeconds(0)), "{\"a\":1}");
+  EXPECT_EQ(store->PeriodResult("shop", absl::FromUnixSeconds(5)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, GarbageFileIsDataLoss) {
+  {
+    std::ofstream f(options_.path);
+    f << std::string(8192, 'x');
+  }
+  auto s = SqliteStore::Open(options_);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss) << s.status();
+}
+
+TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
+  { auto store = OpenStore(); }
+  // A newer collector migrated this file further.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(99, 0)", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = SqliteStore::Open(options_);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+}
+
+TEST_F(SqliteStoreTest, MigrationsAreIdempotent) {
+  { auto store = OpenStore(); }
+  auto store = OpenStore();
+  EXPECT_EQ(store->schema_version(), 1);
+}
+
+}  // namespace
+}  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST(SqliteStorePruneTest, OldTransitionsArePrunedButTheStateAtTheHorizonIsKept) {
+  std::string dir = ::testing::TempDir() + "/store-prune";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  StoreOptions options;
+  options.path = dir + "/accord.db";
+  options.commit_interval = absl::Milliseconds(1);
+  options.retention = absl::Hours(24);
+  absl::Time now = absl::Now();
+  {
+    auto store = *SqliteStore::Open(options);
+    store->AppendTransition("h", {now - absl::Hours(72), now, HostState::kUnknown,
+                                  HostState::kUp, "first_seen", 1});
+    store->AppendTransition("h", {now - absl::Hours(48), now, HostState::kUp, HostState::kDown,
+                                  "host_shutdown", 1});
+    store->AppendTransition("h", {now - absl::Hours(1), now, HostState::kDown, HostState::kUp,
+                                  "reboot", 2});
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  auto store = *SqliteStore::Open(options);  // prunes at start
+  ASSERT_TRUE(store->Flush().ok());
+  auto hosts = store->LoadHosts(absl::InfinitePast());
+  ASSERT_EQ((*hosts)[0].transitions.size(), 2u);
+  EXPECT_EQ((*hosts)[0].transitions[0].cause, "host_shutdown");
+}
+
+}  // namespace
+}  // namespace accord::collector
