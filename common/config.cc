@@ -207,6 +207,10 @@ void ConfigSchema::ApplyYaml(absl::string_view yaml_text, const std::string& fil
                                                                         const std::string& prefix) {
     for (const auto& kv : map) {
       std::string key = kv.first.as<std::string>("");
+      if (prefix.empty() &&
+          std::find(ignored_keys_.begin(), ignored_keys_.end(), key) != ignored_keys_.end()) {
+        continue;
+      }
       std::string full = prefix.empty() ? key : absl::StrCat(prefix, ".", key);
       const YAML::Node& value = kv.second;
       Option* o = Find(full);

@@ -50,6 +50,10 @@ class ConfigSchema {
   // A flag not in YAML taking a value (e.g. --check-config FILE).
   void AddCommand(std::string name, std::string* target, std::string help);
 
+  // Top-level YAML keys that belong to another loader (e.g. the service catalogue) and are
+  // skipped here rather than reported as unknown.
+  void IgnoreYamlKeys(std::vector<std::string> keys) { ignored_keys_ = std::move(keys); }
+
   // Parses argv (argv[0] is skipped). Loads --config.file first, then applies flags.
   // Returns OK, or InvalidArgument whose message lists every error, one per line.
   // `--help` returns a Status with code kCancelled and the usage text as message.
@@ -79,6 +83,7 @@ class ConfigSchema {
   std::string program_;
   std::string config_file_;
   std::vector<Option> options_;
+  std::vector<std::string> ignored_keys_;
 };
 
 }  // namespace accord

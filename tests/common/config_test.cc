@@ -139,3 +139,21 @@ TEST(ParseFlagsTest, DurationsAndBytes) {
 
 }  // namespace
 }  // namespace accord
+
+namespace accord {
+namespace {
+
+TEST(ConfigSchemaIgnoreTest, IgnoredTopLevelKeysAreLeftToAnotherLoader) {
+  std::string address;
+  ConfigSchema s("test");
+  s.AddString("collector.address", &address, "addr");
+  s.IgnoreYamlKeys({"services"});
+  std::vector<std::string> errors;
+  s.ApplyYaml("services:\n  - id: x\ncollector.address: a\nteams: []\n", "c.yaml", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "c.yaml:4:1: field teams: unknown key");
+  EXPECT_EQ(address, "a");
+}
+
+}  // namespace
+}  // namespace accord
