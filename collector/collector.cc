@@ -5,13 +5,19 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "collector/ingest/grpc/telemetry_service.h"
 #include "collector/ingest/ingest_queue.h"
 #include "collector/ingest/ingestor.h"
+#include "collector/availability/calendar.h"
+#include "collector/catalogue/catalogue_loader.h"
+#include "collector/sla/sla_service.h"
 #include "collector/store/sqlite_store.h"
+#include "collector/web/sla_api.h"
 #include "collector/web/api.h"
 #include "collector/web/http_server.h"
 #include "common/grpc/keepalive.h"
@@ -29,9 +35,14 @@ struct Collector::Impl {
         registry(c, o.hosts, store.get()),
         queue(static_cast<size_t>(o.ingest_queue_capacity)),
         ingestor(queue, registry, c),
+        sla(registry, c),
         service(queue, c, o.max_message_bytes) {}
 
   void RenderSelf(std::string* out) const;
+  absl::Status LoadCatalogue();
+  void SaveClosedPeriods();
+  std::atomic<uint64_t> catalogue_reloads{0};
+  std::atomic<uint64_t> catalogue_reload_errors{0};
 
   CollectorOptions options;
   Clock& clock;
@@ -39,6 +50,7 @@ struct Collector::Impl {
   HostRegistry registry;
   IngestQueue queue;
   Ingestor ingestor;
+  SlaService sla;
   TelemetryService service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
@@ -119,6 +131,11 @@ void Collector::Impl::RenderSelf(std::string* out) const {
       static_cast<double>(st.queue_depth));
   one("accord_collector_store_commit_seconds_total", "counter",
       "Time spent committing to the database.", st.commit_seconds_sum);
+  one("accord_collector_catalogue_reloads_total", "counter", "Catalogue reloads attempted.",
+      static_cast<double>(catalogue_reloads.load()));
+  one("accord_collector_catalogue_reload_errors_total", "counter",
+      "Catalogue reloads refused because of errors (the running one was kept).",
+      static_cast<double>(catalogue_reload_errors.load()));
   one("accord_collector_hosts", "gauge", "Hosts known to the collector.",
       static_cast<double>(registry.Hosts().size()));
   struct rusage ru;
@@ -134,6 +151,68 @@ void Collector::Impl::RenderSelf(std::string* out) const {
   }
   one("accord_collector_resident_memory_bytes", "gauge", "Resident memory of the collector.",
       static_cast<double>(rss_pages) * sysconf(_SC_PAGESIZE));
+}
+
+absl::Status Collector::Impl::LoadCatalogue() {
+  const std::string& file = options.catalogue_file;
+  std::ifstream in(file);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read catalogue file \"", file, "\""));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<HostRef> hosts;
+  for (const HostView& h : registry.Hosts()) hosts.push_back({h.id, h.labels});
+  std::vector<Diagnostic> diagnostics;
+  CatalogueLoadOptions load_options;
+  load_options.warn_unmatched = !hosts.empty();
+  auto catalogue = collector::LoadCatalogue(text.str(), file, hosts, &diagnostics, load_options);
+  for (const Diagnostic& d : diagnostics) {
+    Log(d.severity == Diagnostic::Severity::kError ? LogLevel::kError : LogLevel::kWarn,
+        "catalogue", {{"diagnostic", d.ToString()}});
+  }
+  if (!catalogue.ok()) return catalogue.status();
+  auto active = std::make_shared<ActiveCatalogue>();
+  active->version = catalogue->content_hash;
+  active->loaded_at = clock.Now();
+  active->catalogue = std::move(*catalogue);
+  absl::Status recorded =
+      store->RecordCatalogueVersion({active->version, file, active->loaded_at}, text.str());
+  if (!recorded.ok()) return recorded;
+  Log(LogLevel::kInfo, "catalogue loaded",
+      {{"file", file},
+       {"version", active->version},
+       {"services", absl::StrCat(active->catalogue.services.size())}});
+  sla.SetCatalogue(std::move(active));
+  return absl::OkStatus();
+}
+
+// Keeps the result of every service's last closed period, as computed when it closed (an
+// audit record: later revisions of the past do not change it).
+void Collector::Impl::SaveClosedPeriods() {
+  auto active = sla.catalogue();
+  if (active == nullptr) return;
+  for (const Service& service : active->catalogue.services) {
+    if (service.sla.period.kind == PeriodSpec::Kind::kRolling) continue;
+    auto bounds = availability::PreviousPeriod(service.sla.period, clock.Now());
+    if (!bounds.ok() || store->PeriodResult(service.id, bounds->start).ok()) continue;
+    auto report = sla.ServiceAvailability(service.id, bounds->start, bounds->end);
+    if (!report.ok()) continue;
+    absl::Status st = store->SavePeriodResult(service.id, bounds->start, bounds->end,
+                                              active->version, AvailabilityJson(*report));
+    if (!st.ok()) {
+      Log(LogLevel::kWarn, "cannot save a closed period", {{"error", std::string(st.message())}});
+    }
+  }
+}
+
+absl::Status Collector::ReloadCatalogue() {
+  ++impl_->catalogue_reloads;
+  absl::Status st = impl_->LoadCatalogue();
+  if (!st.ok()) {
+    ++impl_->catalogue_reload_errors;
+    Log(LogLevel::kError, "catalogue reload failed; keeping the running catalogue",
+        {{"error", std::string(st.message())}});
+  }
+  return st;
 }
 
 Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -176,10 +255,16 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
         absl::StrCat("cannot listen for gRPC on \"", options.grpc_listen_address, "\""));
   }
 
+  if (!options.catalogue_file.empty()) {
+    absl::Status st = p->LoadCatalogue();
+    if (!st.ok()) return st;
+  }
+
   HttpServerOptions http_options;
   http_options.listen_address = options.web_listen_address;
   auto http = HttpServer::Start(
-      http_options, MakeApiHandlers(p->registry, [p](std::string* out) { p->RenderSelf(out); }));
+      http_options, MakeApiHandlers(
+          p->registry, [p](std::string* out) { p->RenderSelf(out); }, &p->sla));
   if (!http.ok()) {
     p->grpc_server->Shutdown();
     return http.status();
@@ -189,11 +274,16 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
   p->ingestor.Start();
   p->ticker = std::thread([p] {
     absl::Duration next_persist = p->clock.Monotonic();
+    absl::Duration next_close = p->clock.Monotonic();
     while (!p->stopping.load()) {
       p->registry.CheckTimeouts();
       if (p->clock.Monotonic() >= next_persist) {
         p->registry.PersistHosts();
         next_persist = p->clock.Monotonic() + absl::Seconds(1);
+      }
+      if (p->clock.Monotonic() >= next_close) {
+        p->SaveClosedPeriods();
+        next_close = p->clock.Monotonic() + absl::Minutes(1);
       }
       absl::SleepFor(p->options.liveness_check_interval);
     }

@@ -23,6 +23,9 @@ struct CollectorOptions {
   std::string web_listen_address = "0.0.0.0:9470";
   // Directory for durable state (created if missing): the SQLite database accord.db.
   std::string storage_path = "./var/collector";
+  // The YAML file with the service catalogue (`services:`, `teams:`, `suppliers:`); empty:
+  // no catalogue. Read at start and on ReloadCatalogue().
+  std::string catalogue_file;
   // How long the transition log is kept (default 400 days).
   absl::Duration retention = absl::Hours(24 * 400);
   // Largest accepted agent message.
@@ -44,6 +47,10 @@ class Collector {
 
   // Orderly shutdown; idempotent.
   void Shutdown();
+
+  // Re-reads the catalogue file (SIGHUP). On any error the running catalogue stays and the
+  // error (every diagnostic, one per line) is returned and logged.
+  absl::Status ReloadCatalogue();
 
   int grpc_port() const;
   int web_port() const;

@@ -2,11 +2,79 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "collector/catalogue/catalogue_loader.h"
 #include "collector/collector.h"
+#include "collector/store/sqlite_store.h"
 #include "common/config.h"
 #include "common/logging.h"
+
+namespace {
+
+// --check-config FILE: the flag sections and the catalogue, every problem at once, with
+// file:line:column. Hosts known to the store (if any) let selectors be checked too.
+int CheckConfig(const std::string& file, const std::string& storage_path) {
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "%s: cannot read the file\n", file.c_str());
+    return 2;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  int errors = 0;
+  // The flag sections: the same schema as the command line.
+  accord::collector::CollectorOptions scratch;
+  std::string level;
+  accord::ConfigSchema schema("accord-collector");
+  schema.AddString("grpc.listen-address", &scratch.grpc_listen_address, "");
+  schema.AddString("web.listen-address", &scratch.web_listen_address, "");
+  schema.AddString("storage.path", &scratch.storage_path, "");
+  schema.AddDuration("storage.retention", &scratch.retention, "", absl::Hours(24));
+  schema.AddBytes("grpc.max-message-bytes", &scratch.max_message_bytes, "");
+  schema.AddInt("ingest.queue-capacity", &scratch.ingest_queue_capacity, "", 16, 1 << 24);
+  schema.AddString("log.level", &level, "");
+  schema.IgnoreYamlKeys({"services", "teams", "suppliers"});
+  std::vector<std::string> flag_errors;
+  schema.ApplyYaml(text.str(), file, &flag_errors);
+  for (const auto& e : flag_errors) {
+    std::printf("%s\n", e.c_str());
+    ++errors;
+  }
+  std::vector<accord::collector::HostRef> hosts;
+  std::string db = storage_path + "/accord.db";
+  if (std::filesystem::exists(db)) {
+    accord::collector::StoreOptions so;
+    so.path = db;
+    if (auto store = accord::collector::SqliteStore::Open(so); store.ok()) {
+      if (auto loaded = (*store)->LoadHosts(absl::Now()); loaded.ok()) {
+        for (const auto& h : *loaded) hosts.push_back({h.record.id, h.record.labels});
+      }
+    }
+  }
+  std::vector<accord::collector::Diagnostic> diagnostics;
+  accord::collector::CatalogueLoadOptions load_options;
+  load_options.warn_unmatched = !hosts.empty();
+  auto catalogue =
+      accord::collector::LoadCatalogue(text.str(), file, hosts, &diagnostics, load_options);
+  for (const auto& d : diagnostics) {
+    std::printf("%s\n", d.ToString().c_str());
+    if (d.severity == accord::collector::Diagnostic::Severity::kError) ++errors;
+  }
+  if (errors > 0) {
+    std::printf("%s: %d error(s)\n", file.c_str(), errors);
+    return 2;
+  }
+  std::printf("%s: OK (%zu services, %zu teams, %zu suppliers; version %s)\n", file.c_str(),
+              catalogue->services.size(), catalogue->teams.size(), catalogue->suppliers.size(),
+              catalogue->content_hash.c_str());
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   accord::collector::CollectorOptions options;
@@ -28,6 +96,10 @@ int main(int argc, char** argv) {
                 1 << 24);
   schema.AddString("log.level", &log_level, "debug, info, warn or error (default info)");
   schema.AddSwitch("version", &version, "print the version and exit");
+  std::string check_config;
+  schema.AddCommand("check-config", &check_config,
+                    "check a configuration and catalogue file, print every problem, exit");
+  schema.IgnoreYamlKeys({"services", "teams", "suppliers"});
 
   absl::Status parsed = schema.Parse(argc, argv);
   if (absl::IsCancelled(parsed)) {
@@ -48,6 +120,8 @@ int main(int argc, char** argv) {
     std::printf("accord-collector %s\n", ACCORD_VERSION);
     return 0;
   }
+  if (!check_config.empty()) return CheckConfig(check_config, options.storage_path);
+  options.catalogue_file = schema.config_file();
   accord::SetLogLevel(level);
 
   // Signals are taken synchronously by this thread; block them before threads start.
@@ -55,6 +129,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -65,8 +140,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   int sig = 0;
-  sigwait(&signals, &sig);
-  accord::Log(accord::LogLevel::kInfo, "signal received", {{"signal", strsignal(sig)}});
+  while (true) {
+    sigwait(&signals, &sig);
+    accord::Log(accord::LogLevel::kInfo, "signal received", {{"signal", strsignal(sig)}});
+    if (sig != SIGHUP) break;
+    if (options.catalogue_file.empty()) {
+      accord::Log(accord::LogLevel::kWarn, "no --config.file to reload");
+    } else {
+      (*collector)->ReloadCatalogue().IgnoreError();  // logged; the running one stays
+    }
+  }
   (*collector)->Shutdown();
   return 0;
 }

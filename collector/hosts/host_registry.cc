@@ -212,7 +212,10 @@ HostRegistry::HostEntry* HostRegistry::SessionHost(SessionId session) {
 }
 
 void HostRegistry::SetState(HostEntry* host, HostState to, absl::Time at, const char* cause) {
-  Transition t{at, clock_.Now(), host->state, to, cause, host->boot_time_seconds};
+  // Microsecond resolution, as stored: figures computed before and after a restart agree.
+  at = absl::FromUnixMicros(absl::ToUnixMicros(at));
+  absl::Time recorded = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
+  Transition t{at, recorded, host->state, to, cause, host->boot_time_seconds};
   if (host->transitions.empty()) t.from = HostState::kUnknown;
   if (sink_ != nullptr) sink_->AppendTransition(host->id, t);
   host->transitions.push_back(std::move(t));

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "collector/web/json.h"
+#include "collector/web/sla_api.h"
 
 namespace accord::collector {
 namespace {
@@ -80,25 +81,78 @@ std::string HostJson(const HostView& host, const std::vector<Transition>& transi
   return out;
 }
 
+HttpResponse AvailabilityResponse(const HttpRequest& req,
+                                  const std::function<absl::StatusOr<AvailabilityReport>(
+                                      std::optional<absl::Time>, std::optional<absl::Time>)>& get) {
+  auto param = [&req](const char* name) -> const std::string* {
+    auto it = req.query.find(name);
+    return it == req.query.end() ? nullptr : &it->second;
+  };
+  auto from = ParseTimeParam("from", param("from"));
+  if (!from.ok()) return JsonError(400, from.status().message());
+  auto to = ParseTimeParam("to", param("to"));
+  if (!to.ok()) return JsonError(400, to.status().message());
+  auto report = get(*from, *to);
+  if (!report.ok()) {
+    int code = absl::IsNotFound(report.status()) ? 404 : 400;
+    return JsonError(code, report.status().message());
+  }
+  return Json(200, AvailabilityJson(*report));
+}
+
 std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
-    HostRegistry& registry, std::function<void(std::string*)> render_self) {
+    HostRegistry& registry, std::function<void(std::string*)> render_self,
+    const SlaService* sla) {
   std::vector<std::pair<std::string, HttpHandler>> h;
-  h.emplace_back("/metrics", [&registry, render_self](const HttpRequest&) {
+  h.emplace_back("/metrics", [&registry, render_self, sla](const HttpRequest&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body.reserve(1 << 20);
     registry.RenderMetrics(&r.body);
+    if (sla != nullptr) sla->RenderMetrics(&r.body);
     render_self(&r.body);
     return r;
   });
+  if (sla != nullptr) {
+    h.emplace_back("/api/v1/services", [sla](const HttpRequest&) {
+      std::string body = "{\"services\":[";
+      auto summaries = sla->Summaries();
+      for (size_t i = 0; i < summaries.size(); ++i) {
+        if (i > 0) body.push_back(',');
+        body.append(ServiceSummaryJson(summaries[i]));
+      }
+      body.append("]}\n");
+      return Json(200, std::move(body));
+    });
+    h.emplace_back("/api/v1/services/", [sla](const HttpRequest& req) {
+      std::string rest = req.path.substr(std::string("/api/v1/services/").size());
+      const std::string kSuffix = "/availability";
+      if (absl::EndsWith(rest, kSuffix)) {
+        std::string id = rest.substr(0, rest.size() - kSuffix.size());
+        return AvailabilityResponse(req, [sla, id](auto from, auto to) {
+          return sla->ServiceAvailability(id, from, to);
+        });
+      }
+      for (const auto& s : sla->Summaries()) {
+        if (s.service.id == rest) return Json(200, ServiceSummaryJson(s) + "\n");
+      }
+      return JsonError(404, absl::StrCat("no service \"", rest, "\""));
+    });
+  }
   h.emplace_back("/healthz", [](const HttpRequest&) {
     return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
   });
   h.emplace_back("/api/v1/hosts", [&registry](const HttpRequest&) {
     return Json(200, HostsJson(registry.Hosts()));
   });
-  h.emplace_back("/api/v1/hosts/", [&registry](const HttpRequest& req) {
+  h.emplace_back("/api/v1/hosts/", [&registry, sla](const HttpRequest& req) {
     std::string id = req.path.substr(std::string("/api/v1/hosts/").size());
+    const std::string kSuffix = "/availability";
+    if (sla != nullptr && absl::EndsWith(id, kSuffix)) {
+      std::string host = id.substr(0, id.size() - kSuffix.size());
+      return AvailabilityResponse(
+          req, [sla, host](auto from, auto to) { return sla->HostAvailability(host, from, to); });
+    }
     if (id.empty()) return Json(200, HostsJson(registry.Hosts()));
     auto host = registry.Host(id);
     if (!host.ok()) return JsonError(404, host.status().message());

@@ -9,13 +9,16 @@
 #include <vector>
 
 #include "collector/hosts/host_registry.h"
+#include "collector/sla/sla_service.h"
 #include "collector/web/http_server.h"
 
 namespace accord::collector {
 
-// `render_self` appends the collector's own metrics (accord_collector_*).
+// `render_self` appends the collector's own metrics (accord_collector_*). `sla` (optional)
+// serves the service and availability endpoints and the accord_sla_* metrics.
 std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
-    HostRegistry& registry, std::function<void(std::string*)> render_self);
+    HostRegistry& registry, std::function<void(std::string*)> render_self,
+    const SlaService* sla = nullptr);
 
 // The bodies, exposed for tests and benchmarks.
 std::string HostsJson(const std::vector<HostView>& hosts);
