@@ -7,32 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "agent/sources/file_reader.h"
-#include "agent/sources/proc_parsers.h"
 #include "agent/sources/sampler.h"
+#include "bench/sampled_files.h"
 #include "benchmark/benchmark.h"
 
 namespace accord::agent {
 namespace {
-
-// The files one Collect reads with default options: the /proc files and the speed attribute
-// of every interface that is not excluded ("lo").
-std::vector<std::string> SampledFiles() {
-  std::vector<std::string> files = {"/proc/stat",   "/proc/meminfo",  "/proc/loadavg",
-                                    "/proc/uptime", "/proc/1/mounts", "/proc/diskstats",
-                                    "/proc/net/dev"};
-  std::string buf;
-  if (ReadFileToString("/proc/net/dev", &buf).ok()) {
-    absl::StatusOr<std::vector<NetDevStats>> devs = ParseNetDev(buf);
-    if (devs.ok()) {
-      for (const NetDevStats& d : *devs) {
-        if (d.device != "lo") files.push_back(absl::StrCat("/sys/class/net/", d.device, "/speed"));
-      }
-    }
-  }
-  return files;
-}
 
 void BM_ReadFilesOnly(benchmark::State& state) {
   const std::vector<std::string> files = SampledFiles();

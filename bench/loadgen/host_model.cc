@@ -12,8 +12,8 @@ namespace {
 namespace m = accord::agent::metrics;
 
 constexpr int kModes = 8;
-constexpr const char* kModeNames[kModes] = {"user", "nice",    "system", "idle",
-                                            "iowait", "irq", "softirq", "steal"};
+constexpr const char* kModeNames[kModes] = {"user",   "nice", "system",  "idle",
+                                            "iowait", "irq",  "softirq", "steal"};
 // Share of busy time per mode (idle excluded; it is the rest).
 constexpr double kBusyShare[kModes] = {0.62, 0.02, 0.22, 0, 0.05, 0.01, 0.06, 0.02};
 
@@ -23,10 +23,10 @@ struct FsName {
   const char* mountpoint;
 };
 constexpr FsName kFilesystems[] = {
-    {"/dev/sda1", "ext4", "/"},          {"/dev/sda2", "ext4", "/var"},
-    {"/dev/sdb1", "xfs", "/data"},       {"/dev/sda3", "ext4", "/home"},
-    {"/dev/sdc1", "xfs", "/srv"},        {"/dev/sdd1", "ext4", "/var/lib/docker"},
-    {"/dev/sde1", "xfs", "/backup"},     {"/dev/sdf1", "ext4", "/opt"},
+    {"/dev/sda1", "ext4", "/"},      {"/dev/sda2", "ext4", "/var"},
+    {"/dev/sdb1", "xfs", "/data"},   {"/dev/sda3", "ext4", "/home"},
+    {"/dev/sdc1", "xfs", "/srv"},    {"/dev/sdd1", "ext4", "/var/lib/docker"},
+    {"/dev/sde1", "xfs", "/backup"}, {"/dev/sdf1", "ext4", "/opt"},
 };
 constexpr const char* kDisks[] = {"sda", "sdb", "sdc", "sdd", "sde", "sdf", "sdg", "sdh"};
 constexpr const char* kInterfaces[] = {"eth0", "eth1", "eth2", "eth3",
@@ -97,25 +97,24 @@ HostModel::HostModel(const HostShape& shape, uint64_t seed)
   add(m::kUptimeSeconds, false);
   for (int i = 0; i < shape_.filesystems; ++i) {
     const FsName& f = kFilesystems[i];
-    for (const char* name : {m::kFilesystemSizeBytes, m::kFilesystemFreeBytes,
-                             m::kFilesystemAvailBytes, m::kFilesystemFiles,
-                             m::kFilesystemFilesFree}) {
+    for (const char* name :
+         {m::kFilesystemSizeBytes, m::kFilesystemFreeBytes, m::kFilesystemAvailBytes,
+          m::kFilesystemFiles, m::kFilesystemFilesFree}) {
       add(name, false, {{"device", f.device}, {"fstype", f.fstype}, {"mountpoint", f.mountpoint}});
     }
   }
   for (int i = 0; i < shape_.disks; ++i) {
-    for (const char* name : {m::kDiskReadsCompletedTotal, m::kDiskWritesCompletedTotal,
-                             m::kDiskReadBytesTotal, m::kDiskWrittenBytesTotal,
-                             m::kDiskIoTimeSecondsTotal}) {
+    for (const char* name :
+         {m::kDiskReadsCompletedTotal, m::kDiskWritesCompletedTotal, m::kDiskReadBytesTotal,
+          m::kDiskWrittenBytesTotal, m::kDiskIoTimeSecondsTotal}) {
       add(name, true, {{"device", kDisks[i]}});
     }
   }
   for (int i = 0; i < shape_.interfaces; ++i) {
-    for (const char* name :
-         {m::kNetworkReceiveBytesTotal, m::kNetworkTransmitBytesTotal,
-          m::kNetworkReceivePacketsTotal, m::kNetworkTransmitPacketsTotal,
-          m::kNetworkReceiveErrsTotal, m::kNetworkTransmitErrsTotal, m::kNetworkReceiveDropTotal,
-          m::kNetworkTransmitDropTotal}) {
+    for (const char* name : {m::kNetworkReceiveBytesTotal, m::kNetworkTransmitBytesTotal,
+                             m::kNetworkReceivePacketsTotal, m::kNetworkTransmitPacketsTotal,
+                             m::kNetworkReceiveErrsTotal, m::kNetworkTransmitErrsTotal,
+                             m::kNetworkReceiveDropTotal, m::kNetworkTransmitDropTotal}) {
       add(name, true, {{"device", kInterfaces[i]}});
     }
     add(m::kNetworkSpeedBytes, false, {{"device", kInterfaces[i]}});

@@ -69,7 +69,7 @@ class HostModel {
   // State (units as exported: seconds, bytes).
   int64_t boot_time_seconds_ = 0;
   double uptime_ = 0;
-  double busy_ratio_ = 0;  // this host's average CPU use, 0..1
+  double busy_ratio_ = 0;                 // this host's average CPU use, 0..1
   std::vector<std::vector<double>> cpu_;  // [cpu][mode] seconds
   double context_switches_ = 0, forks_ = 0, ctx_rate_ = 0, fork_rate_ = 0;
   double procs_running_ = 1, procs_blocked_ = 0;

@@ -54,7 +54,8 @@ absl::Duration LatencyHistogram::Quantile(double q) const {
     if (seen >= rank) {
       uint64_t bound = UpperBoundUs(i);
       int64_t max = max_us_.load(std::memory_order_relaxed);
-      return absl::Microseconds(std::min<int64_t>(static_cast<int64_t>(bound), std::max<int64_t>(max, 1)));
+      return absl::Microseconds(
+          std::min<int64_t>(static_cast<int64_t>(bound), std::max<int64_t>(max, 1)));
     }
   }
   return Max();

@@ -28,9 +28,7 @@ class LatencyHistogram {
   // The q-quantile (0 <= q <= 1): the upper bound of the bucket holding it. Zero when empty.
   absl::Duration Quantile(double q) const;
   uint64_t Count() const { return count_.load(std::memory_order_relaxed); }
-  absl::Duration Max() const {
-    return absl::Microseconds(max_us_.load(std::memory_order_relaxed));
-  }
+  absl::Duration Max() const { return absl::Microseconds(max_us_.load(std::memory_order_relaxed)); }
 
   // Bucket index and upper bound in microseconds (exposed for tests).
   static int BucketOf(uint64_t us);

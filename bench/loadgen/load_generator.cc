@@ -23,9 +23,8 @@ struct LoadGenerator::Stats {
   std::atomic<int64_t> start_mono_ns{0};
   std::atomic<uint64_t> streams_opened{0}, streams_connected{0}, streams_connected_peak{0},
       agents_ever_connected{0}, reconnects{0}, batches_produced{0}, batches_sent{0},
-      batches_resent{0}, batches_acked{0}, batches_dropped{0}, samples_sent{0},
-      samples_acked{0}, heartbeats_sent{0}, messages_sent{0}, bytes_sent{0}, errors{0},
-      shutdown_cancelled{0};
+      batches_resent{0}, batches_acked{0}, batches_dropped{0}, samples_sent{0}, samples_acked{0},
+      heartbeats_sent{0}, messages_sent{0}, bytes_sent{0}, errors{0}, shutdown_cancelled{0};
   LatencyHistogram ack_latency;
   LatencyHistogram connect_latency;
   absl::Mutex mu;
@@ -82,6 +81,7 @@ class LoadGenerator::Agent {
   absl::Mutex mu;
   std::deque<PendingBatch> pending ABSL_GUARDED_BY(mu);
   bool call_done ABSL_GUARDED_BY(mu) = false;
+  bool hello_acked_once ABSL_GUARDED_BY(mu) = false;
 };
 
 // One stream of one agent. Deleted by the driver thread after OnDone.
@@ -110,8 +110,8 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
     }
     ++stats_->streams_opened;
     CountSent();
-    AddHold();
     agent_->stub->async()->Connect(&context_, this);
+    AddHold();  // released when no more writes will start; then OnDone may run
     StartWrite(&out_);
     StartRead(&in_);
     StartCall();
@@ -218,6 +218,10 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       connected_ = true;
       stats_->Connected();
       stats_->connect_latency.Record(now - hello_written_at_);
+      if (!agent_->hello_acked_once) {
+        agent_->hello_acked_once = true;
+        ++stats_->agents_ever_connected;
+      }
     }
     auto& pending = agent_->pending;
     while (!pending.empty() && pending.front().sequence <= sequence) {
@@ -272,7 +276,8 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       }
       auto* ids = b->mutable_series_ids();
       ids->Reserve(static_cast<int>(next->values.size()));
-      for (size_t i = 0; i < next->values.size(); ++i) ids->AddAlreadyReserved(static_cast<uint32_t>(i));
+      for (size_t i = 0; i < next->values.size(); ++i)
+        ids->AddAlreadyReserved(static_cast<uint32_t>(i));
       b->mutable_values()->Add(next->values.begin(), next->values.end());
       next->written_at = clock_.Monotonic();
       if (next->ever_sent) ++stats_->batches_resent;
@@ -292,7 +297,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
   Stats* const stats_;
   Clock& clock_;
   grpc::ClientContext context_;
-  AgentMessage out_;   // owned by the write in flight while writing_
+  AgentMessage out_;  // owned by the write in flight while writing_
   CollectorMessage in_;
   grpc::Status status_;
 
@@ -339,8 +344,8 @@ LoadReport LoadGenerator::Run(absl::Duration report_interval,
     grpc::ChannelArguments args = AgentChannelArguments();
     args.SetInt("accord.loadgen.channel_index", c);
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channels.push_back(grpc::CreateCustomChannel(o.collector_address,
-                                                 grpc::InsecureChannelCredentials(), args));
+    channels.push_back(
+        grpc::CreateCustomChannel(o.collector_address, grpc::InsecureChannelCredentials(), args));
     stubs.push_back(accord::v1::Telemetry::NewStub(channels.back()));
   }
   std::vector<std::unique_ptr<Agent>> agents;
@@ -500,7 +505,8 @@ LoadReport LoadGenerator::Snapshot() const {
   LoadReport r;
   r.elapsed = clock_.Monotonic() - absl::Nanoseconds(s.start_mono_ns.load());
   r.agents = options_.agents;
-  r.channels = options_.channels <= 0 ? options_.agents : std::min(options_.channels, options_.agents);
+  r.channels =
+      options_.channels <= 0 ? options_.agents : std::min(options_.channels, options_.agents);
   r.series_per_agent = HostModel::SeriesCount(options_.shape);
   r.streams_opened = s.streams_opened;
   r.streams_connected = s.streams_connected;
@@ -526,7 +532,7 @@ LoadReport LoadGenerator::Snapshot() const {
   r.ack_latency_p50 = s.ack_latency.Quantile(0.5);
   r.ack_latency_p99 = s.ack_latency.Quantile(0.99);
   r.ack_latency_max = s.ack_latency.Max();
-  r.agents_ever_connected = s.connect_latency.Count();
+  r.agents_ever_connected = s.agents_ever_connected;
   r.connect_latency_p50 = s.connect_latency.Quantile(0.5);
   r.connect_latency_p99 = s.connect_latency.Quantile(0.99);
   return r;
@@ -568,9 +574,9 @@ std::string FormatReportText(const LoadReport& r) {
   for (const auto& [code, n] : r.errors_by_code) absl::StrAppend(&codes, " ", code, "=", n);
   line("errors", absl::StrCat(r.errors, codes));
   line("shutdown_cancelled", absl::StrCat(r.shutdown_cancelled));
-  line("ack_latency", absl::StrFormat("p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d acks)",
-                                      Ms(r.ack_latency_p50), Ms(r.ack_latency_p99),
-                                      Ms(r.ack_latency_max), r.ack_latency_count));
+  line("ack_latency",
+       absl::StrFormat("p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d acks)", Ms(r.ack_latency_p50),
+                       Ms(r.ack_latency_p99), Ms(r.ack_latency_max), r.ack_latency_count));
   line("connect_latency", absl::StrFormat("p50 %.2f ms, p99 %.2f ms", Ms(r.connect_latency_p50),
                                           Ms(r.connect_latency_p99)));
   return out;
@@ -591,13 +597,13 @@ std::string FormatReportJson(const LoadReport& r) {
       "\"ack_latency_count\":%d,\"ack_latency_p50_ms\":%.3f,\"ack_latency_p99_ms\":%.3f,"
       "\"ack_latency_max_ms\":%.3f,\"connect_latency_p50_ms\":%.3f,"
       "\"connect_latency_p99_ms\":%.3f}\n",
-      absl::ToDoubleSeconds(r.elapsed), r.agents, r.channels, r.series_per_agent,
-      r.streams_opened, r.streams_connected, r.streams_connected_peak, r.agents_ever_connected,
-      r.reconnects, r.batches_produced, r.batches_sent, r.batches_resent, r.batches_acked,
-      r.batches_dropped, r.samples_sent, r.samples_acked, r.heartbeats_sent, r.messages_sent,
-      r.bytes_sent, r.errors, codes, r.shutdown_cancelled, r.ack_latency_count,
-      Ms(r.ack_latency_p50), Ms(r.ack_latency_p99), Ms(r.ack_latency_max),
-      Ms(r.connect_latency_p50), Ms(r.connect_latency_p99));
+      absl::ToDoubleSeconds(r.elapsed), r.agents, r.channels, r.series_per_agent, r.streams_opened,
+      r.streams_connected, r.streams_connected_peak, r.agents_ever_connected, r.reconnects,
+      r.batches_produced, r.batches_sent, r.batches_resent, r.batches_acked, r.batches_dropped,
+      r.samples_sent, r.samples_acked, r.heartbeats_sent, r.messages_sent, r.bytes_sent, r.errors,
+      codes, r.shutdown_cancelled, r.ack_latency_count, Ms(r.ack_latency_p50),
+      Ms(r.ack_latency_p99), Ms(r.ack_latency_max), Ms(r.connect_latency_p50),
+      Ms(r.connect_latency_p99));
 }
 
 }  // namespace accord::bench

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Measures accord-collector under AGENTS simulated agents (accord-loadgen: one gRPC stream and
+# one TCP connection each, samples every 1 s, heartbeats every 1 s) on loopback:
+#   - time until all streams are connected;
+#   - collector CPU (utime+stime from /proc/<pid>/stat; schedstat for ns resolution) and RSS
+#     (/proc/<pid>/status, smaps_rollup) at start, over a steady window, and at the end;
+#   - /api/v1/hosts and /metrics show every host up;
+#   - GET /metrics with AGENTS hosts timed with curl, RUNS times: median/min/max, body size;
+#   - the load generator's view: batches sent/acked, errors, ack latency p50/p99.
+#
+# Usage: scripts/bench-collector.sh [--out FILE]   (FILE gets key=value results)
+# Env:   AGENTS=1000 DURATION=60 STEADY=30 RUNS=10 SKIP_BUILD=0 BUILD_DIR=build-bench
+# Runs about DURATION + 15 s (plus the build). Stops everything it started.
+set -euo pipefail
+source "$(dirname "$0")/bench-lib.sh"
+
+BENCH_OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) BENCH_OUT="$2"; shift 2 ;;
+    --out=*) BENCH_OUT="${1#--out=}"; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) bench_die "unknown argument $1" ;;
+  esac
+done
+AGENTS="${AGENTS:-1000}"
+DURATION="${DURATION:-60}"
+STEADY="${STEADY:-30}"
+RUNS="${RUNS:-10}"
+[ "$STEADY" -le $((DURATION - 20)) ] || bench_die "STEADY must be at most DURATION - 20"
+[ -n "$BENCH_OUT" ] && : >"$BENCH_OUT"
+
+bench_init
+bench_build accord-collector accord-loadgen
+
+# Each agent is a TCP connection on both sides: make sure the fd limit allows it.
+want_fds=$((AGENTS * 2 + 256))
+if [ "$(ulimit -n)" -lt "$want_fds" ]; then
+  ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+fi
+bench_log "fd limit $(ulimit -n)"
+
+bench_start_collector
+URL="http://127.0.0.1:$WEB_PORT"
+c0_stat="$(bench_cpu_stat "$COLLECTOR_PID")"
+c0_rss="$(bench_status "$COLLECTOR_PID" VmRSS)"
+t_start="$(date +%s.%N)"
+
+bench_log "accord-loadgen: $AGENTS agents, 1 s interval, ${DURATION}s"
+LOADGEN_CMD=("$BUILD_DIR/bench/accord-loadgen" --collector.address="127.0.0.1:$GRPC_PORT"
+  --agents="$AGENTS" --channels=0 --interval=1s --heartbeat=1s --duration="${DURATION}s"
+  --ramp-up=2s --report.interval=10s --output=json)
+"${LOADGEN_CMD[@]}" >"$BENCH_TMP/loadgen.json" 2>"$BENCH_TMP/loadgen.log" &
+LOADGEN_PID=$!
+bench_track "$LOADGEN_PID"
+
+streams_open() {
+  curl -sf "$URL/metrics" -o "$BENCH_TMP/m.txt" || return 1
+  bench_metric "$BENCH_TMP/m.txt" accord_collector_streams_open
+}
+all_connected() { [ "$(streams_open)" -ge "$AGENTS" ]; }
+all_hosts_up() {
+  curl -sf "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts.json" || return 1
+  [ "$(grep -o '"state":"up"' "$BENCH_TMP/hosts.json" | wc -l)" -ge "$AGENTS" ]
+}
+if bench_wait_for 30 all_connected; then
+  connect_s="$(printf '%.1f' "$(bench_calc "$(date +%s.%N) - $t_start")")"
+else
+  connect_s="timeout"
+fi
+bench_log "streams open: $(streams_open || echo ?) after ${connect_s}s"
+all_up_ok=0
+bench_wait_for 10 all_hosts_up && all_up_ok=1
+
+# Steady window.
+sleep 5
+snap() {  # $1: prefix
+  curl -sf "$URL/metrics" -o "$BENCH_TMP/$1.metrics"
+  eval "${1}_t=$(date +%s.%N)"
+  eval "${1}_stat=$(bench_cpu_stat "$COLLECTOR_PID")"
+  eval "${1}_sched=$(bench_cpu_sched "$COLLECTOR_PID")"
+  eval "${1}_lg=$(bench_cpu_sched "$LOADGEN_PID")"
+  eval "${1}_anon=$(bench_smaps "$COLLECTOR_PID" Anonymous)"
+  eval "${1}_batches=$(bench_metric "$BENCH_TMP/$1.metrics" accord_collector_batches_accepted_total)"
+  eval "${1}_samples=$(bench_metric "$BENCH_TMP/$1.metrics" accord_collector_samples_received_total)"
+  eval "${1}_messages=$(bench_metric "$BENCH_TMP/$1.metrics" accord_collector_messages_received_total)"
+}
+snap a
+bench_log "steady window ${STEADY}s"
+sleep "$STEADY"
+snap b
+rss_steady="$(bench_status "$COLLECTOR_PID" VmRSS)"
+pss_steady="$(bench_smaps "$COLLECTOR_PID" Pss)"
+anon_steady="$(bench_smaps "$COLLECTOR_PID" Anonymous)"
+threads="$(bench_status "$COLLECTOR_PID" Threads)"
+
+# Every host up, in the API and in /metrics.
+curl -sf "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts.json"
+hosts_total="$(grep -o '"id":' "$BENCH_TMP/hosts.json" | wc -l || true)"
+hosts_up_api="$(grep -o '"state":"up"' "$BENCH_TMP/hosts.json" | wc -l || true)"
+curl -sf "$URL/metrics" -o "$BENCH_TMP/metrics.txt"
+hosts_up_metrics="$(grep -c '^accord_host_up{.*} 1$' "$BENCH_TMP/metrics.txt" || true)"
+metrics_bytes="$(wc -c <"$BENCH_TMP/metrics.txt")"
+metrics_series="$(grep -vc '^#' "$BENCH_TMP/metrics.txt")"
+
+# GET /metrics and /api/v1/hosts timings (curl: request to last byte).
+: >"$BENCH_TMP/metrics.times"
+: >"$BENCH_TMP/hosts.times"
+for ((i = 0; i < RUNS; i++)); do
+  curl -sf -o /dev/null -w '%{time_total}\n' --max-time 10 "$URL/metrics" >>"$BENCH_TMP/metrics.times"
+done
+for ((i = 0; i < RUNS; i++)); do
+  curl -sf -o /dev/null -w '%{time_total}\n' --max-time 10 "$URL/api/v1/hosts" >>"$BENCH_TMP/hosts.times"
+done
+read -r m_med m_min m_max < <(awk '{ print $1 * 1000 }' "$BENCH_TMP/metrics.times" | bench_stats)
+read -r h_med h_min h_max < <(awk '{ print $1 * 1000 }' "$BENCH_TMP/hosts.times" | bench_stats)
+
+# Let the load generator finish (it stops by itself after DURATION plus its goodbye grace).
+deadline=$((SECONDS + DURATION + 30))
+while kill -0 "$LOADGEN_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
+lg_rc=0
+if kill -0 "$LOADGEN_PID" 2>/dev/null; then
+  bench_log "accord-loadgen did not stop in time"
+  bench_stop "$LOADGEN_PID" 5
+  lg_rc=124
+else
+  wait "$LOADGEN_PID" || lg_rc=$?
+fi
+sleep 1
+c1_stat="$(bench_cpu_stat "$COLLECTOR_PID")"
+c1_rss="$(bench_status "$COLLECTOR_PID" VmRSS)"
+c1_hwm="$(bench_status "$COLLECTOR_PID" VmHWM)"
+t_end="$(date +%s.%N)"
+curl -sf "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts-end.json"
+hosts_stopped_end="$(grep -o '"state":"stopped"' "$BENCH_TMP/hosts-end.json" | wc -l || true)"
+
+# --- Figures.
+dt="$(bench_calc "$b_t - $a_t")"
+batches=$((b_batches - a_batches))
+cpu_s="$(bench_calc "$b_sched - $a_sched")"
+cpu_pct="$(bench_calc "$cpu_s * 100 / $dt")"
+cpu_us_per_batch="$(bench_calc "$cpu_s * 1e6 / ($batches > 0 ? $batches : 1)")"
+batches_per_s="$(bench_calc "$batches / $dt")"
+samples_per_s="$(bench_calc "($b_samples - $a_samples) / $dt")"
+lg_cpu_pct="$(bench_calc "($b_lg - $a_lg) * 100 / $dt")"
+cpu_total_s="$(bench_calc "$c1_stat - $c0_stat")"
+lg() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$BENCH_TMP/loadgen.json" "$1" 2>/dev/null || echo "?"; }
+
+r() { bench_result "$1" "$2"; }
+r agents "$AGENTS"
+r cmd_collector "$COLLECTOR_CMD"
+r cmd_loadgen "${LOADGEN_CMD[*]}"
+r cmd_timing "curl -s -o /dev/null -w '%{time_total}' http://127.0.0.1:$WEB_PORT/metrics ($RUNS times; same for /api/v1/hosts)"
+r duration_s "$DURATION"
+r connect_all_s "$connect_s"
+r all_up_during_run "$all_up_ok"
+r hosts_total "$hosts_total"
+r hosts_up_api "$hosts_up_api"
+r hosts_up_metrics "$hosts_up_metrics"
+r hosts_stopped_after_goodbye "$hosts_stopped_end"
+r steady_window_s "$dt"
+r collector_cpu_pct "$cpu_pct"
+r collector_cpu_pct_stat "$(bench_calc "($b_stat - $a_stat) * 100 / $dt")"
+r collector_cpu_us_per_batch "$cpu_us_per_batch"
+r collector_cpu_us_per_message "$(bench_calc "$cpu_s * 1e6 / (($b_messages - $a_messages) > 0 ? ($b_messages - $a_messages) : 1)")"
+r collector_cpu_total_s "$cpu_total_s"
+r collector_batches_per_s "$batches_per_s"
+r collector_samples_per_s "$samples_per_s"
+r collector_threads "$threads"
+r collector_rss_start_kib "$c0_rss"
+r collector_rss_steady_kib "$rss_steady"
+r collector_pss_steady_kib "$pss_steady"
+r collector_anon_steady_kib "$anon_steady"
+r collector_anon_growth_kib_per_min "$(bench_calc "($b_anon - $a_anon) * 60 / $dt")"
+r collector_rss_end_kib "$c1_rss"
+r collector_hwm_kib "$c1_hwm"
+r metrics_ms_median "$m_med"
+r metrics_ms_min "$m_min"
+r metrics_ms_max "$m_max"
+r metrics_bytes "$metrics_bytes"
+r metrics_series "$metrics_series"
+r hosts_json_ms_median "$h_med"
+r hosts_json_ms_min "$h_min"
+r hosts_json_ms_max "$h_max"
+r loadgen_cpu_pct "$lg_cpu_pct"
+r loadgen_exit "$lg_rc"
+for k in streams_connected_peak agents_ever_connected series_per_agent batches_sent batches_acked \
+         batches_dropped samples_sent errors reconnects ack_latency_p50_ms ack_latency_p99_ms \
+         ack_latency_max_ms connect_latency_p50_ms connect_latency_p99_ms bytes_sent; do
+  r "loadgen_$k" "$(lg "$k")"
+done
+
+# --- Table.
+kib2mib() { printf '%.1f' "$(bench_calc "$1 / 1024")"; }
+printf '\naccord-collector with %s agents (1 s samples, 1 s heartbeats), %s s run\n\n' "$AGENTS" "$DURATION"
+row() { printf '  %-44s %s\n' "$1" "$2"; }
+row "streams connected (peak / agents)" "$(lg streams_connected_peak) / $AGENTS (all open after ${connect_s} s)"
+row "hosts up: /api/v1/hosts, /metrics" "$hosts_up_api, $hosts_up_metrics of $hosts_total"
+row "hosts stopped after the goodbyes" "$hosts_stopped_end"
+row "ingest (steady ${STEADY}s)" "$(printf '%.0f batches/s, %.0f samples/s' "$batches_per_s" "$samples_per_s")"
+row "collector CPU (steady)" "$(printf '%.1f%% of one core, %.0f us per batch' "$cpu_pct" "$cpu_us_per_batch")"
+row "collector CPU, whole run (stat)" "$(printf '%.2f s' "$cpu_total_s")"
+row "collector RSS start / steady / end (MiB)" "$(kib2mib "$c0_rss") / $(kib2mib "$rss_steady") / $(kib2mib "$c1_rss")"
+row "collector PSS / Anonymous steady (MiB)" "$(kib2mib "$pss_steady") / $(kib2mib "$anon_steady")"
+row "collector Anonymous growth, steady (MiB/min)" "$(printf '%.1f' "$(bench_calc "($b_anon - $a_anon) * 60 / $dt / 1024")")"
+row "GET /metrics ms (median min max, $RUNS runs)" "$(printf '%.1f %.1f %.1f' "$m_med" "$m_min" "$m_max") ($(kib2mib $((metrics_bytes / 1024))) MiB, $metrics_series samples)"
+row "GET /api/v1/hosts ms (median min max)" "$(printf '%.1f %.1f %.1f' "$h_med" "$h_min" "$h_max")"
+row "loadgen batches sent / acked" "$(lg batches_sent) / $(lg batches_acked)"
+row "loadgen errors, reconnects" "$(lg errors), $(lg reconnects)"
+row "ack latency p50 / p99 / max (ms)" "$(lg ack_latency_p50_ms) / $(lg ack_latency_p99_ms) / $(lg ack_latency_max_ms)"
+row "loadgen CPU (steady)" "$(printf '%.1f%% of one core' "$lg_cpu_pct")"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs every Accord benchmark and REWRITES docs/benchmarks.md with the numbers:
+#   1. builds (RelWithDebInfo, build-bench/);
+#   2. Google Benchmarks agent_sampler_bench and collector_metrics_bench, REPS repetitions;
+#   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
+#   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times;
+#   5. bench/report/render_benchmarks.py -> docs/benchmarks.md.
+# Raw results stay in build-bench/bench-results/<timestamp>/.
+#
+# Usage: scripts/bench.sh
+# Env:   REPS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
+# Runs about 4 minutes with the defaults (each extra slow run adds about 2.5 minutes).
+set -euo pipefail
+source "$(dirname "$0")/bench-lib.sh"
+
+REPS="${REPS:-3}"
+RUNS_SLOW="${RUNS_SLOW:-1}"
+DOCS="${DOCS:-$BENCH_ROOT/docs/benchmarks.md}"
+case "${1:-}" in -h|--help) sed -n '2,13p' "$0"; exit 0 ;; esac
+
+bench_init
+OUT="$BUILD_DIR/bench-results/$(date +%Y%m%dT%H%M%S)"
+mkdir -p "$OUT"
+: >"$OUT/commands.txt"
+run() {  # logs the command (relative to the repo) and runs it
+  printf '%s\n' "$*" | sed "s|$BENCH_ROOT/||g; s|$BENCH_ROOT|.|g" >>"$OUT/commands.txt"
+  "$@"
+}
+
+# Tests are off in this build dir: benchmarks do not need them.
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  bench_log "building ($BUILD_TYPE) in $BUILD_DIR"
+  run cmake -S "$BENCH_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+    -DACCORD_BUILD_TESTS=OFF >/dev/null
+  run ninja -C "$BUILD_DIR" -j "${BENCH_JOBS:-2}" accord-collector accord-agent accord-loadgen \
+    accord-bench-floor agent_sampler_bench collector_metrics_bench >"$OUT/build.log" 2>&1 \
+    || { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
+fi
+export SKIP_BUILD=1 BUILD_DIR
+
+# Machine.
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  [ -n "$(git -C "$BENCH_ROOT" status --porcelain 2>/dev/null)" ] && echo "dirty=1"
+  echo "root=$BENCH_ROOT"
+  echo "nproc=$(nproc)"
+  echo "cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  echo "mem_total=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "kernel=$(uname -r)"
+  echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+  echo "compiler=$(c++ --version | head -1)"
+  echo "build_type=$BUILD_TYPE"
+  echo "reps=$REPS"
+  for p in grpc:libgrpc++-dev protobuf:libprotobuf-dev benchmark:libbenchmark-dev \
+           node_exporter:prometheus-node-exporter; do
+    echo "${p%%:*}=$(dpkg-query -W -f='${Version}' "${p#*:}" 2>/dev/null || echo 'not installed')"
+  done
+} >"$OUT/machine.env"
+
+# Google Benchmarks.
+bench_log "agent_sampler_bench x$REPS"
+run "$BUILD_DIR/bench/agent_sampler_bench" --benchmark_repetitions="$REPS" \
+  --benchmark_out="$OUT/agent_sampler_bench.json" --benchmark_out_format=json >&2
+bench_log "collector_metrics_bench x$REPS"
+run "$BUILD_DIR/bench/collector_metrics_bench" --benchmark_repetitions="$REPS" \
+  --benchmark_out="$OUT/collector_metrics_bench.json" --benchmark_out_format=json >&2
+
+# The slow ones.
+for ((i = 1; i <= RUNS_SLOW; i++)); do
+  bench_log "bench-agent.sh run $i/$RUNS_SLOW"
+  run "$BENCH_ROOT/scripts/bench-agent.sh" --out "$OUT/agent-$i.env" | tee "$OUT/agent-$i.txt" \
+    || bench_log "bench-agent.sh run $i failed (see above)"
+done
+# node_exporter's version, now that bench-agent.sh may have installed it.
+sed -i "s|^node_exporter=.*|node_exporter=$(dpkg-query -W -f='${Version}' prometheus-node-exporter 2>/dev/null || echo 'not installed')|" "$OUT/machine.env"
+for ((i = 1; i <= RUNS_SLOW; i++)); do
+  bench_log "bench-collector.sh run $i/$RUNS_SLOW"
+  run "$BENCH_ROOT/scripts/bench-collector.sh" --out "$OUT/collector-$i.env" \
+    | tee "$OUT/collector-$i.txt" || bench_log "bench-collector.sh run $i failed (see above)"
+done
+
+bench_log "writing $DOCS"
+mkdir -p "$(dirname "$DOCS")"
+python3 "$BENCH_ROOT/bench/report/render_benchmarks.py" "$OUT" >"$OUT/benchmarks.md"
+cp "$OUT/benchmarks.md" "$DOCS"
+bench_log "done: $DOCS (raw results in $OUT)"
