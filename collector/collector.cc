@@ -10,16 +10,16 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "collector/availability/calendar.h"
+#include "collector/catalogue/catalogue_loader.h"
 #include "collector/ingest/grpc/telemetry_service.h"
 #include "collector/ingest/ingest_queue.h"
 #include "collector/ingest/ingestor.h"
-#include "collector/availability/calendar.h"
-#include "collector/catalogue/catalogue_loader.h"
 #include "collector/sla/sla_service.h"
 #include "collector/store/sqlite_store.h"
-#include "collector/web/sla_api.h"
 #include "collector/web/api.h"
 #include "collector/web/http_server.h"
+#include "collector/web/sla_api.h"
 #include "common/grpc/keepalive.h"
 #include "common/logging.h"
 #include "common/prom_text.h"
@@ -264,7 +264,7 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
   http_options.listen_address = options.web_listen_address;
   auto http = HttpServer::Start(
       http_options, MakeApiHandlers(
-          p->registry, [p](std::string* out) { p->RenderSelf(out); }, &p->sla));
+                        p->registry, [p](std::string* out) { p->RenderSelf(out); }, &p->sla));
   if (!http.ok()) {
     p->grpc_server->Shutdown();
     return http.status();

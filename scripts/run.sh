@@ -37,7 +37,32 @@ YAML
 
 # Own sessions: a terminal Ctrl-C reaches only this script, which stops the agent first
 # (so that its goodbye is recorded) and then the collector.
+# The default catalogue: one service made of the local host (selected by the agent's label).
+COLLECTOR_CONFIG="$ACCORD_HOME/collector/collector.yaml"
+cat >"$COLLECTOR_CONFIG" <<YAML
+# Written by scripts/run.sh. A full example: deploy/examples/catalogue.yaml.
+teams:
+  - id: ops
+    name: Operations
+    restore_target: 4h
+services:
+  - id: local-host
+    name: This machine
+    description: The host running scripts/run.sh
+    owner: ops
+    priority: medium
+    components:
+      selector: {env: local}
+    support_team: ops
+    sla:
+      target: 99.9
+      period: month
+      time_zone: UTC
+      unknown: down
+YAML
+
 setsid "$BUILD_DIR/collector/accord-collector" \
+  --config.file="$COLLECTOR_CONFIG" \
   --grpc.listen-address="127.0.0.1:$GRPC_PORT" \
   --web.listen-address="127.0.0.1:$WEB_PORT" \
   --storage.path="$ACCORD_HOME/collector" &
@@ -67,6 +92,8 @@ cat >&2 <<MSG
 
   Accord is running. Look at:
     http://127.0.0.1:$WEB_PORT/api/v1/hosts   hosts and their state (this host is up within 2 s)
+    http://127.0.0.1:$WEB_PORT/api/v1/services   the service catalogue and its SLA figures
+    http://127.0.0.1:$WEB_PORT/api/v1/services/local-host/availability
     http://127.0.0.1:$WEB_PORT/metrics        Prometheus metrics
     http://127.0.0.1:$WEB_PORT/healthz        collector health
   Agents connect to 127.0.0.1:$GRPC_PORT. State is in $ACCORD_HOME. Ctrl-C stops both.

@@ -23,8 +23,7 @@ std::string WindowLabel(absl::Duration d) {
 
 }  // namespace
 
-SlaService::SlaService(HostRegistry& registry, Clock& clock)
-    : registry_(registry), clock_(clock) {}
+SlaService::SlaService(HostRegistry& registry, Clock& clock) : registry_(registry), clock_(clock) {}
 
 void SlaService::SetCatalogue(std::shared_ptr<const ActiveCatalogue> catalogue) {
   absl::MutexLock lock(&mu_);
@@ -36,22 +35,24 @@ std::shared_ptr<const ActiveCatalogue> SlaService::catalogue() const {
   return catalogue_;
 }
 
-std::vector<std::string> SlaService::Components(const Service& service) const {
+std::vector<HostRef> SlaService::HostRefs() const {
   std::vector<HostRef> refs;
-  for (const HostView& h : registry_.Hosts()) refs.push_back({h.id, h.labels});
-  return ComponentHosts(service, refs);
+  for (HostView& h : registry_.Hosts()) refs.push_back({std::move(h.id), std::move(h.labels)});
+  return refs;
 }
 
 absl::StatusOr<AvailabilityReport> SlaService::Evaluate(const ActiveCatalogue& active,
-                                                        const Service& service, absl::Time from,
-                                                        absl::Time to, absl::Time now) const {
+                                                        const Service& service,
+                                                        const std::vector<HostRef>& hosts,
+                                                        absl::Time from, absl::Time to,
+                                                        absl::Time now) const {
   if (to <= from) return absl::InvalidArgumentError("\"to\" must be after \"from\"");
   AvailabilityReport report;
   report.subject = service.id;
   report.is_service = true;
   report.target = service.sla.target;
   report.catalogue_version = active.version;
-  report.components = Components(service);
+  report.components = ComponentHosts(service, hosts);
   if (report.components.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("service \"", service.id, "\" has no component hosts"));
@@ -66,8 +67,8 @@ absl::StatusOr<AvailabilityReport> SlaService::Evaluate(const ActiveCatalogue& a
   Interval period{from, to};
   absl::Time eval_now = std::min(now, to);
   Interval coverage = availability::CoverageNeeded(period, eval_now, terms.burn_windows);
-  auto agreed = availability::ResolveAgreedHours(service.sla.service_hours,
-                                                 service.sla.maintenance, coverage);
+  auto agreed = availability::ResolveAgreedHours(service.sla.service_hours, service.sla.maintenance,
+                                                 coverage);
   if (!agreed.ok()) return agreed.status();
   std::vector<availability::Timeline> timelines;
   timelines.reserve(report.components.size());
@@ -100,7 +101,7 @@ absl::StatusOr<AvailabilityReport> SlaService::ServiceAvailability(
     if (!from.has_value()) from = bounds->start;
     if (!to.has_value()) to = bounds->end;
   }
-  return Evaluate(*active, *service, *from, *to, now);
+  return Evaluate(*active, *service, HostRefs(), *from, *to, now);
 }
 
 absl::StatusOr<AvailabilityReport> SlaService::PreviousPeriod(const std::string& id) const {
@@ -111,7 +112,7 @@ absl::StatusOr<AvailabilityReport> SlaService::PreviousPeriod(const std::string&
   absl::Time now = clock_.Now();
   auto bounds = availability::PreviousPeriod(service->sla.period, now);
   if (!bounds.ok()) return bounds.status();
-  return Evaluate(*active, *service, bounds->start, bounds->end, now);
+  return Evaluate(*active, *service, HostRefs(), bounds->start, bounds->end, now);
 }
 
 absl::StatusOr<AvailabilityReport> SlaService::HostAvailability(
@@ -155,13 +156,14 @@ std::vector<SlaService::Summary> SlaService::Summaries() const {
   auto active = catalogue();
   if (active == nullptr) return out;
   absl::Time now = clock_.Now();
+  std::vector<HostRef> hosts = HostRefs();
   for (const Service& service : active->catalogue.services) {
     auto bounds = availability::PeriodBounds(service.sla.period, now);
     if (!bounds.ok()) {
       out.push_back({service, bounds.status()});
       continue;
     }
-    out.push_back({service, Evaluate(*active, service, bounds->start, bounds->end, now)});
+    out.push_back({service, Evaluate(*active, service, hosts, bounds->start, bounds->end, now)});
   }
   return out;
 }
@@ -210,10 +212,9 @@ void SlaService::RenderMetrics(std::string* out) const {
          "Agreed service time in the current period so far.", [](const Summary& s) -> Opt {
            return absl::ToDoubleSeconds(s.report->evaluation.agreed_service_time);
          });
-  family("accord_sla_downtime_seconds", "gauge", "Downtime in the current period so far.",
-         [](const Summary& s) -> Opt {
-           return absl::ToDoubleSeconds(s.report->evaluation.downtime);
-         });
+  family(
+      "accord_sla_downtime_seconds", "gauge", "Downtime in the current period so far.",
+      [](const Summary& s) -> Opt { return absl::ToDoubleSeconds(s.report->evaluation.downtime); });
   family("accord_sla_error_budget_remaining_ratio", "gauge",
          "Share of the period's error budget not yet used (negative when overspent).",
          [](const Summary& s) -> Opt { return s.report->evaluation.error_budget.remaining_ratio; });
@@ -270,7 +271,9 @@ void SlaService::RenderMetrics(std::string* out) const {
   };
   family("accord_service_in_maintenance", "gauge", "1 while a planned maintenance window runs.",
          [&](const Summary& s) { return in_set(s.service, true); });
-  family("accord_service_in_service_hours", "gauge", "1 inside the agreed service hours.",
+  family("accord_service_in_agreed_service_time", "gauge",
+         "1 inside the agreed service hours (named for ITIL agreed service time: promtool refuses "
+         "the unit \"hours\" in a name).",
          [&](const Summary& s) { return in_set(s.service, false); });
 }
 

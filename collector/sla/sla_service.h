@@ -75,10 +75,11 @@ class SlaService {
   void RenderMetrics(std::string* out) const;
 
  private:
-  absl::StatusOr<AvailabilityReport> Evaluate(const ActiveCatalogue& active,
-                                              const Service& service, absl::Time from,
+  // `hosts`: every known host (HostRefs()), taken once per request.
+  absl::StatusOr<AvailabilityReport> Evaluate(const ActiveCatalogue& active, const Service& service,
+                                              const std::vector<HostRef>& hosts, absl::Time from,
                                               absl::Time to, absl::Time now) const;
-  std::vector<std::string> Components(const Service& service) const;
+  std::vector<HostRef> HostRefs() const;
 
   HostRegistry& registry_;
   Clock& clock_;

@@ -101,8 +101,7 @@ HttpResponse AvailabilityResponse(const HttpRequest& req,
 }
 
 std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
-    HostRegistry& registry, std::function<void(std::string*)> render_self,
-    const SlaService* sla) {
+    HostRegistry& registry, std::function<void(std::string*)> render_self, const SlaService* sla) {
   std::vector<std::pair<std::string, HttpHandler>> h;
   h.emplace_back("/metrics", [&registry, render_self, sla](const HttpRequest&) {
     HttpResponse r;
@@ -129,9 +128,8 @@ std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
       const std::string kSuffix = "/availability";
       if (absl::EndsWith(rest, kSuffix)) {
         std::string id = rest.substr(0, rest.size() - kSuffix.size());
-        return AvailabilityResponse(req, [sla, id](auto from, auto to) {
-          return sla->ServiceAvailability(id, from, to);
-        });
+        return AvailabilityResponse(
+            req, [sla, id](auto from, auto to) { return sla->ServiceAvailability(id, from, to); });
       }
       for (const auto& s : sla->Summaries()) {
         if (s.service.id == rest) return Json(200, ServiceSummaryJson(s) + "\n");

@@ -147,7 +147,8 @@ std::string ServiceSummaryJson(const SlaService::Summary& s) {
   AppendJsonString(&out, svc.owner);
   absl::StrAppend(&out, ",\"priority\":\"", PriorityName(svc.priority), "\",\"rule\":\"",
                   RuleText(svc.rule), "\"");
-  if (svc.rule.kind == AvailabilityRule::Kind::kAtLeast) absl::StrAppend(&out, ",\"k\":", svc.rule.k);
+  if (svc.rule.kind == AvailabilityRule::Kind::kAtLeast)
+    absl::StrAppend(&out, ",\"k\":", svc.rule.k);
   out.append(",\"support_team\":");
   AppendJsonString(&out, svc.support_team);
   out.append(",\"target\":");
@@ -184,7 +185,7 @@ absl::StatusOr<std::optional<absl::Time>> ParseTimeParam(const std::string& name
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, *value, &t, &err)) {
     return absl::InvalidArgumentError(absl::StrCat("query parameter \"", name, "\": \"", *value,
-                                                    "\" is not an RFC 3339 time (", err, ")"));
+                                                   "\" is not an RFC 3339 time (", err, ")"));
   }
   return std::optional<absl::Time>(t);
 }

@@ -1,5 +1,6 @@
 """Bad flags and config files exit with status 2 and name the field (and file:line:column)."""
 import os
+import re
 import subprocess
 import unittest
 
@@ -51,6 +52,46 @@ class ConfigErrorsTest(unittest.TestCase):
                              "--storage.path=" + tmp])
         self.assertEqual(code, 1)
         self.assertIn("cannot listen for HTTP", err)
+
+    def test_check_config_reports_every_catalogue_error_with_position(self):
+        tmp = make_tmp()
+        path = os.path.join(tmp, "collector.yaml")
+        with open(path, "w") as f:
+            f.write("grpc:\n  listen-address: 127.0.0.1:7470\n"
+                    "services:\n"
+                    "  - id: shop\n"
+                    "    components: {hosts: [a, b]}\n"
+                    "    available_when: 3 of 2\n"
+                    "    sla:\n"
+                    "      target: 120\n"
+                    "      time_zone: Mars/Olympus\n"
+                    "      colour: blue\n")
+        p = subprocess.run([COLLECTOR, "--check-config", path, "--storage.path=" + tmp],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        out = p.stdout
+        self.assertRegex(out, re.escape(path) + r":6:\d+: error: field services\[0\]\.available_when")
+        self.assertRegex(out, re.escape(path) + r":8:\d+: error: field services\[0\]\.sla\.target")
+        self.assertRegex(out, re.escape(path) + r":9:\d+: error: .*Mars/Olympus")
+        self.assertRegex(out, re.escape(path) + r":10:\d+: error: field services\[0\]\.sla\.colour")
+
+    def test_check_config_accepts_the_shipped_example(self):
+        example = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "examples",
+                               "catalogue.yaml")
+        p = subprocess.run([COLLECTOR, "--check-config", example, "--storage.path=" + make_tmp()],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("OK", p.stdout)
+
+    def test_collector_refuses_to_start_with_a_bad_catalogue(self):
+        tmp = make_tmp()
+        path = os.path.join(tmp, "collector.yaml")
+        with open(path, "w") as f:
+            f.write("services:\n  - id: x\n    components: {hosts: [a]}\n    sla: {target: 0}\n")
+        code, err = run([COLLECTOR, "--config.file=" + path, "--storage.path=" + tmp,
+                         "--grpc.listen-address=127.0.0.1:0", "--web.listen-address=127.0.0.1:0"])
+        self.assertNotEqual(code, 0)
+        self.assertIn("sla.target", err)
 
     def test_version(self):
         out = subprocess.run([AGENT, "--version"], capture_output=True, text=True).stdout
