@@ -77,14 +77,14 @@ if [ -n "$NE_BIN" ]; then
   "${NE_CMD[@]}" 2>"$BENCH_TMP/node_exporter.log" &
   NE_PID=$!
   bench_track "$NE_PID"
-  bench_wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$NE_PORT/metrics" \
+  bench_wait_for 10 curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$NE_PORT/metrics" \
     || { cat "$BENCH_TMP/node_exporter.log" >&2; bench_die "node_exporter did not start"; }
   bench_log "node_exporter pid $NE_PID on 127.0.0.1:$NE_PORT"
 fi
 
 # The agent is streaming once the collector has accepted a batch from it.
 agent_streaming() {
-  curl -sf "$COLLECTOR_URL/metrics" -o "$BENCH_TMP/m.txt" &&
+  curl -sf --max-time 10 "$COLLECTOR_URL/metrics" -o "$BENCH_TMP/m.txt" &&
     [ "$(bench_metric "$BENCH_TMP/m.txt" accord_collector_batches_accepted_total)" != 0 ]
 }
 bench_wait_for 15 agent_streaming || { cat "$BENCH_TMP/agent.log" >&2; bench_die "agent not streaming"; }
@@ -96,7 +96,7 @@ agent_tcp_bytes() {  # bytes the agent's TCP connection(s) to the collector sent
 }
 snapshot() {  # $1: prefix
   local p="$1"
-  curl -sf "$COLLECTOR_URL/metrics" -o "$BENCH_TMP/$p.metrics"
+  curl -sf --max-time 10 "$COLLECTOR_URL/metrics" -o "$BENCH_TMP/$p.metrics"
   eval "${p}_t=$(date +%s.%N)"
   eval "${p}_agent_stat=$(bench_cpu_stat "$AGENT_PID")"
   eval "${p}_agent_sched=$(bench_cpu_sched "$AGENT_PID")"
@@ -148,7 +148,7 @@ awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 } $1 == "Rss:" { rss[name] += $2 }
 
 if [ -n "$NE_PID" ]; then
   ne_hwm="$(bench_status "$NE_PID" VmHWM)"
-  curl -s "http://127.0.0.1:$NE_PORT/metrics" -o "$BENCH_TMP/ne.txt"
+  curl -s --max-time 10 "http://127.0.0.1:$NE_PORT/metrics" -o "$BENCH_TMP/ne.txt"
 fi
 
 # Stop the agent (goodbye), node_exporter and the paced floor before the floor benchmark runs.

@@ -55,12 +55,12 @@ LOADGEN_PID=$!
 bench_track "$LOADGEN_PID"
 
 streams_open() {
-  curl -sf "$URL/metrics" -o "$BENCH_TMP/m.txt" || return 1
+  curl -sf --max-time 10 "$URL/metrics" -o "$BENCH_TMP/m.txt" || return 1
   bench_metric "$BENCH_TMP/m.txt" accord_collector_streams_open
 }
 all_connected() { [ "$(streams_open)" -ge "$AGENTS" ]; }
 all_hosts_up() {
-  curl -sf "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts.json" || return 1
+  curl -sf --max-time 10 "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts.json" || return 1
   [ "$(grep -o '"state":"up"' "$BENCH_TMP/hosts.json" | wc -l)" -ge "$AGENTS" ]
 }
 if bench_wait_for 30 all_connected; then
@@ -75,7 +75,7 @@ bench_wait_for 10 all_hosts_up && all_up_ok=1
 # Steady window.
 sleep 5
 snap() {  # $1: prefix
-  curl -sf "$URL/metrics" -o "$BENCH_TMP/$1.metrics"
+  curl -sf --max-time 10 "$URL/metrics" -o "$BENCH_TMP/$1.metrics"
   eval "${1}_t=$(date +%s.%N)"
   eval "${1}_stat=$(bench_cpu_stat "$COLLECTOR_PID")"
   eval "${1}_sched=$(bench_cpu_sched "$COLLECTOR_PID")"
@@ -95,10 +95,10 @@ anon_steady="$(bench_smaps "$COLLECTOR_PID" Anonymous)"
 threads="$(bench_status "$COLLECTOR_PID" Threads)"
 
 # Every host up, in the API and in /metrics.
-curl -sf "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts.json"
+curl -sf --max-time 10 "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts.json"
 hosts_total="$(grep -o '"id":' "$BENCH_TMP/hosts.json" | wc -l || true)"
 hosts_up_api="$(grep -o '"state":"up"' "$BENCH_TMP/hosts.json" | wc -l || true)"
-curl -sf "$URL/metrics" -o "$BENCH_TMP/metrics.txt"
+curl -sf --max-time 10 "$URL/metrics" -o "$BENCH_TMP/metrics.txt"
 hosts_up_metrics="$(grep -c '^accord_host_up{.*} 1$' "$BENCH_TMP/metrics.txt" || true)"
 metrics_bytes="$(wc -c <"$BENCH_TMP/metrics.txt")"
 metrics_series="$(grep -vc '^#' "$BENCH_TMP/metrics.txt")"
@@ -131,7 +131,7 @@ c1_stat="$(bench_cpu_stat "$COLLECTOR_PID")"
 c1_rss="$(bench_status "$COLLECTOR_PID" VmRSS)"
 c1_hwm="$(bench_status "$COLLECTOR_PID" VmHWM)"
 t_end="$(date +%s.%N)"
-curl -sf "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts-end.json"
+curl -sf --max-time 10 "$URL/api/v1/hosts" -o "$BENCH_TMP/hosts-end.json"
 hosts_stopped_end="$(grep -o '"state":"stopped"' "$BENCH_TMP/hosts-end.json" | wc -l || true)"
 
 # --- Figures.

@@ -9,7 +9,7 @@
 #
 # Usage: scripts/bench.sh
 # Env:   REPS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
-# Runs about 4 minutes with the defaults (each extra slow run adds about 2.5 minutes).
+# Runs about 3 minutes with the defaults (each extra slow run adds about 2.5 minutes).
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 

@@ -122,7 +122,6 @@ class LoadGenerator {
   const LoadOptions options_;
   Clock& clock_;
   std::unique_ptr<Stats> stats_;
-  absl::Duration started_ = absl::ZeroDuration();
   absl::Mutex stop_mu_;
   bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
 };

@@ -397,7 +397,7 @@ def main():
     # ---- Commands.
     w("## Commands")
     w("")
-    w("Run everything (builds `%s` in `build-bench/`, about 4 minutes):" %
+    w("Run everything (builds `%s` in `build-bench/`, about 3 minutes):" %
       machine.get("build_type"))
     w("")
     w("```sh")
@@ -436,10 +436,10 @@ def main():
     w("- Agent CPU per cycle divides the whole process's CPU by the batches the collector "
       "accepted in the window: it includes the gRPC threads, heartbeats (1 s) and keepalive, "
       "not only sampling.")
-    w("- The collector's anonymous memory rises during the first minute after 1,000 streams open "
-      "and then levels off (in a separate 150 s run on this machine it peaked near 175 MiB at "
-      "60 s and stayed at about 160 MiB from 75 s on): the steady-window change above is not "
-      "a leak rate.")
+    w("- In separate 150 s runs with 1,000 streams the collector's anonymous memory rose for "
+      "about a minute, then fell back and stayed flat (e.g. 173 MiB at 60 s, 111 MiB from 90 s "
+      "on): the change over the steady window is not a leak rate. "
+      "`DURATION=180 STEADY=150 scripts/bench-collector.sh` measures a longer window.")
     w("- Loopback numbers: no network latency or loss; the load generator runs on the same CPUs "
       "as the collector, so collector CPU and latency under load are pessimistic for the "
       "collector and optimistic for the network.")
