@@ -5,13 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
+#include "common/cli.h"
 #include "common/config.h"
 #include "common/logging.h"
 
 int main(int argc, char** argv) {
   accord::agent::AgentOptions options;
-  std::string log_level = "info";
-  bool version = false;
   accord::ConfigSchema schema("accord-agent");
   schema.AddString("collector.address", &options.collector_address,
                    "collector gRPC address host:port (default 127.0.0.1:7470)");
@@ -37,36 +36,11 @@ int main(int argc, char** argv) {
                    "directory for agent state (default /var/lib/accord/spool)");
   schema.AddBytes("buffer.max-bytes", &options.buffer_max_bytes,
                   "memory for batches awaiting an ack; oldest dropped first (default 2MiB)");
-  schema.AddString("log.level", &log_level, "debug, info, warn or error (default info)");
-  schema.AddSwitch("version", &version, "print the version and exit");
 
-  absl::Status parsed = schema.Parse(argc, argv);
-  if (absl::IsCancelled(parsed)) {
-    std::fputs(std::string(parsed.message()).c_str(), stdout);
-    return 0;
-  }
-  accord::LogLevel level;
-  if (parsed.ok() && !accord::ParseLogLevel(log_level, &level)) {
-    parsed = absl::InvalidArgumentError(
-        absl::StrCat("log.level: \"", log_level, "\" is not one of debug, info, warn, error"));
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "accord-agent: configuration error:\n%s\n",
-                 std::string(parsed.message()).c_str());
-    return 2;
-  }
-  if (version) {
-    std::printf("accord-agent %s\n", ACCORD_VERSION);
-    return 0;
-  }
-  accord::SetLogLevel(level);
+  if (auto exit_code = accord::ParseCommandLine(schema, argc, argv, "accord-agent"))
+    return *exit_code;
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = accord::BlockShutdownSignals(/*hup=*/false);
 
   auto agent = accord::agent::Agent::Start(options, accord::RealClock::Get());
   if (!agent.ok()) {

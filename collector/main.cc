@@ -10,6 +10,7 @@
 #include "collector/catalogue/catalogue_loader.h"
 #include "collector/collector.h"
 #include "collector/store/sqlite_store.h"
+#include "common/cli.h"
 #include "common/config.h"
 #include "common/logging.h"
 
@@ -78,8 +79,6 @@ int CheckConfig(const std::string& file, const std::string& storage_path) {
 
 int main(int argc, char** argv) {
   accord::collector::CollectorOptions options;
-  std::string log_level = "info";
-  bool version = false;
   accord::ConfigSchema schema("accord-collector");
   schema.AddString("grpc.listen-address", &options.grpc_listen_address,
                    "address agents connect to (default 0.0.0.0:7470; port 0: any free port)");
@@ -94,44 +93,18 @@ int main(int argc, char** argv) {
   schema.AddInt("ingest.queue-capacity", &options.ingest_queue_capacity,
                 "ingest queue size in messages before streams are paused (default 65536)", 16,
                 1 << 24);
-  schema.AddString("log.level", &log_level, "debug, info, warn or error (default info)");
-  schema.AddSwitch("version", &version, "print the version and exit");
   std::string check_config;
   schema.AddCommand("check-config", &check_config,
                     "check a configuration and catalogue file, print every problem, exit");
   schema.IgnoreYamlKeys({"services", "teams", "suppliers"});
 
-  absl::Status parsed = schema.Parse(argc, argv);
-  if (absl::IsCancelled(parsed)) {
-    std::fputs(std::string(parsed.message()).c_str(), stdout);
-    return 0;
-  }
-  accord::LogLevel level;
-  if (parsed.ok() && !accord::ParseLogLevel(log_level, &level)) {
-    parsed = absl::InvalidArgumentError(
-        absl::StrCat("log.level: \"", log_level, "\" is not one of debug, info, warn, error"));
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "accord-collector: configuration error:\n%s\n",
-                 std::string(parsed.message()).c_str());
-    return 2;
-  }
-  if (version) {
-    std::printf("accord-collector %s\n", ACCORD_VERSION);
-    return 0;
-  }
+  if (auto exit_code = accord::ParseCommandLine(schema, argc, argv, "accord-collector"))
+    return *exit_code;
   if (!check_config.empty()) return CheckConfig(check_config, options.storage_path);
   options.catalogue_file = schema.config_file();
-  accord::SetLogLevel(level);
 
   // Signals are taken synchronously by this thread; block them before threads start.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t signals = accord::BlockShutdownSignals(/*hup=*/true);
 
   auto collector = accord::collector::Collector::Start(options, accord::RealClock::Get());
   if (!collector.ok()) {

@@ -51,8 +51,14 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     std::lock_guard<std::recursive_mutex> lock(mu_);
     PumpLocked();
   }
+  // A heartbeat is due. Skipped when a batch went out since the last one: any message is
+  // proof of life, and with equal sample and heartbeat intervals this halves the writes.
   void RequestHeartbeat() {
     std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (batch_since_beat_) {
+      batch_since_beat_ = false;
+      return;
+    }
     heartbeat_pending_ = true;
     PumpLocked();
   }
@@ -128,6 +134,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
       out_.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(owner_->clock_.Now()));
     } else if (owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
       sent_sequence_ = batch_.sequence;
+      batch_since_beat_ = true;
       auto* b = out_.mutable_batch();
       b->set_sequence(batch_.sequence);
       b->set_timestamp_ms(batch_.timestamp_ms);
@@ -163,6 +170,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   std::recursive_mutex mu_;
   bool writing_ = false;
   bool heartbeat_pending_ = false;
+  bool batch_since_beat_ = false;
   bool goodbye_pending_ = false;
   bool goodbye_sent_ = false;
   bool writes_done_ = false;

@@ -12,7 +12,10 @@ namespace {
 
 using availability::Interval;
 
-std::string WindowLabel(absl::Duration d) {
+
+}  // namespace
+
+std::string BurnWindowName(absl::Duration d) {
   if (d % absl::Hours(24) == absl::ZeroDuration()) return absl::StrCat(d / absl::Hours(24), "d");
   if (d % absl::Hours(1) == absl::ZeroDuration()) return absl::StrCat(d / absl::Hours(1), "h");
   if (d % absl::Minutes(1) == absl::ZeroDuration()) {
@@ -20,8 +23,6 @@ std::string WindowLabel(absl::Duration d) {
   }
   return absl::StrCat(absl::ToInt64Seconds(d), "s");
 }
-
-}  // namespace
 
 SlaService::SlaService(HostRegistry& registry, Clock& clock) : registry_(registry), clock_(clock) {}
 
@@ -233,7 +234,7 @@ void SlaService::RenderMetrics(std::string* out) const {
           header = true;
         }
         absl::StrAppend(out, "accord_sla_burn_rate{", labels[i], ",window=\"",
-                        WindowLabel(b.window), "\"} ");
+                        BurnWindowName(b.window), "\"} ");
         AppendPromValue(out, b.rate);
         out->push_back('\n');
       }

@@ -43,6 +43,9 @@ struct AvailabilityReport {
   availability::Condition condition_at_end = availability::Condition::kUnknown;
 };
 
+// "5m", "1h", "3d": the label of a burn-rate window.
+std::string BurnWindowName(absl::Duration window);
+
 class SlaService {
  public:
   SlaService(HostRegistry& registry, Clock& clock);

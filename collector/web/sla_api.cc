@@ -31,12 +31,6 @@ void StringList(std::string* out, const std::vector<std::string>& list) {
   out->push_back(']');
 }
 
-std::string WindowName(absl::Duration d) {
-  if (d % absl::Hours(24) == absl::ZeroDuration()) return absl::StrCat(d / absl::Hours(24), "d");
-  if (d % absl::Hours(1) == absl::ZeroDuration()) return absl::StrCat(d / absl::Hours(1), "h");
-  return absl::StrCat(d / absl::Minutes(1), "m");
-}
-
 const char* RuleText(const AvailabilityRule& rule) {
   switch (rule.kind) {
     case AvailabilityRule::Kind::kAll:
@@ -121,7 +115,7 @@ std::string AvailabilityJson(const AvailabilityReport& r) {
   out.append("],\"burn_rates\":{");
   for (size_t i = 0; i < e.burn_rates.size(); ++i) {
     if (i > 0) out.push_back(',');
-    AppendJsonString(&out, WindowName(e.burn_rates[i].window));
+    AppendJsonString(&out, BurnWindowName(e.burn_rates[i].window));
     out.push_back(':');
     Num(&out, e.burn_rates[i].rate);
   }

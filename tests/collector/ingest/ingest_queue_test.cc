@@ -1,25 +1,12 @@
 #include "collector/ingest/ingest_queue.h"
 
 #include "gtest/gtest.h"
+#include "tests/testing/recording_link.h"
 
 namespace accord::collector {
 namespace {
 
-class RecordingLink : public StreamLink {
- public:
-  void SendAck(uint64_t sequence) override { acks.push_back(sequence); }
-  void Finish(const absl::Status& status, uint64_t rejected) override {
-    finished_with = status;
-    rejected_sequence = rejected;
-    ++finishes;
-  }
-  void ResumeReading() override { ++resumes; }
-  std::vector<uint64_t> acks;
-  absl::Status finished_with;
-  uint64_t rejected_sequence = 0;
-  int finishes = 0;
-  int resumes = 0;
-};
+using accord::testing::RecordingLink;
 
 IngestItem Item(std::shared_ptr<StreamLink> link) {
   IngestItem i;

@@ -1,25 +1,13 @@
 #include "collector/ingest/ingestor.h"
 
 #include "gtest/gtest.h"
+#include "tests/testing/recording_link.h"
 #include "tests/testing/fake_clock.h"
 
 namespace accord::collector {
 namespace {
 
-class RecordingLink : public StreamLink {
- public:
-  void SendAck(uint64_t sequence) override { acks.push_back(sequence); }
-  void Finish(const absl::Status& status, uint64_t rejected) override {
-    finished_with = status;
-    rejected_sequence = rejected;
-    ++finishes;
-  }
-  void ResumeReading() override {}
-  std::vector<uint64_t> acks;
-  absl::Status finished_with;
-  uint64_t rejected_sequence = 0;
-  int finishes = 0;
-};
+using accord::testing::RecordingLink;
 
 class IngestorTest : public ::testing::Test {
  protected:

@@ -1,0 +1,316 @@
+// DiskSpool: the durable Spool. Sample batches wait in append-only segment files under one
+// directory until the collector acknowledges them, across agent restarts, crashes and power
+// loss, within a byte and an age budget; while disconnected it also keeps compact evidence
+// that the agent was alive (AliveSpans).
+//
+// Directory layout (`DiskSpoolOptions::dir`, owned exclusively: a `LOCK` file is flock'ed):
+//   seg-<first sequence, 20 digits>.log  batches, format in agent/spool/segment_format.h
+//   state                                the index: ack mark, drop mark, loss counters,
+//                                        rejected sequences, alive spans (spool_state.h)
+//   seg-*.log.corrupt, state.corrupt     damaged files set aside for a human (the newest
+//                                        `keep_corrupt_files` are kept)
+//   LOCK                                 held while open; other files are left alone
+//
+// Life of a batch: Append writes one record (a single write(2)) to the newest ("active")
+// segment; a segment rolls when the next record would take it past `segment_bytes`. NextAfter
+// reads records back by position. Ack(seq) is cumulative. Whole segments whose records are all
+// acknowledged are deleted at the next sync point: the state file (with the new ack mark) is
+// made durable FIRST, then the segment is unlinked, so a crash in between leaves a segment the
+// state covers, which Open removes. After a restart NextAfter starts after the durable mark.
+//
+// Budgets: before a record is written, while the segment files would exceed `max_bytes`, the
+// OLDEST WHOLE SEGMENT is dropped; a segment whose newest batch is older than `max_age` (batch
+// timestamp against the clock) is dropped too. The active segment is never dropped (so
+// max_bytes >= 2 * segment_bytes is required). The waiting batches of a dropped segment count
+// in dropped_batches / dropped_samples; its last sequence becomes the state's drop mark
+// (written durably before the unlink, as for acks).
+//
+// FSYNC POLICY, AND WHAT CAN BE LOST. A "sync point" fsyncs the active segment (if it has
+// unsynced records) and rewrites the state file if it changed (write state.tmp, fsync, rename,
+// fsync dir). Sync points happen:
+//   - in Append and RecordAlive, when `sync_interval` (default 1 s, monotonic clock) has
+//     passed since the last one (sync_interval = 0: every Append; InfiniteDuration: never);
+//   - at every segment roll (the full segment is fsynced; the new one's directory entry is
+//     fsynced), before any segment is unlinked (state + dir), in Sync() and in Close().
+// Hence:
+//   - kill -9 (or a crash of the agent) at any moment loses nothing Append returned from: each
+//     record is in the kernel once write(2) returns. An append interrupted mid-write leaves a
+//     torn record at the end of the last segment, which Open truncates. Acks, rejects and
+//     alive-span changes made since the last sync point are forgotten: those batches may be
+//     sent again (at-least-once) and those spans re-sent.
+//   - Power loss or a kernel crash additionally loses the unsynced tail: the batches appended
+//     since the last sync point, i.e. at most `sync_interval` of appends before the last
+//     Append (with 10 s sampling and the default 1 s, every Append syncs, so none), and the
+//     state changes of the last sync_interval (resends, never losses). Every batch with
+//     sequence <= DiskSpoolStats::synced_sequence survives.
+// Open never fails because of damaged data. A torn tail of the last segment is truncated
+// silently (not a corruption). Any other damage (bad magic/version, bad CRC or length with
+// data after it, a damaged non-last segment, a garbage `seg-*.log`) sets the file aside: it is
+// copied to `<name>.corrupt` and the original is cut to its valid records (or renamed aside
+// whole if it has none); it is counted in corrupt_segments and logged once. A damaged state
+// file is renamed to `state.corrupt`, logged, counted (corrupt_state_files) and replaced by an
+// empty state (so everything on disk is sent again). A record that fails its CRC when read
+// back later is skipped, logged once and counted as dropped (read_errors).
+// Write and sync failures (disk full, EIO) are logged once per streak and counted
+// (write_errors): the batch being appended is dropped and counted, the active segment is
+// closed, and the next Append starts a new one.
+//
+// Loss counters (dropped_*, acked_samples, corrupt_segments) are lifetime totals persisted in
+// the state file at sync points (a crash can forget the increments since the last one); the
+// fsync and error counters count from Open.
+//
+// Costs: memory ≈ 32 bytes per batch on disk (the record index); Append is one write(2) plus,
+// at most once per sync_interval, an fdatasync; NextAfter is one pread(2); Open reads every
+// segment once to check it.
+//
+// Thread safety: thread-safe. Append/RecordAlive/Sync/Close (the writer side; they may wait
+// for the disk) are serialized on one mutex; NextAfter/Ack/Reject/Stats/DiskStats/
+// PendingAliveSpans/AckAliveSpans take only a short index lock (never held across an fsync),
+// so the transport is not held up by the sampler's fsyncs.
+#ifndef ACCORD_AGENT_SPOOL_DISK_SPOOL_H_
+#define ACCORD_AGENT_SPOOL_DISK_SPOOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/spool/alive_spans.h"
+#include "agent/spool/spool_env.h"
+#include "agent/spool/spool_state.h"
+#include "agent/transport/spool.h"
+#include "common/clock.h"
+
+namespace accord::agent {
+
+struct DiskSpoolOptions {
+  // The spool directory, created if missing. Required.
+  std::string dir;
+  // Cap on the bytes of all segment files. When the next record would pass it, the oldest whole
+  // segment is dropped and its batches counted. REQUIRES: >= 2 * segment_bytes.
+  uint64_t max_bytes = uint64_t{256} << 20;
+  // Segments whose newest batch timestamp is older than this (against clock->Now()) are
+  // dropped and counted. REQUIRES: > 0.
+  absl::Duration max_age = absl::Hours(24 * 7);
+  // A segment rolls when the next record would take it past this. A smaller segment frees
+  // acknowledged space sooner and drops less at once; a larger one means fewer files.
+  // REQUIRES: 4 KiB <= segment_bytes <= 1 GiB. A batch whose record is larger is dropped.
+  uint64_t segment_bytes = uint64_t{4} << 20;
+  // The longest time appended data stays unsynced (see the fsync policy above). 0 syncs every
+  // Append; absl::InfiniteDuration() syncs only on roll, Sync() and Close(). REQUIRES: >= 0.
+  absl::Duration sync_interval = absl::Seconds(1);
+  // Alive spans: a heartbeat more than this after the newest span's `last` opens a new span.
+  // REQUIRES: > 0.
+  absl::Duration max_alive_gap = absl::Seconds(5);
+  // At most this many alive spans are kept (24 bytes each on disk); beyond it the oldest is
+  // dropped and counted. REQUIRES: >= 1.
+  size_t max_alive_spans = 4096;
+  // Set-aside `*.corrupt` files kept for inspection; older ones are deleted at Open.
+  size_t keep_corrupt_files = 4;
+  // Time for max_age (Now) and the sync interval and fsync timing (Monotonic). Not owned;
+  // nullptr means RealClock::Get(). Must outlive the spool.
+  Clock* clock = nullptr;
+  // The filesystem. Not owned; nullptr means SpoolEnv::Default() (POSIX). Must outlive the spool.
+  SpoolEnv* env = nullptr;
+};
+
+// Everything the spool can tell about itself, for the agent's metrics (the names the agent is
+// expected to export are given per field; they are declared here, in one place).
+struct DiskSpoolStats {
+  // The Spool figures: waiting batches and their record bytes, and the lifetime counters.
+  //   accord_agent_spool_batches, accord_agent_spool_bytes,
+  //   accord_agent_spool_dropped_samples_total, accord_agent_spool_dropped_batches_total,
+  //   accord_agent_spool_acked_samples_total
+  SpoolStats spool;
+  uint64_t disk_bytes = 0;         // segment files        accord_agent_spool_disk_bytes
+  uint64_t segments = 0;           // segment files        accord_agent_spool_segments
+  uint64_t oldest_sequence = 0;    // oldest waiting batch (0 if none)
+  int64_t oldest_timestamp_ms = 0; // its timestamp (0 if none)
+                                   //   -> accord_agent_spool_oldest_batch_age_seconds
+  uint64_t last_sequence = 0;      // the highest sequence appended, ever
+  uint64_t acked_sequence = 0;     // the collector's cumulative ack (in memory)
+  uint64_t durable_floor = 0;      // in the state on disk: every sequence <= this is gone
+  uint64_t synced_sequence = 0;    // every batch <= this that is waiting is on stable storage
+  uint64_t dropped_segments = 0;   // dropped by the caps since Open
+  uint64_t corrupt_segments = 0;   // lifetime  accord_agent_spool_corrupt_segments_total
+  uint64_t corrupt_state_files = 0;  // since Open
+  uint64_t write_errors = 0;       // since Open  accord_agent_spool_write_errors_total
+  uint64_t read_errors = 0;        // since Open  accord_agent_spool_read_errors_total
+  uint64_t fsyncs = 0;             // since Open  accord_agent_spool_fsyncs_total
+  double fsync_seconds = 0;        // since Open  accord_agent_spool_fsync_seconds_total
+  uint64_t alive_spans = 0;        // pending     accord_agent_spool_alive_spans
+  uint64_t dropped_alive_spans = 0;  // since Open
+};
+
+class DiskSpool final : public Spool {
+ public:
+  // Opens (creating if needed) the spool in options.dir, checks every segment (setting damaged
+  // ones aside, truncating a torn tail), removes segments the state covers, applies the caps.
+  // Success: the spool; the caller owns it. Failure: kInvalidArgument (bad options, never
+  // retry), kFailedPrecondition (another process has the directory locked), or the env's
+  // code for an unusable directory (kPermissionDenied, kUnavailable, kResourceExhausted).
+  static absl::StatusOr<std::unique_ptr<DiskSpool>> Open(const DiskSpoolOptions& options);
+
+  // Close()s, ignoring its status.
+  ~DiskSpool() override;
+  DiskSpool(const DiskSpool&) = delete;
+  DiskSpool& operator=(const DiskSpool&) = delete;
+
+  // --- Spool ---
+  // Writes the batch to the active segment (one write(2)); may drop old segments to stay
+  // within the caps and may reach a sync point (fsync). Never touches the network. Dropped and
+  // counted (logged once per streak) instead: a batch whose sequence is not above
+  // last_sequence (see LastSequence), a record larger than segment_bytes, a batch appended
+  // after Close, and a batch whose write fails.
+  void Append(PendingBatch batch) override;
+  // The first waiting batch with sequence > max(after, acked mark, drop mark), not rejected.
+  // One pread(2). False if there is none.
+  bool NextAfter(uint64_t after, PendingBatch* out) override;
+  // Cumulative: every batch with sequence <= `sequence` is acknowledged. Memory only; made
+  // durable, and whole segments freed, at the next sync point.
+  void Ack(uint64_t sequence) override;
+  // Drops one waiting batch for good (counted as dropped); remembered in the state file so it
+  // is not sent again after a restart. No-op if it is not waiting.
+  void Reject(uint64_t sequence) override;
+  SpoolStats Stats() override;
+
+  // --- Disk spool ---
+  DiskSpoolStats DiskStats();
+
+  // The highest sequence ever appended (persisted; also covers acked and dropped batches).
+  // The agent should number new batches above it after a restart, since its own sequence
+  // file may lag after a power loss.
+  uint64_t LastSequence();
+
+  // A sync point now: fsyncs unsynced records, writes the state if it changed, frees acked
+  // segments. Success: everything appended and acked so far is durable. Failure: the env's
+  // code (the failure is also counted and logged as in Append).
+  absl::Status Sync();
+
+  // A final Sync and closes the files. Idempotent. Afterwards Append drops (and counts) and
+  // reads still work. Returns the Sync status.
+  absl::Status Close();
+
+  // A heartbeat at wall time `t` in the boot `boot_time` (see AliveSpans: extends the newest
+  // span or opens a new one). Persisted at the next sync point (this call may reach one).
+  void RecordAlive(absl::Time t, int64_t boot_time);
+  // The spans not yet acknowledged, oldest first; the last one may still be growing.
+  std::vector<AliveSpan> PendingAliveSpans();
+  // The collector holds the evidence up to and including `up_to` (see AliveSpans::Ack).
+  void AckAliveSpans(absl::Time up_to);
+
+ private:
+  // Where a record is; flags mark batches that are no longer waiting though their segment is.
+  struct RecordRef {
+    uint64_t sequence;
+    int64_t timestamp_ms;
+    uint32_t offset;
+    uint32_t length;
+    uint32_t values;
+    uint32_t flags;
+  };
+  static constexpr uint32_t kRejected = 1;  // rejected by the collector, or unreadable
+  struct Segment {
+    uint64_t first_sequence = 0;
+    std::string name;
+    uint64_t bytes = 0;  // file size (header + records)
+    std::vector<RecordRef> records;
+    std::unique_ptr<SpoolReadableFile> reader;  // null if the file could not be opened
+  };
+  // Where the first record with sequence > s is: {segment index, record index}.
+  struct Position {
+    size_t segment;
+    size_t record;
+  };
+
+  DiskSpool(const DiskSpoolOptions& options, Clock& clock, SpoolEnv& env);
+
+  std::string PathOf(const std::string& name) const;
+  absl::Status Load();  // Open's work, before the spool is shared
+  void LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  void LoadSegment(const std::string& name, uint64_t first_sequence, bool is_last)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  void SetAside(const std::string& name, absl::string_view content, uint64_t valid_bytes,
+                const std::string& problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void PruneCorruptFiles(const std::vector<std::string>& names)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  // Writer side (write_mu_ held, mu_ not held unless stated).
+  bool EnsureActive(const PendingBatch& batch, size_t record_bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  void CloseActive(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status SyncActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops the oldest segments beyond the caps; true if it dropped any.
+  bool EnforceCapsLocked(uint64_t incoming_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  void DropFrontSegmentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  // A sync point if due (or `force`).
+  absl::Status MaybeSyncLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes the state if dirty or segments await unlinking; then unlinks them.
+  absl::Status PersistStateAndUnlink() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status WriteStateFile(const SpoolState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status TimedSync(SpoolWritableFile* file) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status TimedSyncDir() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void CountFsync(absl::Duration took) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void NoteWriteError(const absl::Status& status, absl::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void NoteWriteOk() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  // Index side (mu_ held).
+  uint64_t FloorLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  Position UpperBoundLocked(uint64_t sequence) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Moves segments that hold no waiting batch (except the active one) to unlink_.
+  void CollectFreedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SpoolState SnapshotStateLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void DropWaitingLocked(RecordRef& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const DiskSpoolOptions options_;
+  Clock& clock_;
+  SpoolEnv& env_;
+
+  // Writer side: the active segment's file and the sync schedule.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::unique_ptr<SpoolFileLock> lock_ ABSL_GUARDED_BY(write_mu_);
+  std::unique_ptr<SpoolWritableFile> active_ ABSL_GUARDED_BY(write_mu_);
+  uint64_t active_bytes_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t active_last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
+  bool active_unsynced_ ABSL_GUARDED_BY(write_mu_) = false;
+  absl::Duration last_sync_ ABSL_GUARDED_BY(write_mu_);
+  std::string scratch_ ABSL_GUARDED_BY(write_mu_);
+  bool closed_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool in_error_ ABSL_GUARDED_BY(write_mu_) = false;  // logged the current error streak
+  bool warned_sequence_ ABSL_GUARDED_BY(write_mu_) = false;
+
+  // Index side.
+  mutable absl::Mutex mu_;
+  std::deque<Segment> segments_ ABSL_GUARDED_BY(mu_);  // oldest first
+  bool has_active_ ABSL_GUARDED_BY(mu_) = false;     // segments_.back() is being appended to
+  std::vector<std::string> unlink_ ABSL_GUARDED_BY(mu_);  // dropped/freed, to unlink
+  uint64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_through_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> rejected_ ABSL_GUARDED_BY(mu_);  // ascending, > floor
+  AliveSpans alive_ ABSL_GUARDED_BY(mu_);
+  bool state_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool warned_read_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t durable_floor_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t synced_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t waiting_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t disk_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  SpoolState counters_ ABSL_GUARDED_BY(mu_);  // only its counter fields are used
+  DiskSpoolStats io_ ABSL_GUARDED_BY(mu_);    // only its since-Open counters are used
+  std::string read_buf_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace accord::agent
+
+#endif  // ACCORD_AGENT_SPOOL_DISK_SPOOL_H_
