@@ -234,13 +234,31 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
   if (!store.ok()) return store.status();
   auto restored = (*store)->LoadHosts(clock.Now() - options.retention);
   if (!restored.ok()) return restored.status();
-  auto impl = std::make_unique<Impl>(options, clock, std::move(*store));
+  CollectorOptions o = options;
+  o.hosts.transition_retention = options.retention;  // memory keeps what the store keeps
+  auto impl = std::make_unique<Impl>(o, clock, std::move(*store));
   Impl* p = impl.get();
   size_t restored_hosts = restored->size();
   p->registry.Restore(std::move(*restored));
   Log(LogLevel::kInfo, "state restored",
       {{"database", store_options.path}, {"hosts", absl::StrCat(restored_hosts)}});
 
+  if (!options.catalogue_file.empty()) {
+    absl::Status st = p->LoadCatalogue();
+    if (!st.ok()) return st;
+  }
+
+  HttpServerOptions http_options;
+  http_options.listen_address = options.web_listen_address;
+  auto http = HttpServer::Start(
+      http_options, MakeApiHandlers(
+                        p->registry, [p](std::string* out) { p->RenderSelf(out); }, &p->sla));
+  if (!http.ok()) return http.status();
+  p->http = std::move(*http);
+
+  // The consumer runs before streams can arrive: gRPC's shutdown waits for every stream to be
+  // finished, and only the consumer finishes them.
+  p->ingestor.Start();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.grpc_listen_address, grpc::InsecureServerCredentials(),
                            &p->grpc_port);
@@ -255,23 +273,6 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
         absl::StrCat("cannot listen for gRPC on \"", options.grpc_listen_address, "\""));
   }
 
-  if (!options.catalogue_file.empty()) {
-    absl::Status st = p->LoadCatalogue();
-    if (!st.ok()) return st;
-  }
-
-  HttpServerOptions http_options;
-  http_options.listen_address = options.web_listen_address;
-  auto http = HttpServer::Start(
-      http_options, MakeApiHandlers(
-                        p->registry, [p](std::string* out) { p->RenderSelf(out); }, &p->sla));
-  if (!http.ok()) {
-    p->grpc_server->Shutdown();
-    return http.status();
-  }
-  p->http = std::move(*http);
-
-  p->ingestor.Start();
   p->ticker = std::thread([p] {
     absl::Duration next_persist = p->clock.Monotonic();
     absl::Duration next_close = p->clock.Monotonic();

@@ -50,6 +50,7 @@ int CheckConfig(const std::string& file, const std::string& storage_path) {
   if (std::filesystem::exists(db)) {
     accord::collector::StoreOptions so;
     so.path = db;
+    so.read_only = true;  // never migrate or prune a running collector's database
     if (auto store = accord::collector::SqliteStore::Open(so); store.ok()) {
       if (auto loaded = (*store)->LoadHosts(absl::Now()); loaded.ok()) {
         for (const auto& h : *loaded) hosts.push_back({h.record.id, h.record.labels});

@@ -43,6 +43,9 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     CountSent();
     StartWrite(&out_);
     StartRead(&in_);
+    // Writes are started from other threads (Kick, heartbeats, Stop): the hold keeps the
+    // stream alive until the read side has ended, and `closed_` stops writes after that.
+    AddHold();
     StartCall();
   }
 
@@ -74,7 +77,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     std::lock_guard<std::recursive_mutex> lock(mu_);
     writing_ = false;
     if (!ok) return;  // the stream broke; OnDone follows
-    if (goodbye_sent_) {
+    if (goodbye_sent_ && !closed_) {
       if (!writes_done_) {
         writes_done_ = true;
         StartWritesDone();
@@ -85,7 +88,12 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return;
+    if (!ok) {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      closed_ = true;
+      RemoveHold();
+      return;
+    }
     if (in_.has_ack()) {
       owner_->spool_.Ack(in_.ack().sequence());
       owner_->acked_since_connect_ = true;
@@ -121,7 +129,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   }
 
   void PumpLocked() {
-    if (writing_ || goodbye_sent_) return;
+    if (writing_ || goodbye_sent_ || closed_) return;
     out_.Clear();
     if (goodbye_pending_) {
       auto* g = out_.mutable_goodbye();
@@ -174,6 +182,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   bool goodbye_pending_ = false;
   bool goodbye_sent_ = false;
   bool writes_done_ = false;
+  bool closed_ = false;  // the read side ended: no more writes may start
   GoodbyeReason goodbye_reason_ = GoodbyeReason::kAgentStopping;
   uint64_t sent_sequence_ = 0;
   std::vector<bool> described_;

@@ -4,6 +4,7 @@
 #include <deque>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -130,7 +131,7 @@ struct HostRegistry::HostEntry {
   uint64_t last_sequence = 0;         // highest accepted, all streams
   uint64_t stream_last_sequence = 0;  // highest seen on the current stream
   uint64_t samples_accepted = 0;
-  absl::Time persisted_seen;        // last values written to the HostLogSink
+  absl::Time persisted_seen;  // last values written to the HostLogSink
   uint64_t persisted_sequence = 0;
 
   absl::flat_hash_map<uint32_t, uint32_t> stream_series;  // stream id -> slot
@@ -276,6 +277,13 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
     cause = "first_seen";
   } else {
     host = it->second.get();
+    if (host->session != 0 && host->state == HostState::kUnreachable) {
+      // The old stream went silent (a crashed host, a lost NAT mapping) and TCP has not told
+      // us yet: the new stream takes over; the old one's later messages are ignored.
+      Log(LogLevel::kInfo, "a new stream takes over a silent one", {{"host", host->id}});
+      sessions_.erase(host->session);
+      host->session = 0;
+    }
     if (host->session != 0) {
       ++stats_.rejected[static_cast<int>(RejectReason::kHostAlreadyConnected)];
       return absl::AlreadyExistsError(
@@ -312,64 +320,85 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
   return OpenResult{host->session, host->last_sequence};
 }
 
-void HostRegistry::Heartbeat(SessionId session) {
+void HostRegistry::Seen(HostEntry* host, Arrival arrival) {
+  if (arrival.wall == absl::InfinitePast()) {
+    arrival.wall = clock_.Now();
+    arrival.mono = clock_.Monotonic();
+  }
+  if (arrival.mono < host->last_seen_mono) return;
+  host->last_seen = std::max(host->last_seen, arrival.wall);
+  host->last_seen_mono = arrival.mono;
+}
+
+void HostRegistry::Heartbeat(SessionId session, Arrival arrival) {
   absl::MutexLock lock(&mu_);
   HostEntry* host = SessionHost(session);
   if (host == nullptr) return;
   ++stats_.heartbeats;
-  host->last_seen = clock_.Now();
-  host->last_seen_mono = clock_.Monotonic();
+  Seen(host, arrival);
   if (host->state == HostState::kUnreachable) {
     SetState(host, HostState::kUp, host->last_seen, "resumed");
   }
 }
 
-absl::Status HostRegistry::AddSeries(HostEntry* host, const SeriesDescriptor& desc) {
-  // Validated by Apply before any mutation; here only insertion.
-  auto fam = family_index_.find(desc.name);
-  uint32_t family;
-  if (fam == family_index_.end()) {
-    family = static_cast<uint32_t>(families_.size());
-    families_.push_back({desc.name, desc.kind});
-    family_index_.emplace(desc.name, family);
-  } else {
-    family = fam->second;
-  }
+std::string HostRegistry::LabelsText(const SeriesDescriptor& desc) {
   std::string labels_text;
   for (const auto& [name, value] : desc.labels) {
     absl::StrAppend(&labels_text, ",", name, "=\"");
     AppendEscapedLabelValue(&labels_text, value);
     labels_text.push_back('"');
   }
-  std::string key = absl::StrCat(desc.name, "{", labels_text);
-  auto [slot_it, inserted] =
-      host->slot_index.emplace(std::move(key), static_cast<uint32_t>(host->slots.size()));
-  if (inserted) host->slots.push_back({family, std::move(labels_text)});
-  host->stream_series[desc.id] = slot_it->second;
-  return absl::OkStatus();
+  return labels_text;
 }
 
-absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& batch) {
+std::string HostRegistry::SeriesKey(const SeriesDescriptor& desc) {
+  return absl::StrCat(desc.name, "{", LabelsText(desc));
+}
+
+void HostRegistry::AddSeries(HostEntry* host, const SeriesDescriptor& desc) {
+  // Validated by Apply before any mutation; here only insertion.
+  auto fam = family_index_.find(desc.name);
+  uint32_t family;
+  if (fam == family_index_.end()) {
+    family = static_cast<uint32_t>(families_.size());
+    families_.push_back({desc.name, desc.kind, false});
+    family_index_.emplace(desc.name, family);
+  } else {
+    family = fam->second;
+    Family& f = families_[family];
+    if (f.kind != desc.kind && !f.kind_conflict) {
+      // Hosts disagree: export the family untyped rather than refuse anyone's series (one
+      // agent must not be able to lock a family's type for every other host).
+      f.kind_conflict = true;
+      Log(LogLevel::kWarn, "hosts disagree on a metric's type; exporting it untyped",
+          {{"metric", desc.name}, {"host", host->id}});
+    }
+  }
+  std::string key = SeriesKey(desc);
+  auto [slot_it, inserted] =
+      host->slot_index.emplace(std::move(key), static_cast<uint32_t>(host->slots.size()));
+  if (inserted) host->slots.push_back({family, LabelsText(desc)});
+  host->stream_series[desc.id] = slot_it->second;
+}
+
+absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& batch,
+                                             Arrival arrival) {
   absl::MutexLock lock(&mu_);
   HostEntry* host = SessionHost(session);
   if (host == nullptr) return absl::FailedPreconditionError("no such session");
   absl::Time now = clock_.Now();
-  host->last_seen = now;
-  host->last_seen_mono = clock_.Monotonic();
-  if (host->state == HostState::kUnreachable) SetState(host, HostState::kUp, now, "resumed");
+  Seen(host, arrival);
+  if (host->state == HostState::kUnreachable) {
+    SetState(host, HostState::kUp, host->last_seen, "resumed");
+  }
 
   if (batch.sequence <= host->stream_last_sequence) {
     return Reject(RejectReason::kSequenceBackwards,
                   absl::StrCat("batch sequence ", batch.sequence, " is not above ",
                                host->stream_last_sequence, " sent earlier on this stream"));
   }
-  if (batch.sequence <= host->last_sequence) {
-    // A resend of something already accepted (its ack was lost): ack again, count once.
-    host->stream_last_sequence = batch.sequence;
-    ++stats_.batches_duplicate;
-    return host->last_sequence;
-  }
-  if (batch.timestamp_ms > absl::ToUnixMillis(now + options_.max_future_skew)) {
+  bool duplicate = batch.sequence <= host->last_sequence;
+  if (!duplicate && batch.timestamp_ms > absl::ToUnixMillis(now + options_.max_future_skew)) {
     return Reject(RejectReason::kFutureTimestamp,
                   absl::StrCat("batch sequence ", batch.sequence, " timestamp ", batch.timestamp_ms,
                                " ms is more than ", absl::FormatDuration(options_.max_future_skew),
@@ -380,8 +409,10 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
                   absl::StrCat("batch sequence ", batch.sequence, ": ", batch.series_ids.size(),
                                " series ids but ", batch.values.size(), " values"));
   }
-  // Validate every new descriptor before changing anything.
-  size_t new_slots = 0;
+  // Validate every new descriptor before changing anything. Only series this host does not
+  // have yet count against its limit (a reconnecting agent describes everything again).
+  absl::flat_hash_set<uint32_t> described;
+  absl::flat_hash_set<std::string> new_keys;
   for (const auto& desc : batch.new_series) {
     auto bad = [&](absl::string_view why) {
       return Reject(RejectReason::kInvalidSeries,
@@ -403,32 +434,29 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
       if (i > 0 && !(desc.labels[i - 1].first < name)) return bad("labels not sorted");
       if (value.size() > options_.max_label_value_bytes) return bad("label value too long");
     }
-    auto fam = family_index_.find(desc.name);
-    if (fam != family_index_.end() && families_[fam->second].kind != desc.kind) {
-      return bad("kind differs from the family's");
-    }
-    ++new_slots;
+    if (!described.insert(desc.id).second) return bad("series id described twice");
+    std::string key = SeriesKey(desc);
+    if (!host->slot_index.contains(key)) new_keys.insert(std::move(key));
   }
-  if (host->slots.size() + new_slots > options_.max_series_per_host) {
+  if (host->slots.size() + new_keys.size() > options_.max_series_per_host) {
     return Reject(RejectReason::kTooManySeries,
                   absl::StrCat("batch sequence ", batch.sequence, ": more than ",
                                options_.max_series_per_host, " series for this host"));
   }
   for (uint32_t id : batch.series_ids) {
-    if (!host->stream_series.contains(id)) {
-      bool described = std::any_of(batch.new_series.begin(), batch.new_series.end(),
-                                   [id](const SeriesDescriptor& d) { return d.id == id; });
-      if (!described) {
-        return Reject(RejectReason::kUnknownSeries,
-                      absl::StrCat("batch sequence ", batch.sequence, ": series id ", id,
-                                   " was never described on this stream"));
-      }
+    if (!host->stream_series.contains(id) && !described.contains(id)) {
+      return Reject(RejectReason::kUnknownSeries,
+                    absl::StrCat("batch sequence ", batch.sequence, ": series id ", id,
+                                 " was never described on this stream"));
     }
   }
-  // Apply.
-  for (const auto& desc : batch.new_series) {
-    absl::Status s = AddSeries(host, desc);
-    if (!s.ok()) return s;
+  // Apply. Descriptions are kept even from a resend: they describe series for this stream.
+  for (const auto& desc : batch.new_series) AddSeries(host, desc);
+  host->stream_last_sequence = batch.sequence;
+  if (duplicate) {
+    // A resend of something already accepted (its ack was lost): ack again, count once.
+    ++stats_.batches_duplicate;
+    return host->last_sequence;
   }
   for (size_t i = 0; i < batch.series_ids.size(); ++i) {
     auto& slot = host->slots[host->stream_series[batch.series_ids[i]]];
@@ -436,20 +464,18 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
     slot.has_value = true;
   }
   host->last_sequence = batch.sequence;
-  host->stream_last_sequence = batch.sequence;
   host->samples_accepted += batch.values.size();
   stats_.samples_accepted += batch.values.size();
   ++stats_.batches_accepted;
   return host->last_sequence;
 }
 
-void HostRegistry::Goodbye(SessionId session, GoodbyeReason reason) {
+void HostRegistry::Goodbye(SessionId session, GoodbyeReason reason, Arrival arrival) {
   absl::MutexLock lock(&mu_);
   HostEntry* host = SessionHost(session);
   if (host == nullptr) return;
   host->said_goodbye = true;
-  host->last_seen = clock_.Now();
-  host->last_seen_mono = clock_.Monotonic();
+  Seen(host, arrival);
   if (reason == GoodbyeReason::kHostShutdown) {
     SetState(host, HostState::kDown, host->last_seen, "host_shutdown");
   } else {
@@ -457,14 +483,15 @@ void HostRegistry::Goodbye(SessionId session, GoodbyeReason reason) {
   }
 }
 
-void HostRegistry::Close(SessionId session) {
+void HostRegistry::Close(SessionId session, Arrival arrival) {
   absl::MutexLock lock(&mu_);
   HostEntry* host = SessionHost(session);
   if (host == nullptr) return;
   sessions_.erase(session);
   host->session = 0;
   if (!host->said_goodbye && host->state == HostState::kUp) {
-    SetState(host, HostState::kUnreachable, clock_.Now(), "stream_broken");
+    absl::Time at = arrival.wall == absl::InfinitePast() ? clock_.Now() : arrival.wall;
+    SetState(host, HostState::kUnreachable, std::max(at, host->since), "stream_broken");
   }
 }
 
@@ -594,7 +621,10 @@ void HostRegistry::RenderMetrics(std::string* out) const {
     if (by_family[f].empty()) continue;
     const Family& fam = families_[f];
     auto help = known.find(fam.name);
-    AppendFamilyHeader(out, fam.name, fam.kind == SeriesKind::kCounter ? "counter" : "gauge",
+    const char* type = fam.kind_conflict                  ? "untyped"
+                       : fam.kind == SeriesKind::kCounter ? "counter"
+                                                          : "gauge";
+    AppendFamilyHeader(out, fam.name, type,
                        help != known.end() ? help->second : "Reported by the host's agent.");
     for (const auto& [host, slot] : by_family[f]) {
       out->append(fam.name);

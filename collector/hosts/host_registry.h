@@ -68,6 +68,14 @@ struct Batch {
 
 enum class GoodbyeReason { kUnspecified, kAgentStopping, kHostShutdown };
 
+// When a message reached the collector (before it waited in the ingest queue). Liveness is
+// judged by arrival, so a backlog in the queue is not mistaken for silent hosts. The default
+// (`wall` infinite past) means "now".
+struct Arrival {
+  absl::Time wall = absl::InfinitePast();
+  absl::Duration mono;
+};
+
 // One entry of a host's transition log.
 struct Transition {
   absl::Time at;           // when the new state began
@@ -182,18 +190,18 @@ class HostRegistry {
   absl::StatusOr<OpenResult> Open(const Hello& hello);
 
   // Any message on the session's stream (liveness evidence).
-  void Heartbeat(SessionId session);
+  void Heartbeat(SessionId session, Arrival arrival = {});
 
   // Applies a batch. Returns the sequence to acknowledge (cumulative), or an error:
   // InvalidArgument for a batch that must not be resent as is (the rejection is counted).
   // A batch whose sequence was already accepted is acknowledged again and not counted.
-  absl::StatusOr<uint64_t> Apply(SessionId session, const Batch& batch);
+  absl::StatusOr<uint64_t> Apply(SessionId session, const Batch& batch, Arrival arrival = {});
 
   // A goodbye: the host becomes stopped or down; a later Close does not make it unreachable.
-  void Goodbye(SessionId session, GoodbyeReason reason);
+  void Goodbye(SessionId session, GoodbyeReason reason, Arrival arrival = {});
 
   // The stream ended. Without a prior goodbye the host becomes unreachable now.
-  void Close(SessionId session);
+  void Close(SessionId session, Arrival arrival = {});
 
   // Marks hosts silent for too long as unreachable, backdated to their last message.
   // Returns how many changed. Call often (the collector does every 100 ms).
@@ -217,14 +225,18 @@ class HostRegistry {
   struct Family {
     std::string name;
     SeriesKind kind;
+    bool kind_conflict;  // hosts declared different kinds: rendered untyped
   };
 
   HostEntry* SessionHost(SessionId session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records `arrival` (or now) as the host's last sighting; never moves it backwards.
+  void Seen(HostEntry* host, Arrival arrival) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetState(HostEntry* host, HostState to, absl::Time at, const char* cause)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Reject(RejectReason reason, std::string message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status AddSeries(HostEntry* host, const SeriesDescriptor& desc)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddSeries(HostEntry* host, const SeriesDescriptor& desc) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::string LabelsText(const SeriesDescriptor& desc);
+  static std::string SeriesKey(const SeriesDescriptor& desc);
   static HostView ToView(const HostEntry& host);
   static HostRecord ToRecord(const HostEntry& host);
 

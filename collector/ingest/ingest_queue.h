@@ -50,6 +50,7 @@ struct IngestItem {
   RejectReason invalid_reason = RejectReason::kNotHello;  // for kInvalid
   std::string error;                                      // for kInvalid
   absl::Duration enqueued_at;                             // monotonic
+  absl::Time received_at = absl::InfinitePast();          // wall clock at arrival
 };
 
 class IngestQueue {

@@ -52,13 +52,15 @@ void Ingestor::Process(IngestItem item) {
     ++stats_.wait_buckets[b];
   }
   StreamLink& link = *item.link;
+  Arrival arrival;
+  if (item.received_at != absl::InfinitePast()) arrival = {item.received_at, item.enqueued_at};
   auto finish = [&link](const absl::Status& status, uint64_t rejected_sequence) {
     link.finished = true;
     link.Finish(status, rejected_sequence);
   };
 
   if (item.kind == IngestItem::Kind::kEnd) {
-    if (link.session != 0) registry_.Close(link.session);
+    if (link.session != 0) registry_.Close(link.session, arrival);
     link.session = 0;
     if (!link.finished) finish(absl::OkStatus(), 0);
     return;
@@ -102,18 +104,19 @@ void Ingestor::Process(IngestItem item) {
       finish(absl::InvalidArgumentError("a second hello on the same stream"), 0);
       return;
     case IngestItem::Kind::kHeartbeat:
-      registry_.Heartbeat(link.session);
+      registry_.Heartbeat(link.session, arrival);
       return;
     case IngestItem::Kind::kGoodbye:
-      registry_.Goodbye(link.session, item.goodbye);
+      registry_.Goodbye(link.session, item.goodbye, arrival);
       return;
     case IngestItem::Kind::kBatch: {
-      auto acked = registry_.Apply(link.session, item.batch);
+      auto acked = registry_.Apply(link.session, item.batch, arrival);
       if (!acked.ok()) {
         Log(LogLevel::kWarn, "rejected batch",
             {{"session", absl::StrCat(link.session)},
              {"error", std::string(acked.status().message())}});
-        finish(acked.status(), item.batch.sequence);
+        // Only a batch that can never be accepted is named, so the agent drops it.
+        finish(acked.status(), absl::IsInvalidArgument(acked.status()) ? item.batch.sequence : 0);
         return;
       }
       link.SendAck(*acked);

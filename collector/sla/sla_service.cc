@@ -12,6 +12,16 @@ namespace {
 
 using availability::Interval;
 
+// Longer ranges cost memory and time in proportion; no SLA period is longer than a year.
+constexpr absl::Duration kMaxRange = absl::Hours(24 * 800);
+
+absl::Status CheckRange(absl::Time from, absl::Time to) {
+  if (to <= from) return absl::InvalidArgumentError("\"to\" must be after \"from\"");
+  if (to - from > kMaxRange) {
+    return absl::InvalidArgumentError("the range may span at most 800 days");
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -47,7 +57,7 @@ absl::StatusOr<AvailabilityReport> SlaService::Evaluate(const ActiveCatalogue& a
                                                         const std::vector<HostRef>& hosts,
                                                         absl::Time from, absl::Time to,
                                                         absl::Time now) const {
-  if (to <= from) return absl::InvalidArgumentError("\"to\" must be after \"from\"");
+  if (absl::Status st = CheckRange(from, to); !st.ok()) return st;
   AvailabilityReport report;
   report.subject = service.id;
   report.is_service = true;
@@ -128,7 +138,7 @@ absl::StatusOr<AvailabilityReport> SlaService::HostAvailability(
     if (!from.has_value()) from = bounds->start;
     if (!to.has_value()) to = bounds->end;
   }
-  if (*to <= *from) return absl::InvalidArgumentError("\"to\" must be after \"from\"");
+  if (absl::Status st = CheckRange(*from, *to); !st.ok()) return st;
   AvailabilityReport report;
   report.subject = id;
   report.is_service = false;

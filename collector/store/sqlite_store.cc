@@ -56,7 +56,8 @@ absl::Status Exec(sqlite3* db, const char* sql) {
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return absl::InternalError(absl::StrCat("sqlite: ", msg, " in: ", std::string(sql).substr(0, 80)));
+    return absl::InternalError(
+        absl::StrCat("sqlite: ", msg, " in: ", std::string(sql).substr(0, 80)));
   }
   return absl::OkStatus();
 }
@@ -101,18 +102,17 @@ int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromUs(int64_t us) { return absl::FromUnixMicros(us); }
 
 HostState StateFromName(const std::string& name) {
-  for (HostState s : {HostState::kUp, HostState::kUnreachable, HostState::kStopped,
-                      HostState::kDown}) {
+  for (HostState s :
+       {HostState::kUp, HostState::kUnreachable, HostState::kStopped, HostState::kDown}) {
     if (name == HostStateName(s)) return s;
   }
   return HostState::kUnknown;
 }
 
-absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
+absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, bool read_only = false) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -126,20 +126,35 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOptions& options) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+  if (options.read_only) {
+    auto r = OpenConnection(options.path, /*read_only=*/true);
+    if (!r.ok()) return r.status();
+    store->read_db_ = *r;
+    Stmt q(store->read_db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!q.ok() || q.Step() != SQLITE_ROW) {
+      return absl::DataLossError(absl::StrCat("\"", options.path, "\" is not an Accord database"));
+    }
+    store->schema_version_ = static_cast<int>(q.Int(0));
+    if (store->schema_version_ != kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat("database schema version ",
+                                                        store->schema_version_,
+                                                        ", this binary has ", kSchemaVersion));
+    }
+    return store;
+  }
   auto w = OpenConnection(options.path);
   if (!w.ok()) return w.status();
   store->write_db_ = *w;
   // A file that is not a database fails here.
   absl::Status st = Exec(store->write_db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
   if (!st.ok()) {
-    return absl::DataLossError(absl::StrCat("\"", options.path, "\" is not a usable database: ",
-                                            st.message()));
+    return absl::DataLossError(
+        absl::StrCat("\"", options.path, "\" is not a usable database: ", st.message()));
   }
   {
     Stmt check(store->write_db_, "PRAGMA quick_check");
     if (!check.ok() || check.Step() != SQLITE_ROW || check.Text(0) != "ok") {
-      return absl::DataLossError(
-          absl::StrCat("\"", options.path, "\" failed its integrity check"));
+      return absl::DataLossError(absl::StrCat("\"", options.path, "\" failed its integrity check"));
     }
   }
   st = store->Migrate();
@@ -195,7 +210,7 @@ SqliteStore::~SqliteStore() {
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
   sqlite3_close(read_db_);
-  sqlite3_close(write_db_);
+  if (write_db_ != nullptr) sqlite3_close(write_db_);
 }
 
 void SqliteStore::AppendTransition(const std::string& host_id, const Transition& t) {
@@ -218,9 +233,11 @@ void SqliteStore::UpdateHost(const HostRecord& record) {
 
 absl::Status SqliteStore::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
+  if (!writer_.joinable()) return absl::OkStatus();  // read-only
   uint64_t target = enqueued_;
+  uint64_t failures = failures_;
   cv_.notify_one();
-  flushed_cv_.wait(lock, [&] { return committed_ >= target || stop_; });
+  flushed_cv_.wait(lock, [&] { return committed_ >= target || stop_ || failures_ > failures; });
   absl::Status st = first_error_;
   first_error_ = absl::OkStatus();
   return st;
@@ -228,6 +245,7 @@ absl::Status SqliteStore::Flush() {
 
 void SqliteStore::WriterLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  absl::Duration retry_delay = absl::Milliseconds(100);
   while (true) {
     cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.commit_interval),
                  [&] { return stop_ || !queue_.empty(); });
@@ -246,14 +264,33 @@ void SqliteStore::WriterLoop() {
       absl::Status st = WriteBatch(ops);
       double seconds = absl::ToDoubleSeconds(absl::Now() - start);
       lock.lock();
-      committed_ += n;
-      ++stats_.commits;
       stats_.last_commit_seconds = seconds;
       stats_.commit_seconds_sum += seconds;
-      if (!st.ok()) {
+      if (st.ok()) {
+        committed_ += n;
+        ++stats_.commits;
+        retry_delay = absl::Milliseconds(100);
+      } else {
+        // Nothing of the batch was kept (rolled back): put it back in front and retry later,
+        // so a full disk or a locked file loses no transition.
         ++stats_.errors;
+        ++failures_;
         if (first_error_.ok()) first_error_ = st;
-        Log(LogLevel::kError, "database write failed", {{"error", std::string(st.message())}});
+        Log(LogLevel::kError, "database write failed; will retry",
+            {{"error", std::string(st.message())},
+             {"pending", absl::StrCat(n + queue_.size())},
+             {"retry_in", absl::FormatDuration(retry_delay)}});
+        for (auto it = ops.rbegin(); it != ops.rend(); ++it) queue_.push_front(std::move(*it));
+        flushed_cv_.notify_all();
+        if (!stop_) {
+          cv_.wait_for(lock, absl::ToChronoNanoseconds(retry_delay), [&] { return stop_; });
+          retry_delay = std::min(retry_delay * 2, absl::Seconds(30));
+        }
+        if (stop_) {
+          flushed_cv_.notify_all();
+          return;  // shutting down with a failing database: logged above
+        }
+        continue;
       }
       flushed_cv_.notify_all();
     }
@@ -320,6 +357,10 @@ absl::Status SqliteStore::WriteBatch(std::deque<Op>& ops) {
       ++hosts;
     }
   }
+  if (!st.ok()) {
+    Exec(write_db_, "ROLLBACK").IgnoreError();
+    return st;
+  }
   absl::Status commit = Exec(write_db_, "COMMIT");
   if (!commit.ok()) {
     Exec(write_db_, "ROLLBACK").IgnoreError();
@@ -328,7 +369,7 @@ absl::Status SqliteStore::WriteBatch(std::deque<Op>& ops) {
   std::lock_guard<std::mutex> lock(mu_);
   stats_.transitions_written += transitions;
   stats_.hosts_written += hosts;
-  return st;
+  return absl::OkStatus();
 }
 
 void SqliteStore::Prune() {
@@ -375,9 +416,8 @@ absl::StatusOr<std::vector<RestoredHost>> SqliteStore::LoadHosts(absl::Time sinc
   while ((rc = t.Step()) == SQLITE_ROW) {
     RestoredHost& h = hosts[t.Text(0)];
     if (h.record.id.empty()) h.record.id = t.Text(0);  // transitions of a host never upserted
-    h.transitions.push_back(Transition{FromUs(t.Int(1)), FromUs(t.Int(2)),
-                                       StateFromName(t.Text(3)), StateFromName(t.Text(4)),
-                                       t.Text(5), t.Int(6)});
+    h.transitions.push_back(Transition{FromUs(t.Int(1)), FromUs(t.Int(2)), StateFromName(t.Text(3)),
+                                       StateFromName(t.Text(4)), t.Text(5), t.Int(6)});
   }
   if (rc != SQLITE_DONE) return t.Error("load transitions");
   std::vector<RestoredHost> out;

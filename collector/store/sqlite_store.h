@@ -40,6 +40,9 @@ struct StoreOptions {
   absl::Duration retention = absl::Hours(24 * 400);
   // How long writes may wait to be grouped into one transaction.
   absl::Duration commit_interval = absl::Milliseconds(50);
+  // Open for reading only (e.g. --check-config beside a running collector): no migration,
+  // no pruning, no writer thread; the file must exist and be current.
+  bool read_only = false;
 };
 
 struct StoreStats {
@@ -70,8 +73,9 @@ class SqliteStore final : public HostLogSink {
   void AppendTransition(const std::string& host_id, const Transition& t) override;
   void UpdateHost(const HostRecord& record) override;
 
-  // Waits until everything enqueued before the call is committed. Returns the first write
-  // error since the last Flush, if any.
+  // Waits until everything enqueued before the call is committed, or until a write fails
+  // (failed batches are kept and retried with backoff, never dropped). Returns the first
+  // write error since the last Flush, if any.
   absl::Status Flush();
 
   // Every host with its transitions since `since` (and the newest one before it).
@@ -87,8 +91,7 @@ class SqliteStore final : public HostLogSink {
   absl::Status SavePeriodResult(const std::string& service_id, absl::Time period_start,
                                 absl::Time period_end, const std::string& catalogue_version,
                                 const std::string& json);
-  absl::StatusOr<std::string> PeriodResult(const std::string& service_id,
-                                           absl::Time period_start);
+  absl::StatusOr<std::string> PeriodResult(const std::string& service_id, absl::Time period_start);
 
   int schema_version() const { return schema_version_; }
   StoreStats Stats() const;
@@ -118,6 +121,7 @@ class SqliteStore final : public HostLogSink {
   std::deque<Op> queue_;
   uint64_t enqueued_ = 0;
   uint64_t committed_ = 0;
+  uint64_t failures_ = 0;  // failed write attempts, ever
   bool stop_ = false;
   absl::Status first_error_;
   StoreStats stats_;

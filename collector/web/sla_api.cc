@@ -181,6 +181,11 @@ absl::StatusOr<std::optional<absl::Time>> ParseTimeParam(const std::string& name
     return absl::InvalidArgumentError(absl::StrCat("query parameter \"", name, "\": \"", *value,
                                                    "\" is not an RFC 3339 time (", err, ")"));
   }
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture() || t < absl::UnixEpoch() ||
+      t > absl::FromCivil(absl::CivilDay(2200, 1, 1), absl::UTCTimeZone())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("query parameter \"", name, "\": \"", *value, "\" is outside 1970..2200"));
+  }
   return std::optional<absl::Time>(t);
 }
 

@@ -160,6 +160,7 @@ class TelemetryService::Reactor final
     IngestItem item;
     item.link = link_;
     item.enqueued_at = service_->clock_.Monotonic();
+    item.received_at = service_->clock_.Now();
     if (size > service_->max_message_bytes_) {
       item.kind = IngestItem::Kind::kInvalid;
       item.invalid_reason = RejectReason::kTooLarge;
@@ -214,6 +215,7 @@ class TelemetryService::Reactor final
     item.kind = IngestItem::Kind::kEnd;
     item.link = link_;
     item.enqueued_at = service_->clock_.Monotonic();
+    item.received_at = service_->clock_.Now();
     service_->queue_.PushAlways(std::move(item));
   }
 

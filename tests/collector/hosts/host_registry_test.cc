@@ -248,9 +248,13 @@ TEST_F(HostRegistryTest, InvalidSeriesDescriptorsRejected) {
   EXPECT_EQ(try_desc(Desc(0, "accord_host_x", {{"a", std::string(2000, 'v')}})),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(try_desc(Desc(0, "accord_host_ok", {{"a", "1"}})), absl::StatusCode::kOk);
-  // The same family with another kind is refused.
-  EXPECT_EQ(try_desc(Desc(1, "accord_host_ok", {{"a", "2"}}, SeriesKind::kCounter)),
-            absl::StatusCode::kInvalidArgument);
+  // The same id described twice in one batch is refused.
+  {
+    Batch b = MakeBatch(seq++, clock_);
+    b.new_series = {Desc(5, "accord_host_a"), Desc(5, "accord_host_b")};
+    EXPECT_EQ(registry_.Apply(open->session, b).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
   EXPECT_EQ(registry_.Stats().rejected[static_cast<int>(RejectReason::kInvalidSeries)], 7u);
 }
 
@@ -356,6 +360,81 @@ TEST(HostRegistrySequenceTest, AgentThatLostItsSequenceContinuesFromItsOwn) {
   c.values = {1};
   ASSERT_TRUE(registry.Apply(again->session, c).ok());
   EXPECT_EQ(registry.Host("a")->samples_accepted, 1u);
+}
+
+}  // namespace
+}  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST(HostRegistryRobustnessTest, OneHostCannotLockAFamilysTypeForOthers) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry(clock);
+  auto evil = registry.Open(MakeHello("evil"));
+  auto good = registry.Open(MakeHello("good"));
+  Batch b = MakeBatch(1, clock);
+  b.new_series = {Desc(0, "accord_host_load1", {}, SeriesKind::kCounter)};
+  b.series_ids = {0};
+  b.values = {1};
+  ASSERT_TRUE(registry.Apply(evil->session, b).ok());
+  b.new_series[0].kind = SeriesKind::kGauge;
+  ASSERT_TRUE(registry.Apply(good->session, b).ok());  // accepted, not refused
+  std::string text;
+  registry.RenderMetrics(&text);
+  EXPECT_NE(text.find("# TYPE accord_host_load1 untyped\n"), std::string::npos) << text;
+}
+
+TEST(HostRegistryRobustnessTest, ResentBatchStillDescribesItsSeries) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry(clock);
+  auto s1 = registry.Open(MakeHello("h"));
+  Batch b1 = MakeBatch(1, clock);
+  b1.new_series = {Desc(0, "accord_host_load1")};
+  b1.series_ids = {0};
+  b1.values = {1};
+  ASSERT_TRUE(registry.Apply(s1->session, b1).ok());
+  registry.Close(s1->session);  // the ack was lost
+  auto s2 = registry.Open(MakeHello("h"));
+  ASSERT_TRUE(registry.Apply(s2->session, b1).ok());  // resend: duplicate, describes id 0
+  Batch b2 = MakeBatch(2, clock);
+  b2.series_ids = {0};
+  b2.values = {2};
+  ASSERT_TRUE(registry.Apply(s2->session, b2).ok()) << "id 0 was described by the resend";
+  EXPECT_EQ(registry.Host("h")->samples_accepted, 2u);
+}
+
+TEST(HostRegistryRobustnessTest, ReconnectRedescribingManySeriesIsNotTooMany) {
+  accord::testing::FakeClock clock;
+  HostRegistryOptions options;
+  options.max_series_per_host = 100;
+  HostRegistry registry(clock, options);
+  Batch b = MakeBatch(1, clock);
+  for (uint32_t i = 0; i < 80; ++i) {
+    b.new_series.push_back(Desc(i, "accord_host_x", {{"i", std::to_string(i)}}));
+    b.series_ids.push_back(i);
+    b.values.push_back(i);
+  }
+  auto s1 = registry.Open(MakeHello("h"));
+  ASSERT_TRUE(registry.Apply(s1->session, b).ok());
+  registry.Close(s1->session);
+  auto s2 = registry.Open(MakeHello("h"));
+  b.sequence = 2;
+  EXPECT_TRUE(registry.Apply(s2->session, b).ok());
+}
+
+TEST(HostRegistryRobustnessTest, NewStreamTakesOverASilentOne) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry(clock);
+  auto old_stream = registry.Open(MakeHello("h"));
+  clock.Advance(absl::Seconds(5));
+  registry.CheckTimeouts();  // silent: unreachable, stream still open
+  auto fresh = registry.Open(MakeHello("h"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(registry.Host("h")->state, HostState::kUp);
+  registry.Close(old_stream->session);  // the old stream's end changes nothing
+  EXPECT_EQ(registry.Host("h")->state, HostState::kUp);
+  EXPECT_TRUE(registry.Host("h")->connected);
 }
 
 }  // namespace

@@ -193,3 +193,36 @@ TEST(SqliteStorePruneTest, OldTransitionsArePrunedButTheStateAtTheHorizonIsKept)
 
 }  // namespace
 }  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST(SqliteStoreReadOnlyTest, ReadOnlyOpenNeitherMigratesNorPrunes) {
+  std::string dir = ::testing::TempDir() + "/store-ro";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  StoreOptions options;
+  options.path = dir + "/accord.db";
+  options.read_only = true;
+  EXPECT_FALSE(SqliteStore::Open(options).ok());  // no file: nothing is created
+  EXPECT_FALSE(std::filesystem::exists(options.path));
+  options.read_only = false;
+  options.commit_interval = absl::Milliseconds(1);
+  absl::Time old = absl::Now() - absl::Hours(24 * 500);
+  {
+    auto store = *SqliteStore::Open(options);
+    // Written directly (the registry never writes such old times): 500 days old.
+    store->AppendTransition("h", {old, old, HostState::kUnknown, HostState::kUp, "first_seen", 1});
+    store->AppendTransition("h", {old + absl::Hours(1), old, HostState::kUp, HostState::kDown,
+                                  "host_shutdown", 1});
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  options.read_only = true;
+  options.retention = absl::Hours(24);
+  auto ro = SqliteStore::Open(options);
+  ASSERT_TRUE(ro.ok()) << ro.status();
+  EXPECT_EQ((*(*ro)->LoadHosts(absl::InfinitePast()))[0].transitions.size(), 2u);
+}
+
+}  // namespace
+}  // namespace accord::collector
