@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Accord benchmark and REWRITES docs/benchmarks.md with the numbers:
 #   1. builds (RelWithDebInfo, build-bench/);
-#   2. Google Benchmarks agent_sampler_bench and collector_metrics_bench, REPS repetitions;
+#   2. Google Benchmarks agent_sampler_bench, collector_metrics_bench, availability_bench
+#      (REPS repetitions) and sla_query_bench (once: building its worlds takes a while);
 #   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
 #   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times;
 #   5. bench/report/render_benchmarks.py -> docs/benchmarks.md.
@@ -33,7 +34,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   run cmake -S "$BENCH_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
     -DACCORD_BUILD_TESTS=OFF >/dev/null
   run ninja -C "$BUILD_DIR" -j "${BENCH_JOBS:-2}" accord-collector accord-agent accord-loadgen \
-    accord-bench-floor agent_sampler_bench collector_metrics_bench >"$OUT/build.log" 2>&1 \
+    accord-bench-floor agent_sampler_bench collector_metrics_bench availability_bench \
+    sla_query_bench >"$OUT/build.log" 2>&1 \
     || { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
 fi
 export SKIP_BUILD=1 BUILD_DIR
@@ -65,6 +67,12 @@ run "$BUILD_DIR/bench/agent_sampler_bench" --benchmark_repetitions="$REPS" \
 bench_log "collector_metrics_bench x$REPS"
 run "$BUILD_DIR/bench/collector_metrics_bench" --benchmark_repetitions="$REPS" \
   --benchmark_out="$OUT/collector_metrics_bench.json" --benchmark_out_format=json >&2
+bench_log "availability_bench x$REPS"
+run "$BUILD_DIR/bench/availability_bench" --benchmark_repetitions="$REPS" \
+  --benchmark_out="$OUT/availability_bench.json" --benchmark_out_format=json >&2
+bench_log "sla_query_bench"
+run "$BUILD_DIR/bench/sla_query_bench" \
+  --benchmark_out="$OUT/sla_query_bench.json" --benchmark_out_format=json >&2
 
 # The slow ones.
 for ((i = 1; i <= RUNS_SLOW; i++)); do
