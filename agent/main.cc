@@ -12,8 +12,10 @@
 int main(int argc, char** argv) {
   accord::agent::AgentOptions options;
   accord::ConfigSchema schema("accord-agent");
-  schema.AddString("collector.address", &options.collector_address,
-                   "collector gRPC address host:port (default 127.0.0.1:7470)");
+  schema.AddString(
+      "collector.address", &options.collector_address,
+      "collector gRPC address host:port, or several comma-separated: failover in order "
+      "(default 127.0.0.1:7470)");
   schema.AddString("host.id", &options.host_id,
                    "stable host identity (default: contents of /etc/machine-id)");
   schema.AddLabels("label", &options.labels, "host label key=value (repeatable)");

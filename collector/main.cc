@@ -76,6 +76,26 @@ int CheckConfig(const std::string& file, const std::string& storage_path) {
   return 0;
 }
 
+// --backup FILE: an online copy of the collector's database.
+int Backup(const std::string& storage_path, const std::string& dest) {
+  accord::collector::StoreOptions so;
+  so.path = storage_path + "/accord.db";
+  so.read_only = true;
+  auto store = accord::collector::SqliteStore::Open(so);
+  if (!store.ok()) {
+    std::fprintf(stderr, "accord-collector: backup: %s\n",
+                 std::string(store.status().message()).c_str());
+    return 1;
+  }
+  absl::Status st = (*store)->Backup(dest);
+  if (!st.ok()) {
+    std::fprintf(stderr, "accord-collector: backup: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  std::printf("backup of %s written to %s\n", so.path.c_str(), dest.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,11 +117,16 @@ int main(int argc, char** argv) {
   std::string check_config;
   schema.AddCommand("check-config", &check_config,
                     "check a configuration and catalogue file, print every problem, exit");
+  std::string backup;
+  schema.AddCommand("backup", &backup,
+                    "write a consistent copy of the database under --storage.path to FILE "
+                    "(safe while the collector runs) and exit");
   schema.IgnoreYamlKeys({"services", "teams", "suppliers"});
 
   if (auto exit_code = accord::ParseCommandLine(schema, argc, argv, "accord-collector"))
     return *exit_code;
   if (!check_config.empty()) return CheckConfig(check_config, options.storage_path);
+  if (!backup.empty()) return Backup(options.storage_path, backup);
   options.catalogue_file = schema.config_file();
 
   // Signals are taken synchronously by this thread; block them before threads start.

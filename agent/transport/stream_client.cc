@@ -4,8 +4,10 @@
 #include <random>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "accord/v1/telemetry.grpc.pb.h"
 #include "common/backoff.h"
 #include "common/grpc/keepalive.h"
@@ -19,8 +21,9 @@ using accord::v1::AgentMessage;
 using accord::v1::CollectorMessage;
 
 struct StreamClient::Channel {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<accord::v1::Telemetry::Stub> stub;
+  std::vector<std::string> addresses;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<accord::v1::Telemetry::Stub>> stubs;
 };
 
 // One stream. Deleted by the StreamClient thread after OnDone.
@@ -205,9 +208,14 @@ StreamClient::~StreamClient() { Stop(GoodbyeReason::kAgentStopping, absl::ZeroDu
 
 void StreamClient::Start() {
   channel_ = std::make_unique<Channel>();
-  channel_->channel = grpc::CreateCustomChannel(
-      options_.collector_address, grpc::InsecureChannelCredentials(), AgentChannelArguments());
-  channel_->stub = accord::v1::Telemetry::NewStub(channel_->channel);
+  for (absl::string_view a :
+       absl::StrSplit(options_.collector_address, ',', absl::SkipWhitespace())) {
+    std::string address(absl::StripAsciiWhitespace(a));
+    channel_->addresses.push_back(address);
+    channel_->channels.push_back(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), AgentChannelArguments()));
+    channel_->stubs.push_back(accord::v1::Telemetry::NewStub(channel_->channels.back()));
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -237,13 +245,15 @@ void StreamClient::Stop(GoodbyeReason reason, absl::Duration grace) {
 
 void StreamClient::Run() {
   Backoff backoff(options_.backoff_initial, options_.backoff_max, std::random_device{}());
+  size_t current = 0;
+  const size_t n = channel_->stubs.size();
   while (true) {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
       call_done_ = false;
       acked_since_connect_ = false;
-      call_ = new Call(this, channel_->stub.get());
+      call_ = new Call(this, channel_->stubs[current].get());
     }
     if (stats_.connects++ > 0) ++stats_.reconnects;
     stats_.connected = true;
@@ -281,6 +291,15 @@ void StreamClient::Run() {
     }
     ++stats_.stream_errors;
     absl::Duration delay = backoff.Next();
+    if (n > 1 && !acked_since_connect_) {
+      // This collector did not answer: try the next one; back off only after a full round.
+      current = (current + 1) % n;
+      ++stats_.failovers;
+      stats_.current_address = static_cast<int>(current);
+      Log(LogLevel::kWarn, "failing over to the next collector",
+          {{"address", channel_->addresses[current]}});
+      if (current != 0) delay = std::min(delay, absl::Milliseconds(100));
+    }
     absl::Status st = FromGrpcStatus(status);
     if (!IsRetryable(st.code())) {
       if (rejected != 0) {

@@ -31,6 +31,9 @@ namespace accord::agent {
 enum class GoodbyeReason { kAgentStopping, kHostShutdown };
 
 struct StreamClientOptions {
+  // Collectors in order of preference; comma-separated ("primary:7470,standby:7470"). The
+  // client fails over to the next one when a stream cannot be established or breaks before
+  // any ack, and backs off only after a whole round of the list.
   std::string collector_address = "127.0.0.1:7470";
   std::string host_id;
   std::string hostname;
@@ -52,6 +55,8 @@ struct StreamClientStats {
   std::atomic<uint64_t> messages_sent{0};
   std::atomic<uint64_t> bytes_sent{0};
   std::atomic<bool> connected{false};
+  std::atomic<uint64_t> failovers{0};  // moves to another collector address
+  std::atomic<int> current_address{0};  // index into the address list
 };
 
 class StreamClient {

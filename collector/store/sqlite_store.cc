@@ -482,6 +482,30 @@ absl::StatusOr<std::string> SqliteStore::PeriodResult(const std::string& service
   return q.Error("period result");
 }
 
+absl::Status SqliteStore::Backup(const std::string& dest_path) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  sqlite3* dest = nullptr;
+  if (sqlite3_open_v2(dest_path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = dest ? sqlite3_errmsg(dest) : "out of memory";
+    sqlite3_close(dest);
+    return absl::UnavailableError(absl::StrCat("cannot write \"", dest_path, "\": ", msg));
+  }
+  sqlite3_backup* backup = sqlite3_backup_init(dest, "main", read_db_, "main");
+  if (backup == nullptr) {
+    absl::Status st = SqlError(dest, absl::StrCat("backup to \"", dest_path, "\""));
+    sqlite3_close(dest);
+    return st;
+  }
+  int rc = sqlite3_backup_step(backup, -1);  // the whole database in one consistent step
+  sqlite3_backup_finish(backup);
+  absl::Status st = rc == SQLITE_DONE
+                        ? absl::OkStatus()
+                        : SqlError(dest, absl::StrCat("backup to \"", dest_path, "\""));
+  sqlite3_close(dest);
+  return st;
+}
+
 StoreStats SqliteStore::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   StoreStats s = stats_;

@@ -93,6 +93,10 @@ class SqliteStore final : public HostLogSink {
                                 const std::string& json);
   absl::StatusOr<std::string> PeriodResult(const std::string& service_id, absl::Time period_start);
 
+  // Writes a consistent copy of the database to `dest_path` (SQLite's online backup: the
+  // collector keeps running). Errors: Unavailable when `dest_path` cannot be written.
+  absl::Status Backup(const std::string& dest_path);
+
   int schema_version() const { return schema_version_; }
   StoreStats Stats() const;
 

@@ -1,6 +1,11 @@
 // StreamClient against a real in-process collector ingest path over loopback gRPC (port 0).
 #include "agent/transport/stream_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "collector/hosts/host_registry.h"
 #include "collector/ingest/grpc/telemetry_service.h"
 #include "collector/ingest/ingestor.h"
@@ -185,6 +190,42 @@ TEST(StreamClientPermanentErrorTest, PermanentErrorIsNotRetriedInALoop) {
   EXPECT_EQ(service.calls.load(), 1);
   client.Stop(GoodbyeReason::kAgentStopping, absl::Seconds(1));
   server->Shutdown(std::chrono::system_clock::now());
+}
+
+}  // namespace
+}  // namespace accord::agent
+
+namespace accord::agent {
+namespace {
+
+TEST_F(StreamClientTest, FailsOverToTheNextCollectorInOrder) {
+  // The first address has nothing listening; the second is the test's collector.
+  int dead_port = 0;
+  {
+    // A port that was free a moment ago: connections to it are refused.
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    dead_port = ntohs(addr.sin_port);
+    close(fd);
+  }
+  StreamClientOptions o;
+  o.collector_address =
+      "127.0.0.1:" + std::to_string(dead_port) + ",127.0.0.1:" + std::to_string(port_);
+  o.host_id = "failover-host";
+  o.heartbeat_interval = absl::Milliseconds(200);
+  o.backoff_initial = absl::Milliseconds(50);
+  o.backoff_max = absl::Milliseconds(200);
+  client_ = std::make_unique<StreamClient>(o, spool_, series_, RealClock::Get(),
+                                           [this] { return next_seq_; });
+  client_->Start();
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("failover-host").ok(); }));
+  EXPECT_GE(client_->stats().failovers.load(), 1u);
+  EXPECT_EQ(client_->stats().current_address.load(), 1);
 }
 
 }  // namespace

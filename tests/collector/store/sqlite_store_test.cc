@@ -226,3 +226,33 @@ TEST(SqliteStoreReadOnlyTest, ReadOnlyOpenNeitherMigratesNorPrunes) {
 
 }  // namespace
 }  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST(SqliteStoreBackupTest, OnlineBackupOpensWithTheSameData) {
+  std::string dir = ::testing::TempDir() + "/store-backup";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/restored");
+  StoreOptions options;
+  options.path = dir + "/accord.db";
+  options.commit_interval = absl::Milliseconds(1);
+  auto store = *SqliteStore::Open(options);
+  absl::Time now = absl::Now();
+  store->AppendTransition("h", {now, now, HostState::kUnknown, HostState::kUp, "first_seen", 1});
+  ASSERT_TRUE(store->Flush().ok());
+  ASSERT_TRUE(store->Backup(dir + "/restored/accord.db").ok());
+  store->AppendTransition("h", {now + absl::Seconds(1), now, HostState::kUp,
+                                HostState::kUnreachable, "stream_broken", 1});
+  ASSERT_TRUE(store->Flush().ok());
+  StoreOptions restored_options = options;
+  restored_options.path = dir + "/restored/accord.db";
+  auto restored = SqliteStore::Open(restored_options);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  auto hosts = (*restored)->LoadHosts(absl::InfinitePast());
+  ASSERT_EQ(hosts->size(), 1u);
+  EXPECT_EQ((*hosts)[0].transitions.size(), 1u);  // the copy is as of the backup
+}
+
+}  // namespace
+}  // namespace accord::collector
