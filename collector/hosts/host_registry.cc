@@ -99,6 +99,8 @@ const char* RejectReasonName(RejectReason reason) {
       return "shape_mismatch";
     case RejectReason::kTooLarge:
       return "too_large";
+    case RejectReason::kInvalidAliveSpan:
+      return "invalid_alive_span";
     case RejectReason::kCount:
       break;
   }
@@ -138,6 +140,8 @@ struct HostRegistry::HostEntry {
   absl::flat_hash_map<std::string, uint32_t> slot_index;  // name + labels -> slot
   std::vector<Slot> slots;
   std::deque<Transition> transitions;
+  std::vector<AliveSpan> alive;  // sorted by first, merged
+  std::deque<Revision> revisions;
 };
 
 HostRegistry::HostRegistry(Clock& clock, HostRegistryOptions options, HostLogSink* sink)
@@ -175,6 +179,8 @@ void HostRegistry::Restore(std::vector<RestoredHost> hosts) {
     entry->persisted_seen = r.last_seen;
     entry->persisted_sequence = r.last_sequence;
     entry->transitions.assign(restored.transitions.begin(), restored.transitions.end());
+    entry->alive = std::move(restored.alive);
+    entry->revisions.assign(restored.revisions.begin(), restored.revisions.end());
     if (!entry->transitions.empty()) {
       entry->state = entry->transitions.back().to;
       entry->since = entry->transitions.back().at;
@@ -468,6 +474,97 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   stats_.samples_accepted += batch.values.size();
   ++stats_.batches_accepted;
   return host->last_sequence;
+}
+
+absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
+                                                       const std::vector<AliveSpan>& spans) {
+  absl::MutexLock lock(&mu_);
+  HostEntry* host = SessionHost(session);
+  if (host == nullptr) return absl::FailedPreconditionError("no such session");
+  absl::Time now = clock_.Now();
+  if (spans.size() > 100000) {
+    return Reject(RejectReason::kInvalidAliveSpan, "more than 100000 alive spans in a message");
+  }
+  for (const AliveSpan& span : spans) {
+    if (span.last < span.first || span.last > now + options_.max_future_skew ||
+        span.first < now - options_.transition_retention) {
+      return Reject(RejectReason::kInvalidAliveSpan,
+                    absl::StrCat("alive span ", absl::FormatTime(span.first), " .. ",
+                                 absl::FormatTime(span.last),
+                                 " is reversed, in the future or older than the retention"));
+    }
+  }
+  absl::Time until = absl::InfinitePast();
+  for (const AliveSpan& in : spans) {
+    AliveSpan span = in;
+    span.first = absl::FromUnixMicros(absl::ToUnixMicros(span.first));
+    span.last = absl::FromUnixMicros(absl::ToUnixMicros(span.last));
+    until = std::max(until, span.last);
+    // Merge into the sorted, disjoint list (spans of one boot that overlap or touch).
+    auto& list = host->alive;
+    // The first span starting after this one; the one before it may overlap.
+    auto it =
+        std::upper_bound(list.begin(), list.end(), span,
+                         [](const AliveSpan& a, const AliveSpan& b) { return a.first < b.first; });
+    bool covered = false;
+    if (it != list.begin()) {
+      auto prev = std::prev(it);
+      if (prev->boot_time_seconds == span.boot_time_seconds && prev->last >= span.first) {
+        covered = prev->last >= span.last;
+        prev->last = std::max(prev->last, span.last);
+        it = prev;
+      } else {
+        it = list.insert(it, span);
+      }
+    } else {
+      it = list.insert(it, span);
+    }
+    while (std::next(it) != list.end() && std::next(it)->first <= it->last &&
+           std::next(it)->boot_time_seconds == it->boot_time_seconds) {
+      it->last = std::max(it->last, std::next(it)->last);
+      list.erase(std::next(it));
+    }
+    if (covered) continue;  // a resend: nothing new
+    ++stats_.alive_spans;
+    if (sink_ != nullptr) sink_->AppendAliveSpan(host->id, span);
+    // Does it change the past? It does where the log does not already say "up".
+    bool changes = false;
+    const auto& log = host->transitions;
+    for (size_t i = 0; i < log.size() && !changes; ++i) {
+      absl::Time start = log[i].at;
+      absl::Time end = i + 1 < log.size() ? log[i + 1].at : absl::InfiniteFuture();
+      if (log[i].to != HostState::kUp && start < span.last && span.first < end) changes = true;
+    }
+    if (changes) {
+      Revision r{absl::FromUnixMicros(absl::ToUnixMicros(now)), span.first, span.last,
+                 "alive span backfilled by the agent: the host was up, not just unreachable"};
+      ++stats_.revisions;
+      if (sink_ != nullptr) sink_->AppendRevision(host->id, r);
+      host->revisions.push_back(std::move(r));
+      while (host->revisions.size() > options_.max_transitions_per_host) {
+        host->revisions.pop_front();
+      }
+      Log(LogLevel::kInfo, "past revised by backfill",
+          {{"host", host->id},
+           {"from", absl::FormatTime(absl::RFC3339_full, span.first, absl::UTCTimeZone())},
+           {"to", absl::FormatTime(absl::RFC3339_full, span.last, absl::UTCTimeZone())}});
+    }
+  }
+  return until;
+}
+
+std::vector<AliveSpan> HostRegistry::AliveSpans(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = hosts_.find(id);
+  if (it == hosts_.end()) return {};
+  return it->second->alive;
+}
+
+std::vector<Revision> HostRegistry::Revisions(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = hosts_.find(id);
+  if (it == hosts_.end()) return {};
+  return {it->second->revisions.begin(), it->second->revisions.end()};
 }
 
 void HostRegistry::Goodbye(SessionId session, GoodbyeReason reason, Arrival arrival) {

@@ -87,6 +87,23 @@ struct Transition {
   int64_t boot_time_seconds = 0;
 };
 
+// Proof that a host was alive over [first, last], recorded by its agent while it could not
+// reach the collector and sent later (backfill).
+struct AliveSpan {
+  absl::Time first;
+  absl::Time last;
+  int64_t boot_time_seconds = 0;
+};
+
+// An entry of the audit trail: a later piece of evidence that changed what is known about
+// the past (and so the SLA figures of that range).
+struct Revision {
+  absl::Time recorded_at;
+  absl::Time from;
+  absl::Time to;
+  std::string reason;
+};
+
 // A read-only copy of one host for the API.
 struct HostView {
   std::string id;
@@ -133,6 +150,7 @@ enum class RejectReason {
   kSequenceBackwards,
   kShapeMismatch,
   kTooLarge,
+  kInvalidAliveSpan,
   kCount  // number of reasons
 };
 const char* RejectReasonName(RejectReason reason);
@@ -143,6 +161,8 @@ struct RegistryStats {
   uint64_t batches_accepted = 0;
   uint64_t batches_duplicate = 0;
   uint64_t heartbeats = 0;
+  uint64_t alive_spans = 0;
+  uint64_t revisions = 0;
   uint64_t rejected[static_cast<int>(RejectReason::kCount)] = {};
 };
 
@@ -153,12 +173,16 @@ class HostLogSink {
   virtual ~HostLogSink() = default;
   virtual void AppendTransition(const std::string& host_id, const Transition& t) = 0;
   virtual void UpdateHost(const HostRecord& record) = 0;
+  virtual void AppendAliveSpan(const std::string& host_id, const AliveSpan& span) = 0;
+  virtual void AppendRevision(const std::string& host_id, const Revision& revision) = 0;
 };
 
 // What the store hands back at startup.
 struct RestoredHost {
   HostRecord record;
   std::vector<Transition> transitions;  // sorted by `at`
+  std::vector<AliveSpan> alive;         // sorted by `first`
+  std::vector<Revision> revisions;      // sorted by `recorded_at`
 };
 
 class HostRegistry {
@@ -200,6 +224,11 @@ class HostRegistry {
   // A goodbye: the host becomes stopped or down; a later Close does not make it unreachable.
   void Goodbye(SessionId session, GoodbyeReason reason, Arrival arrival = {});
 
+  // Alive spans sent after a reconnect (backfill). Each span that covers time the log does
+  // not show as up is recorded as a revision. Returns the latest `last` accepted (for the
+  // ack). Errors: InvalidArgument for spans reversed, in the future or too many at once.
+  absl::StatusOr<absl::Time> AddAliveSpans(SessionId session, const std::vector<AliveSpan>& spans);
+
   // The stream ended. Without a prior goodbye the host becomes unreachable now.
   void Close(SessionId session, Arrival arrival = {});
 
@@ -214,6 +243,8 @@ class HostRegistry {
   std::vector<HostView> Hosts() const;
   absl::StatusOr<HostView> Host(const std::string& id) const;
   std::vector<Transition> Transitions(const std::string& id) const;
+  std::vector<AliveSpan> AliveSpans(const std::string& id) const;
+  std::vector<Revision> Revisions(const std::string& id) const;
   RegistryStats Stats() const;
   size_t ConnectedCount() const;
 

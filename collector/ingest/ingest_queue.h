@@ -27,8 +27,9 @@ namespace accord::collector {
 class StreamLink {
  public:
   virtual ~StreamLink() = default;
-  // Cumulative acknowledgement up to `sequence`.
-  virtual void SendAck(uint64_t sequence) = 0;
+  // Cumulative acknowledgement up to `sequence`, and of alive spans ending at or before
+  // `alive_until_ms` (0: none).
+  virtual void SendAck(uint64_t sequence, int64_t alive_until_ms = 0) = 0;
   // Ends the stream with `status`. `rejected_sequence` (if non-zero) names the batch that
   // caused an INVALID_ARGUMENT, so the agent can drop it rather than resend it.
   virtual void Finish(const absl::Status& status, uint64_t rejected_sequence) = 0;
@@ -37,15 +38,17 @@ class StreamLink {
 
   // Owned by the consumer thread only.
   HostRegistry::SessionId session = 0;
+  uint64_t last_ack = 0;
   bool finished = false;
 };
 
 struct IngestItem {
-  enum class Kind { kHello, kBatch, kHeartbeat, kGoodbye, kEnd, kInvalid };
+  enum class Kind { kHello, kBatch, kHeartbeat, kGoodbye, kAlive, kEnd, kInvalid };
   Kind kind = Kind::kEnd;
   std::shared_ptr<StreamLink> link;
   Hello hello;
   Batch batch;
+  std::vector<AliveSpan> alive;
   GoodbyeReason goodbye = GoodbyeReason::kUnspecified;
   RejectReason invalid_reason = RejectReason::kNotHello;  // for kInvalid
   std::string error;                                      // for kInvalid

@@ -95,6 +95,7 @@ void Ingestor::Process(IngestItem item) {
          {"hostname", item.hello.hostname},
          {"agent_version", item.hello.agent_version},
          {"next_sequence", absl::StrCat(item.hello.next_sequence)}});
+    link.last_ack = opened->last_accepted_sequence;
     link.SendAck(opened->last_accepted_sequence);
     return;
   }
@@ -119,7 +120,21 @@ void Ingestor::Process(IngestItem item) {
         finish(acked.status(), absl::IsInvalidArgument(acked.status()) ? item.batch.sequence : 0);
         return;
       }
+      link.last_ack = *acked;
       link.SendAck(*acked);
+      return;
+    }
+    case IngestItem::Kind::kAlive: {
+      registry_.Heartbeat(link.session, arrival);
+      auto until = registry_.AddAliveSpans(link.session, item.alive);
+      if (!until.ok()) {
+        Log(LogLevel::kWarn, "rejected alive spans",
+            {{"session", absl::StrCat(link.session)},
+             {"error", std::string(until.status().message())}});
+        finish(until.status(), 0);
+        return;
+      }
+      if (*until != absl::InfinitePast()) link.SendAck(link.last_ack, absl::ToUnixMillis(*until));
       return;
     }
     default:

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "collector/availability/backfill.h"
 #include "collector/availability/calendar.h"
 #include "collector/availability/timeline.h"
 #include "common/prom_text.h"
@@ -46,6 +47,20 @@ std::shared_ptr<const ActiveCatalogue> SlaService::catalogue() const {
   return catalogue_;
 }
 
+availability::Timeline SlaService::HostTimeline(const std::string& host, absl::Time from,
+                                                absl::Time to) const {
+  std::vector<Transition> log = registry_.Transitions(host);
+  availability::Timeline timeline = availability::BuildHostTimeline(host, log, from, to);
+  std::vector<AliveSpan> alive = registry_.AliveSpans(host);
+  if (!alive.empty()) {
+    std::vector<Interval> evidence;
+    evidence.reserve(alive.size());
+    for (const AliveSpan& a : alive) evidence.push_back({a.first, a.last});
+    availability::OverlayAlive(&timeline, evidence);
+  }
+  return timeline;
+}
+
 std::vector<HostRef> SlaService::HostRefs() const {
   std::vector<HostRef> refs;
   for (HostView& h : registry_.Hosts()) refs.push_back({std::move(h.id), std::move(h.labels)});
@@ -84,8 +99,7 @@ absl::StatusOr<AvailabilityReport> SlaService::Evaluate(const ActiveCatalogue& a
   std::vector<availability::Timeline> timelines;
   timelines.reserve(report.components.size());
   for (const std::string& host : report.components) {
-    std::vector<Transition> log = registry_.Transitions(host);
-    timelines.push_back(availability::BuildHostTimeline(host, log, coverage.start, eval_now));
+    timelines.push_back(HostTimeline(host, coverage.start, eval_now));
   }
   std::vector<const availability::Timeline*> ptrs;
   for (const auto& t : timelines) ptrs.push_back(&t);
@@ -152,9 +166,7 @@ absl::StatusOr<AvailabilityReport> SlaService::HostAvailability(
   ServiceHours always;
   auto agreed = availability::ResolveAgreedHours(always, {}, coverage);
   if (!agreed.ok()) return agreed.status();
-  std::vector<Transition> log = registry_.Transitions(id);
-  availability::Timeline timeline =
-      availability::BuildHostTimeline(id, log, coverage.start, eval_now);
+  availability::Timeline timeline = HostTimeline(id, coverage.start, eval_now);
   if (!timeline.segments.empty()) report.condition_at_end = timeline.segments.back().condition;
   auto evaluation = availability::Evaluate(timeline, *agreed, terms, period, eval_now);
   if (!evaluation.ok()) return evaluation.status();

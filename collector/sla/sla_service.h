@@ -83,6 +83,9 @@ class SlaService {
                                               const std::vector<HostRef>& hosts, absl::Time from,
                                               absl::Time to, absl::Time now) const;
   std::vector<HostRef> HostRefs() const;
+  // A host's condition over [from, to): its transition log with backfilled alive spans.
+  availability::Timeline HostTimeline(const std::string& host, absl::Time from,
+                                      absl::Time to) const;
 
   HostRegistry& registry_;
   Clock& clock_;

@@ -44,6 +44,17 @@ CREATE TABLE period_results(
   catalogue_version TEXT NOT NULL, result_json TEXT NOT NULL, saved_at_us INTEGER NOT NULL,
   PRIMARY KEY(service_id, period_start_us));
 )sql",
+    // 2: backfill evidence and the audit trail of revisions.
+    R"sql(
+CREATE TABLE alive_spans(
+  id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, first_us INTEGER NOT NULL,
+  last_us INTEGER NOT NULL, boot_time INTEGER NOT NULL);
+CREATE INDEX alive_spans_host ON alive_spans(host_id, first_us);
+CREATE TABLE revisions(
+  id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, recorded_at_us INTEGER NOT NULL,
+  from_us INTEGER NOT NULL, to_us INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX revisions_host ON revisions(host_id, recorded_at_us);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -213,22 +224,27 @@ SqliteStore::~SqliteStore() {
   if (write_db_ != nullptr) sqlite3_close(write_db_);
 }
 
-void SqliteStore::AppendTransition(const std::string& host_id, const Transition& t) {
+void SqliteStore::Enqueue(Op op) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(TransitionOp{host_id, t});
+    queue_.push_back(std::move(op));
     ++enqueued_;
   }
   cv_.notify_one();
 }
 
-void SqliteStore::UpdateHost(const HostRecord& record) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(record);
-    ++enqueued_;
-  }
-  cv_.notify_one();
+void SqliteStore::AppendTransition(const std::string& host_id, const Transition& t) {
+  Enqueue(TransitionOp{host_id, t});
+}
+
+void SqliteStore::UpdateHost(const HostRecord& record) { Enqueue(record); }
+
+void SqliteStore::AppendAliveSpan(const std::string& host_id, const AliveSpan& span) {
+  Enqueue(AliveOp{host_id, span});
+}
+
+void SqliteStore::AppendRevision(const std::string& host_id, const Revision& revision) {
+  Enqueue(RevisionOp{host_id, revision});
 }
 
 absl::Status SqliteStore::Flush() {
@@ -322,9 +338,24 @@ absl::Status SqliteStore::WriteBatch(std::deque<Op>& ops) {
              "samples_accepted=excluded.samples_accepted");
   Stmt del_l(write_db_, "DELETE FROM host_labels WHERE host_id = ?");
   Stmt ins_l(write_db_, "INSERT INTO host_labels(host_id, name, value) VALUES(?, ?, ?)");
+  Stmt ins_a(write_db_,
+             "INSERT INTO alive_spans(host_id, first_us, last_us, boot_time) VALUES(?, ?, ?, ?)");
+  Stmt ins_r(write_db_,
+             "INSERT INTO revisions(host_id, recorded_at_us, from_us, to_us, reason) "
+             "VALUES(?, ?, ?, ?, ?)");
   uint64_t transitions = 0, hosts = 0;
   for (auto& op : ops) {
-    if (auto* t = std::get_if<TransitionOp>(&op)) {
+    if (auto* a = std::get_if<AliveOp>(&op)) {
+      ins_a.Bind(1, a->host_id).Bind(2, Us(a->span.first)).Bind(3, Us(a->span.last));
+      ins_a.Bind(4, a->span.boot_time_seconds);
+      if (ins_a.Step() != SQLITE_DONE) st.Update(ins_a.Error("insert alive span"));
+      ins_a.Reset();
+    } else if (auto* r = std::get_if<RevisionOp>(&op)) {
+      ins_r.Bind(1, r->host_id).Bind(2, Us(r->revision.recorded_at)).Bind(3, Us(r->revision.from));
+      ins_r.Bind(4, Us(r->revision.to)).Bind(5, r->revision.reason);
+      if (ins_r.Step() != SQLITE_DONE) st.Update(ins_r.Error("insert revision"));
+      ins_r.Reset();
+    } else if (auto* t = std::get_if<TransitionOp>(&op)) {
       ins_t.Bind(1, t->host_id)
           .Bind(2, Us(t->t.at))
           .Bind(3, Us(t->t.recorded_at))
@@ -378,6 +409,9 @@ void SqliteStore::Prune() {
            "DELETE FROM transitions WHERE at_us < ?1 AND id NOT IN "
            "(SELECT MAX(id) FROM transitions WHERE at_us < ?1 GROUP BY host_id)");
   del.Bind(1, horizon);
+  Stmt del_a(write_db_, "DELETE FROM alive_spans WHERE last_us < ?1");
+  del_a.Bind(1, horizon);
+  del_a.Step();
   if (del.Step() != SQLITE_DONE) {
     Log(LogLevel::kWarn, "pruning old transitions failed",
         {{"error", std::string(del.Error("prune").message())}});
@@ -420,6 +454,35 @@ absl::StatusOr<std::vector<RestoredHost>> SqliteStore::LoadHosts(absl::Time sinc
                                        StateFromName(t.Text(4)), t.Text(5), t.Int(6)});
   }
   if (rc != SQLITE_DONE) return t.Error("load transitions");
+  Stmt a(read_db_,
+         "SELECT host_id, first_us, last_us, boot_time FROM alive_spans WHERE last_us >= ? "
+         "ORDER BY host_id, first_us");
+  a.Bind(1, Us(since));
+  while ((rc = a.Step()) == SQLITE_ROW) {
+    auto it = hosts.find(a.Text(0));
+    if (it == hosts.end()) continue;
+    auto& list = it->second.alive;
+    AliveSpan span{FromUs(a.Int(1)), FromUs(a.Int(2)), a.Int(3)};
+    // Stored as received; merge overlapping spans of one boot again.
+    if (!list.empty() && list.back().boot_time_seconds == span.boot_time_seconds &&
+        list.back().last >= span.first) {
+      list.back().last = std::max(list.back().last, span.last);
+    } else {
+      list.push_back(span);
+    }
+  }
+  if (rc != SQLITE_DONE) return a.Error("load alive spans");
+  Stmt r(read_db_,
+         "SELECT host_id, recorded_at_us, from_us, to_us, reason FROM revisions "
+         "WHERE recorded_at_us >= ? ORDER BY host_id, recorded_at_us, id");
+  r.Bind(1, Us(since));
+  while ((rc = r.Step()) == SQLITE_ROW) {
+    auto it = hosts.find(r.Text(0));
+    if (it == hosts.end()) continue;
+    it->second.revisions.push_back(
+        {FromUs(r.Int(1)), FromUs(r.Int(2)), FromUs(r.Int(3)), r.Text(4)});
+  }
+  if (rc != SQLITE_DONE) return r.Error("load revisions");
   std::vector<RestoredHost> out;
   out.reserve(hosts.size());
   for (auto& [id, h] : hosts) out.push_back(std::move(h));

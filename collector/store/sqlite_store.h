@@ -72,6 +72,8 @@ class SqliteStore final : public HostLogSink {
   // HostLogSink (enqueue only).
   void AppendTransition(const std::string& host_id, const Transition& t) override;
   void UpdateHost(const HostRecord& record) override;
+  void AppendAliveSpan(const std::string& host_id, const AliveSpan& span) override;
+  void AppendRevision(const std::string& host_id, const Revision& revision) override;
 
   // Waits until everything enqueued before the call is committed, or until a write fails
   // (failed batches are kept and retried with backoff, never dropped). Returns the first
@@ -105,7 +107,16 @@ class SqliteStore final : public HostLogSink {
     std::string host_id;
     Transition t;
   };
-  using Op = std::variant<TransitionOp, HostRecord>;
+  struct AliveOp {
+    std::string host_id;
+    AliveSpan span;
+  };
+  struct RevisionOp {
+    std::string host_id;
+    Revision revision;
+  };
+  using Op = std::variant<TransitionOp, HostRecord, AliveOp, RevisionOp>;
+  void Enqueue(Op op);
 
   explicit SqliteStore(StoreOptions options) : options_(std::move(options)) {}
   absl::Status Migrate();

@@ -59,7 +59,8 @@ std::string HostsJson(const std::vector<HostView>& hosts) {
   return out;
 }
 
-std::string HostJson(const HostView& host, const std::vector<Transition>& transitions) {
+std::string HostJson(const HostView& host, const std::vector<Transition>& transitions,
+                     const std::vector<Revision>& revisions) {
   std::string out = "{\"host\":";
   AppendHost(&out, host);
   out.append(",\"transitions\":[");
@@ -75,6 +76,20 @@ std::string HostJson(const HostView& host, const std::vector<Transition>& transi
     AppendJsonString(&out, t.cause);
     absl::StrAppend(&out, ",\"boot_time\":");
     AppendJsonTime(&out, absl::FromUnixSeconds(t.boot_time_seconds));
+    out.push_back('}');
+  }
+  out.append("],\"revisions\":[");
+  for (size_t i = 0; i < revisions.size(); ++i) {
+    const Revision& r = revisions[i];
+    if (i > 0) out.push_back(',');
+    out.append("{\"recorded_at\":");
+    AppendJsonTime(&out, r.recorded_at);
+    out.append(",\"from\":");
+    AppendJsonTime(&out, r.from);
+    out.append(",\"to\":");
+    AppendJsonTime(&out, r.to);
+    out.append(",\"reason\":");
+    AppendJsonString(&out, r.reason);
     out.push_back('}');
   }
   out.append("]}\n");
@@ -154,7 +169,7 @@ std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
     if (id.empty()) return Json(200, HostsJson(registry.Hosts()));
     auto host = registry.Host(id);
     if (!host.ok()) return JsonError(404, host.status().message());
-    return Json(200, HostJson(*host, registry.Transitions(id)));
+    return Json(200, HostJson(*host, registry.Transitions(id), registry.Revisions(id)));
   });
   h.emplace_back("/", [](const HttpRequest& req) {
     if (req.path != "/") return JsonError(404, absl::StrCat("no such path: ", req.path));

@@ -22,7 +22,8 @@ std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
 
 // The bodies, exposed for tests and benchmarks.
 std::string HostsJson(const std::vector<HostView>& hosts);
-std::string HostJson(const HostView& host, const std::vector<Transition>& transitions);
+std::string HostJson(const HostView& host, const std::vector<Transition>& transitions,
+                     const std::vector<Revision>& revisions = {});
 
 }  // namespace accord::collector
 

@@ -12,7 +12,10 @@ namespace accord::testing {
 
 class RecordingLink : public collector::StreamLink {
  public:
-  void SendAck(uint64_t sequence) override { acks.push_back(sequence); }
+  void SendAck(uint64_t sequence, int64_t alive_until_ms) override {
+    acks.push_back(sequence);
+    alive_acks.push_back(alive_until_ms);
+  }
   void Finish(const absl::Status& status, uint64_t rejected) override {
     finished_with = status;
     rejected_sequence = rejected;
@@ -21,6 +24,7 @@ class RecordingLink : public collector::StreamLink {
   void ResumeReading() override { ++resumes; }
 
   std::vector<uint64_t> acks;
+  std::vector<int64_t> alive_acks;
   absl::Status finished_with;
   uint64_t rejected_sequence = 0;
   int finishes = 0;

@@ -56,10 +56,11 @@ class TelemetryService::Reactor final
   class Link final : public StreamLink {
    public:
     explicit Link(Reactor* reactor) : reactor_(reactor) {}
-    void SendAck(uint64_t sequence) override {
+    void SendAck(uint64_t sequence, int64_t alive_until_ms) override {
       std::lock_guard<std::recursive_mutex> lock(mu_);
       if (reactor_ == nullptr || finishing_) return;
       if (sequence > pending_ack_ || !any_ack_) pending_ack_ = sequence;
+      pending_alive_ = std::max(pending_alive_, alive_until_ms);
       any_ack_ = true;
       MaybeWriteLocked();
     }
@@ -116,9 +117,14 @@ class TelemetryService::Reactor final
 
    private:
     void MaybeWriteLocked() {
-      if (write_in_flight_ || !any_ack_ || (sent_any_ && pending_ack_ <= sent_ack_)) return;
+      if (write_in_flight_ || !any_ack_ ||
+          (sent_any_ && pending_ack_ <= sent_ack_ && pending_alive_ <= sent_alive_)) {
+        return;
+      }
       reactor_->out_.mutable_ack()->set_sequence(pending_ack_);
+      reactor_->out_.mutable_ack()->set_alive_until_ms(pending_alive_);
       sent_ack_ = pending_ack_;
+      sent_alive_ = pending_alive_;
       sent_any_ = true;
       write_in_flight_ = true;
       reactor_->StartWrite(&reactor_->out_);
@@ -135,6 +141,8 @@ class TelemetryService::Reactor final
     bool sent_any_ = false;
     uint64_t pending_ack_ = 0;
     uint64_t sent_ack_ = 0;
+    int64_t pending_alive_ = 0;
+    int64_t sent_alive_ = 0;
     grpc::Status finish_status_;
   };
 
@@ -178,6 +186,14 @@ class TelemetryService::Reactor final
           break;
         case AgentMessage::kHeartbeat:
           item.kind = IngestItem::Kind::kHeartbeat;
+          break;
+        case AgentMessage::kAlive:
+          item.kind = IngestItem::Kind::kAlive;
+          item.alive.reserve(in_.alive().spans_size());
+          for (const auto& a : in_.alive().spans()) {
+            item.alive.push_back({absl::FromUnixMillis(a.first_ms()),
+                                  absl::FromUnixMillis(a.last_ms()), a.boot_time_seconds()});
+          }
           break;
         case AgentMessage::kGoodbye:
           item.kind = IngestItem::Kind::kGoodbye;

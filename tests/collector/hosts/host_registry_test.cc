@@ -439,3 +439,46 @@ TEST(HostRegistryRobustnessTest, NewStreamTakesOverASilentOne) {
 
 }  // namespace
 }  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST(HostRegistryBackfillTest, AliveSpansMergeAndReviseOnlyWhatChanges) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry(clock);
+  auto s1 = registry.Open(MakeHello("h"));
+  absl::Time gap_start = clock.Now() + absl::Seconds(10);
+  clock.Advance(absl::Seconds(10));
+  registry.Close(s1->session);  // partition: unreachable
+  clock.Advance(absl::Seconds(60));
+  auto s2 = registry.Open(MakeHello("h"));
+  // The agent recorded it was alive during the partition, in two pieces.
+  std::vector<AliveSpan> spans = {
+      {gap_start, gap_start + absl::Seconds(30), 1700000000},
+      {gap_start + absl::Seconds(30), gap_start + absl::Seconds(59), 1700000000}};
+  auto until = registry.AddAliveSpans(s2->session, spans);
+  ASSERT_TRUE(until.ok()) << until.status();
+  EXPECT_EQ(*until, gap_start + absl::Seconds(59));
+  auto alive = registry.AliveSpans("h");
+  ASSERT_EQ(alive.size(), 1u);  // merged
+  EXPECT_EQ(alive[0].last - alive[0].first, absl::Seconds(59));
+  EXPECT_EQ(registry.Revisions("h").size(), 2u);  // both pieces covered unreachable time
+  // A resend changes nothing and adds no revision.
+  ASSERT_TRUE(registry.AddAliveSpans(s2->session, spans).ok());
+  EXPECT_EQ(registry.Revisions("h").size(), 2u);
+}
+
+TEST(HostRegistryBackfillTest, InvalidAliveSpansRejected) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry(clock);
+  auto s = registry.Open(MakeHello("h"));
+  absl::Time now = clock.Now();
+  EXPECT_FALSE(registry.AddAliveSpans(s->session, {{now, now - absl::Seconds(1), 1}}).ok());
+  EXPECT_FALSE(
+      registry.AddAliveSpans(s->session, {{now, now + absl::Hours(1), 1}}).ok());  // future
+  EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kInvalidAliveSpan)], 2u);
+  EXPECT_TRUE(registry.AliveSpans("h").empty());
+}
+
+}  // namespace
+}  // namespace accord::collector

@@ -42,7 +42,7 @@ Transition T(int64_t at, HostState from, HostState to, const char* cause, int64_
 TEST_F(SqliteStoreTest, TransitionsAndHostsSurviveReopen) {
   {
     auto store = OpenStore();
-    EXPECT_EQ(store->schema_version(), 1);
+    EXPECT_EQ(store->schema_version(), 2);
     store->AppendTransition("h1", T(1000, HostState::kUnknown, HostState::kUp, "first_seen"));
     store->AppendTransition("h1", T(2000, HostState::kUp, HostState::kUnreachable,
                                     "stream_broken"));
@@ -156,7 +156,7 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
 TEST_F(SqliteStoreTest, MigrationsAreIdempotent) {
   { auto store = OpenStore(); }
   auto store = OpenStore();
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), 2);
 }
 
 }  // namespace
@@ -252,6 +252,37 @@ TEST(SqliteStoreBackupTest, OnlineBackupOpensWithTheSameData) {
   auto hosts = (*restored)->LoadHosts(absl::InfinitePast());
   ASSERT_EQ(hosts->size(), 1u);
   EXPECT_EQ((*hosts)[0].transitions.size(), 1u);  // the copy is as of the backup
+}
+
+}  // namespace
+}  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST(SqliteStoreBackfillTest, AliveSpansAndRevisionsSurviveReopen) {
+  std::string dir = ::testing::TempDir() + "/store-alive";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  StoreOptions options;
+  options.path = dir + "/accord.db";
+  options.commit_interval = absl::Milliseconds(1);
+  absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  {
+    auto store = *SqliteStore::Open(options);
+    store->AppendTransition("h", {now, now, HostState::kUnknown, HostState::kUp, "first_seen", 1});
+    store->AppendAliveSpan("h", {now + absl::Seconds(5), now + absl::Seconds(9), 1});
+    store->AppendAliveSpan("h", {now + absl::Seconds(8), now + absl::Seconds(20), 1});
+    store->AppendRevision("h", {now + absl::Seconds(30), now + absl::Seconds(5),
+                                now + absl::Seconds(20), "alive span backfilled"});
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  auto store = *SqliteStore::Open(options);
+  auto hosts = *store->LoadHosts(absl::InfinitePast());
+  ASSERT_EQ(hosts[0].alive.size(), 1u);  // merged on load
+  EXPECT_EQ(hosts[0].alive[0].last, now + absl::Seconds(20));
+  ASSERT_EQ(hosts[0].revisions.size(), 1u);
+  EXPECT_EQ(hosts[0].revisions[0].reason, "alive span backfilled");
 }
 
 }  // namespace

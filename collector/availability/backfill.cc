@@ -1,0 +1,62 @@
+#include "collector/availability/backfill.h"
+
+#include <utility>
+
+namespace accord::collector::availability {
+namespace {
+
+bool Rewritable(const Segment& s) {
+  if (s.condition == Condition::kUnknown) return s.cause != kCauseNotMonitored;
+  return s.condition == Condition::kDown && s.cause == kCauseReboot;
+}
+
+bool SameAs(const Segment& a, const Segment& b) {
+  if (a.condition != b.condition) return false;
+  if (a.condition == Condition::kUp) return true;  // host Up neighbours merge, first cause kept
+  return a.cause == b.cause && a.not_up == b.not_up;
+}
+
+}  // namespace
+
+void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive) {
+  if (alive.empty() || timeline->segments.empty()) return;
+  IntervalSet evidence(alive.begin(), alive.end());
+  Normalize(&evidence);
+  std::vector<Segment> out;
+  out.reserve(timeline->segments.size() + 2 * evidence.size());
+  auto push = [&out](Segment s) {
+    if (s.start >= s.end) return;
+    if (!out.empty() && SameAs(out.back(), s)) {
+      out.back().end = s.end;
+      return;
+    }
+    out.push_back(std::move(s));
+  };
+  for (const Segment& seg : timeline->segments) {
+    if (!Rewritable(seg)) {
+      push(seg);
+      continue;
+    }
+    IntervalSet up = Intersect(evidence, IntervalSet{Interval{seg.start, seg.end}});
+    absl::Time cursor = seg.start;
+    for (const Interval& u : up) {
+      Segment before = seg;
+      before.start = cursor;
+      before.end = u.start;
+      push(std::move(before));
+      Segment fixed;
+      fixed.start = u.start;
+      fixed.end = u.end;
+      fixed.condition = Condition::kUp;
+      fixed.cause = kCauseBackfill;
+      push(std::move(fixed));
+      cursor = u.end;
+    }
+    Segment after = seg;
+    after.start = cursor;
+    push(std::move(after));
+  }
+  timeline->segments = std::move(out);
+}
+
+}  // namespace accord::collector::availability

@@ -1,0 +1,24 @@
+// Backfill: alive evidence that arrives after the fact (alive spans an agent recorded while
+// it could not reach the collector) rewrites the past. Time a host's log shows as Unknown
+// (a monitoring gap) or as Down because of a reboot gap becomes Up where an alive span covers
+// it (cause "backfill"): the host was up, only unreachable. A shutdown the agent announced
+// (Down "host_shutdown") is never overridden, and neither is time before the host was first
+// seen. Pure; thread-safe.
+#ifndef ACCORD_COLLECTOR_AVAILABILITY_BACKFILL_H_
+#define ACCORD_COLLECTOR_AVAILABILITY_BACKFILL_H_
+
+#include "absl/types/span.h"
+#include "collector/availability/intervals.h"
+#include "collector/availability/timeline.h"
+
+namespace accord::collector::availability {
+
+inline constexpr char kCauseBackfill[] = "backfill";
+
+// Rewrites a host timeline (BuildHostTimeline) with `alive` (any order, may overlap).
+// Keeps the Timeline invariants (contiguous, neighbours merged).
+void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive);
+
+}  // namespace accord::collector::availability
+
+#endif  // ACCORD_COLLECTOR_AVAILABILITY_BACKFILL_H_
