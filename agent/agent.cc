@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/sources/self_usage.h"
+#include "agent/spool/disk_spool.h"
 #include "agent/transport/series_table.h"
 #include "agent/transport/spool.h"
 #include "common/logging.h"
@@ -94,7 +95,6 @@ struct Agent::Impl {
         clock(c),
         statter(NewRealFsStatter()),
         sampler(o.sampler, *statter),
-        spool(o.buffer_max_bytes),
         sequence_file(o.spool_dir) {}
 
   void SampleLoop();
@@ -105,7 +105,7 @@ struct Agent::Impl {
   std::unique_ptr<FsStatter> statter;
   Sampler sampler;
   SeriesTable series;
-  MemorySpool spool;
+  std::unique_ptr<DiskSpool> disk;
   SequenceFile sequence_file;
   std::atomic<uint64_t> next_sequence{1};
   std::unique_ptr<StreamClient> client;
@@ -129,13 +129,14 @@ void Agent::Impl::SampleOnce() {
       std::remove_if(scratch.begin(), scratch.end(),
                      [](const Sample& s) { return s.name == "accord_host_boot_time_seconds"; }),
       scratch.end());
-  SpoolStats sp = spool.Stats();
+  SpoolStats sp = disk->Stats();
+  DiskSpoolStats ds = disk->DiskStats();
   const auto& cs = client->stats();
   auto self = [this](const char* name, MetricKind kind, double v) {
     scratch.push_back({name, {}, kind, v});
   };
-  // Count this cycle's samples (including the health series themselves: 10 below).
-  constexpr int kHealthSeries = 10;
+  // Count this cycle's samples (including the health series themselves: 14 below).
+  constexpr int kHealthSeries = 14;
   samples_produced += scratch.size() + kHealthSeries;
   self("accord_agent_samples_produced_total", MetricKind::kCounter,
        static_cast<double>(samples_produced));
@@ -145,8 +146,14 @@ void Agent::Impl::SampleOnce() {
        static_cast<double>(sp.dropped_samples));
   self("accord_agent_reconnects_total", MetricKind::kCounter,
        static_cast<double>(cs.reconnects.load()));
-  self("accord_agent_buffer_bytes", MetricKind::kGauge, static_cast<double>(sp.bytes));
-  self("accord_agent_buffer_batches", MetricKind::kGauge, static_cast<double>(sp.batches));
+  self("accord_agent_spool_bytes", MetricKind::kGauge, static_cast<double>(ds.disk_bytes));
+  self("accord_agent_spool_backlog_batches", MetricKind::kGauge, static_cast<double>(sp.batches));
+  self("accord_agent_spool_dropped_samples_total", MetricKind::kCounter,
+       static_cast<double>(sp.dropped_samples));
+  self("accord_agent_spool_corrupt_segments_total", MetricKind::kCounter,
+       static_cast<double>(ds.corrupt_segments));
+  self("accord_agent_spool_fsync_seconds_total", MetricKind::kCounter, ds.fsync_seconds);
+  self("accord_agent_spool_alive_spans", MetricKind::kGauge, static_cast<double>(ds.alive_spans));
   self("accord_agent_cycle_seconds", MetricKind::kGauge, last_cycle_seconds);
   auto usage = ReadSelfUsage("/proc");
   self("accord_agent_cpu_seconds_total", MetricKind::kCounter, usage.ok() ? usage->cpu_seconds : 0);
@@ -165,7 +172,7 @@ void Agent::Impl::SampleOnce() {
     batch.values.push_back(s.value);
   }
   sequence_file.Save(batch.sequence + 1);
-  spool.Append(std::move(batch));
+  disk->Append(std::move(batch));
   client->Kick();
   last_cycle_seconds = absl::ToDoubleSeconds(clock.Monotonic() - start);
 }
@@ -212,12 +219,24 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options,
   }
   auto impl = std::make_unique<Impl>(o, clock);
   Impl* p = impl.get();
+  DiskSpoolOptions so;
+  so.dir = o.spool_dir + "/segments";
+  so.max_bytes = o.spool_max_bytes;
+  so.max_age = o.spool_max_age;
+  so.clock = &clock;
+  auto disk = DiskSpool::Open(so);
+  if (!disk.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--spool.dir \"", so.dir, "\": ", disk.status().message()));
+  }
+  p->disk = std::move(*disk);
   auto boot = p->sampler.BootTimeSeconds();
   if (!boot.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot read the boot time: ", boot.status().message()));
   }
-  p->next_sequence = p->sequence_file.Load();
+  // Sequences only grow: above both the saved number and anything the spool ever held.
+  p->next_sequence = std::max(p->sequence_file.Load(), p->disk->LastSequence() + 1);
 
   StreamClientOptions co;
   co.collector_address = o.collector_address;
@@ -228,7 +247,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options,
   co.boot_time_seconds = *boot;
   co.sample_interval = o.sample_interval;
   co.heartbeat_interval = o.heartbeat_interval;
-  p->client = std::make_unique<StreamClient>(co, p->spool, p->series, clock,
+  p->client = std::make_unique<StreamClient>(co, *p->disk, p->series, clock,
                                              [p] { return p->next_sequence.load(); });
   p->client->Start();
   p->sampler_thread = std::thread([p] { p->SampleLoop(); });
@@ -249,6 +268,10 @@ void Agent::Stop(GoodbyeReason reason, absl::Duration grace) {
   }
   if (impl_->sampler_thread.joinable()) impl_->sampler_thread.join();
   impl_->client->Stop(reason, grace);
+  absl::Status closed = impl_->disk->Close();
+  if (!closed.ok()) {
+    Log(LogLevel::kError, "spool close failed", {{"error", std::string(closed.message())}});
+  }
   Log(LogLevel::kInfo, "agent stopped",
       {{"reason", reason == GoodbyeReason::kHostShutdown ? "host_shutdown" : "agent_stopping"}});
 }

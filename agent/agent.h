@@ -26,10 +26,12 @@ struct AgentOptions {
   absl::Duration sample_interval = absl::Seconds(10);
   absl::Duration heartbeat_interval = absl::Seconds(1);
   SamplerOptions sampler;
-  // Directory for agent state (the next sequence number; the disk spool later).
+  // The durable spool: every batch and the alive evidence are written here before they are
+  // sent and deleted after the collector acknowledged them (agent/spool/disk_spool.h).
   std::string spool_dir = "/var/lib/accord/spool";
-  // Memory budget for batches waiting for an ack; the oldest are dropped (and counted) first.
-  uint64_t buffer_max_bytes = 2 << 20;
+  // Caps: when reached, the oldest whole segment goes and its samples count as dropped.
+  uint64_t spool_max_bytes = uint64_t{256} << 20;
+  absl::Duration spool_max_age = absl::Hours(24 * 7);
 };
 
 class Agent {

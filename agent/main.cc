@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
   schema.AddStringList("collector.netdev.device-exclude", &options.sampler.net_devices_exclude,
                        "network interfaces not reported (repeatable; default lo)");
   schema.AddString("spool.dir", &options.spool_dir,
-                   "directory for agent state (default /var/lib/accord/spool)");
-  schema.AddBytes("buffer.max-bytes", &options.buffer_max_bytes,
-                  "memory for batches awaiting an ack; oldest dropped first (default 2MiB)");
+                   "durable spool and agent state (default /var/lib/accord/spool)");
+  schema.AddBytes("spool.max-bytes", &options.spool_max_bytes,
+                  "spool size cap; the oldest segment is dropped and counted (default 256MiB)");
+  schema.AddDuration("spool.max-age", &options.spool_max_age,
+                     "batches older than this are dropped and counted (default 7d)",
+                     absl::Minutes(1));
 
   if (auto exit_code = accord::ParseCommandLine(schema, argc, argv, "accord-agent"))
     return *exit_code;

@@ -16,20 +16,13 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "agent/transport/spool.h"
 
 namespace accord::agent {
 
 // The agent was seen alive at `first`, at `last`, and at least every max_gap in between, all
 // in the boot identified by `boot_time` (e.g. btime from /proc/stat).
-struct AliveSpan {
-  absl::Time first;
-  absl::Time last;
-  int64_t boot_time = 0;
-
-  bool operator==(const AliveSpan& o) const {
-    return first == o.first && last == o.last && boot_time == o.boot_time;
-  }
-};
+// AliveSpan is declared in agent/transport/spool.h (the Spool seam shares it).
 
 class AliveSpans {
  public:

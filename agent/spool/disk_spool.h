@@ -44,24 +44,36 @@
 //     state changes of the last sync_interval (resends, never losses). Every batch with
 //     sequence <= DiskSpoolStats::synced_sequence survives.
 // Open never fails because of damaged data. A torn tail of the last segment is truncated
-// silently (not a corruption). Any other damage (bad magic/version, bad CRC or length with
-// data after it, a damaged non-last segment, a garbage `seg-*.log`) sets the file aside: it is
-// copied to `<name>.corrupt` and the original is cut to its valid records (or renamed aside
-// whole if it has none); it is counted in corrupt_segments and logged once. A damaged state
-// file is renamed to `state.corrupt`, logged, counted (corrupt_state_files) and replaced by an
-// empty state (so everything on disk is sent again). A record that fails its CRC when read
-// back later is skipped, logged once and counted as dropped (read_errors).
+// (logged at info, not counted: it is what an interrupted append leaves). Any other damage
+// (bad magic/version, bad CRC or length with data after it, a damaged non-last segment, a
+// garbage `seg-*.log`) sets the file aside: it is copied to `<name>.corrupt` and the original
+// is cut to its valid records (or renamed aside whole if it has none), so the valid records
+// before the damage are kept and exist somewhere at every instant; it is counted in
+// corrupt_segments and logged once. A damaged state file is renamed to `state.corrupt`,
+// logged, counted (corrupt_state_files) and replaced by an empty state (so everything on disk
+// is sent again). A record that fails its CRC when read back later is skipped, logged once and
+// counted as dropped (read_errors).
 // Write and sync failures (disk full, EIO) are logged once per streak and counted
 // (write_errors): the batch being appended is dropped and counted, the active segment is
 // closed, and the next Append starts a new one.
+//
+// Alive spans (heartbeat evidence while the collector is unreachable): RecordAlive(t, boot)
+// extends the newest span {first, last, boot_time} or opens a new one (another boot, or a gap
+// over max_alive_gap); see alive_spans.h. The spans live in the state file (24 bytes each),
+// rewritten at sync points only when they changed, so at most once per sync_interval: a
+// week-long partition in one boot is one span, ~100 bytes on disk. The transport sends
+// PendingAliveSpans() after it reconnects and, once the collector has stored them, calls
+// AckAliveSpans(last of the newest span sent); a span still growing is trimmed, not lost.
+// A crash loses at most the span changes since the last sync point.
 //
 // Loss counters (dropped_*, acked_samples, corrupt_segments) are lifetime totals persisted in
 // the state file at sync points (a crash can forget the increments since the last one); the
 // fsync and error counters count from Open.
 //
 // Costs: memory ≈ 32 bytes per batch on disk (the record index); Append is one write(2) plus,
-// at most once per sync_interval, an fdatasync; NextAfter is one pread(2); Open reads every
-// segment once to check it.
+// at most once per sync_interval, an fdatasync (and one per segment roll); NextAfter is one
+// pread(2); Open reads each segment whole, one at a time, to check every CRC. Measured in
+// bench/spool_bench.cc.
 //
 // Thread safety: thread-safe. Append/RecordAlive/Sync/Close (the writer side; they may wait
 // for the disk) are serialized on one mutex; NextAfter/Ack/Reject/Stats/DiskStats/
@@ -70,6 +82,7 @@
 #ifndef ACCORD_AGENT_SPOOL_DISK_SPOOL_H_
 #define ACCORD_AGENT_SPOOL_DISK_SPOOL_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -80,6 +93,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/spool/alive_spans.h"
@@ -129,23 +143,23 @@ struct DiskSpoolStats {
   //   accord_agent_spool_dropped_samples_total, accord_agent_spool_dropped_batches_total,
   //   accord_agent_spool_acked_samples_total
   SpoolStats spool;
-  uint64_t disk_bytes = 0;         // segment files        accord_agent_spool_disk_bytes
-  uint64_t segments = 0;           // segment files        accord_agent_spool_segments
-  uint64_t oldest_sequence = 0;    // oldest waiting batch (0 if none)
-  int64_t oldest_timestamp_ms = 0; // its timestamp (0 if none)
-                                   //   -> accord_agent_spool_oldest_batch_age_seconds
-  uint64_t last_sequence = 0;      // the highest sequence appended, ever
-  uint64_t acked_sequence = 0;     // the collector's cumulative ack (in memory)
-  uint64_t durable_floor = 0;      // in the state on disk: every sequence <= this is gone
-  uint64_t synced_sequence = 0;    // every batch <= this that is waiting is on stable storage
-  uint64_t dropped_segments = 0;   // dropped by the caps since Open
-  uint64_t corrupt_segments = 0;   // lifetime  accord_agent_spool_corrupt_segments_total
+  uint64_t disk_bytes = 0;           // segment files        accord_agent_spool_disk_bytes
+  uint64_t segments = 0;             // segment files        accord_agent_spool_segments
+  uint64_t oldest_sequence = 0;      // oldest waiting batch (0 if none)
+  int64_t oldest_timestamp_ms = 0;   // its timestamp (0 if none)
+                                     //   -> accord_agent_spool_oldest_batch_age_seconds
+  uint64_t last_sequence = 0;        // the highest sequence appended, ever
+  uint64_t acked_sequence = 0;       // the collector's cumulative ack (in memory)
+  uint64_t durable_floor = 0;        // in the state on disk: every sequence <= this is gone
+  uint64_t synced_sequence = 0;      // every batch <= this that is waiting is on stable storage
+  uint64_t dropped_segments = 0;     // dropped by the caps since Open
+  uint64_t corrupt_segments = 0;     // lifetime  accord_agent_spool_corrupt_segments_total
   uint64_t corrupt_state_files = 0;  // since Open
-  uint64_t write_errors = 0;       // since Open  accord_agent_spool_write_errors_total
-  uint64_t read_errors = 0;        // since Open  accord_agent_spool_read_errors_total
-  uint64_t fsyncs = 0;             // since Open  accord_agent_spool_fsyncs_total
-  double fsync_seconds = 0;        // since Open  accord_agent_spool_fsync_seconds_total
-  uint64_t alive_spans = 0;        // pending     accord_agent_spool_alive_spans
+  uint64_t write_errors = 0;         // since Open  accord_agent_spool_write_errors_total
+  uint64_t read_errors = 0;          // since Open  accord_agent_spool_read_errors_total
+  uint64_t fsyncs = 0;               // since Open  accord_agent_spool_fsyncs_total
+  double fsync_seconds = 0;          // since Open  accord_agent_spool_fsync_seconds_total
+  uint64_t alive_spans = 0;          // pending     accord_agent_spool_alive_spans
   uint64_t dropped_alive_spans = 0;  // since Open
 };
 
@@ -232,82 +246,103 @@ class DiskSpool final : public Spool {
 
   DiskSpool(const DiskSpoolOptions& options, Clock& clock, SpoolEnv& env);
 
-  std::string PathOf(const std::string& name) const;
-  absl::Status Load();  // Open's work, before the spool is shared
-  void LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  std::string PathOf(absl::string_view name) const;
+
+  // Open's work, before the spool is shared.
+  absl::Status Load();
+  absl::Status LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
   void LoadSegment(const std::string& name, uint64_t first_sequence, bool is_last)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  // Copies a damaged file to <name>.corrupt and cuts it to `valid_bytes` (or renames it aside
+  // when 0), logs and counts it.
   void SetAside(const std::string& name, absl::string_view content, uint64_t valid_bytes,
-                const std::string& problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  void PruneCorruptFiles(const std::vector<std::string>& names)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                const std::string& problem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  void PruneCorruptFiles() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  // Writer side (write_mu_ held, mu_ not held unless stated).
+  // Writer side: write_mu_ held, mu_ taken briefly inside.
+  // Rolls or creates the active segment for a record of `record_bytes`; false on failure.
   bool EnsureActive(const PendingBatch& batch, size_t record_bytes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void CloseActive(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status SyncActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
-  // Drops the oldest segments beyond the caps; true if it dropped any.
-  bool EnforceCapsLocked(uint64_t incoming_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
-  void DropFrontSegmentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
-  // A sync point if due (or `force`).
+  // A sync point if due, or now if `force`.
   absl::Status MaybeSyncLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Writes the state if dirty or segments await unlinking; then unlinks them.
+  // If the state changed or segments await unlinking: writes the state durably, then unlinks.
   absl::Status PersistStateAndUnlink() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status WriteStateFile(const SpoolState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  absl::Status TimedSync(SpoolWritableFile* file) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  absl::Status TimedSyncDir() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  void CountFsync(absl::Duration took) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  void NoteWriteError(const absl::Status& status, absl::string_view what)
+  absl::Status TimedSync(SpoolWritableFile& file);
+  absl::Status TimedSyncDir();
+  void CountFsync(absl::Duration took);
+  void NoteWriteError(const absl::Status& status, absl::string_view op)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void NoteWriteOk() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  // Index side (mu_ held).
+  // Both locks held: drop segments beyond the caps / freed by acks into unlink_.
+  bool EnforceCapsLocked(uint64_t incoming_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  void DropFrontSegmentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  void CollectFreedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+
+  // Index side: mu_ held.
   uint64_t FloorLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   Position UpperBoundLocked(uint64_t sequence) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Moves segments that hold no waiting batch (except the active one) to unlink_.
-  void CollectFreedSegmentsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SpoolState SnapshotStateLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  void DropWaitingLocked(RecordRef& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropWaitingLocked(const RecordRef& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PruneRejectedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CountDroppedLocked(const PendingBatch& batch, absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const DiskSpoolOptions options_;
   Clock& clock_;
   SpoolEnv& env_;
 
-  // Writer side: the active segment's file and the sync schedule.
+  // Writer side: the lock file, the active segment and the sync schedule.
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::unique_ptr<SpoolFileLock> lock_ ABSL_GUARDED_BY(write_mu_);
   std::unique_ptr<SpoolWritableFile> active_ ABSL_GUARDED_BY(write_mu_);
+  std::string active_name_ ABSL_GUARDED_BY(write_mu_);
   uint64_t active_bytes_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t active_last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
   bool active_unsynced_ ABSL_GUARDED_BY(write_mu_) = false;
   absl::Duration last_sync_ ABSL_GUARDED_BY(write_mu_);
+  std::vector<std::string> unlink_ ABSL_GUARDED_BY(write_mu_);  // out of the index, on disk
   std::string scratch_ ABSL_GUARDED_BY(write_mu_);
-  bool closed_ ABSL_GUARDED_BY(write_mu_) = false;
-  bool in_error_ ABSL_GUARDED_BY(write_mu_) = false;  // logged the current error streak
-  bool warned_sequence_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(write_mu_) = true;     // until Load succeeds
+  bool in_error_ ABSL_GUARDED_BY(write_mu_) = false;  // the current error streak was logged
+
+  // Since-Open I/O counters, updated without the index lock.
+  std::atomic<uint64_t> fsyncs_{0};
+  std::atomic<int64_t> fsync_nanos_{0};
+  std::atomic<uint64_t> write_errors_{0};
 
   // Index side.
   mutable absl::Mutex mu_;
   std::deque<Segment> segments_ ABSL_GUARDED_BY(mu_);  // oldest first
-  bool has_active_ ABSL_GUARDED_BY(mu_) = false;     // segments_.back() is being appended to
-  std::vector<std::string> unlink_ ABSL_GUARDED_BY(mu_);  // dropped/freed, to unlink
+  bool has_active_ ABSL_GUARDED_BY(mu_) = false;       // segments_.back() is being appended to
   uint64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_through_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> rejected_ ABSL_GUARDED_BY(mu_);  // ascending, > floor
   AliveSpans alive_ ABSL_GUARDED_BY(mu_);
   bool state_dirty_ ABSL_GUARDED_BY(mu_) = false;
-  bool warned_read_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t durable_floor_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t synced_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_batches_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t disk_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  SpoolState counters_ ABSL_GUARDED_BY(mu_);  // only its counter fields are used
-  DiskSpoolStats io_ ABSL_GUARDED_BY(mu_);    // only its since-Open counters are used
+  // Lifetime counters (persisted in the state file).
+  uint64_t dropped_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t acked_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t corrupt_segments_ ABSL_GUARDED_BY(mu_) = 0;
+  // Since Open.
+  uint64_t dropped_segments_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t corrupt_state_files_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t read_errors_ ABSL_GUARDED_BY(mu_) = 0;
+  // Log-once flags per kind of dropped append.
+  uint32_t warned_drops_ ABSL_GUARDED_BY(mu_) = 0;
+  bool warned_read_ ABSL_GUARDED_BY(mu_) = false;
   std::string read_buf_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -133,8 +133,8 @@ SegmentScan ScanSegment(absl::string_view content) {
 
   // Marks the damage at `pos`: torn if it reaches EOF without valid data after it.
   auto damaged = [&](bool reaches_eof, std::string problem) {
-    scan.tail = (reaches_eof || AllZero(content.substr(pos))) ? SegmentTail::kTorn
-                                                              : SegmentTail::kCorrupt;
+    scan.tail =
+        (reaches_eof || AllZero(content.substr(pos))) ? SegmentTail::kTorn : SegmentTail::kCorrupt;
     scan.problem = absl::StrCat(std::move(problem), " at offset ", pos);
     return scan;
   };

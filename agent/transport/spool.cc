@@ -54,6 +54,29 @@ void MemorySpool::Reject(uint64_t sequence) {
   }
 }
 
+void MemorySpool::RecordAlive(absl::Time t, int64_t boot_time) {
+  absl::MutexLock lock(&mu_);
+  if (!alive_.empty() && alive_.back().boot_time == boot_time && t >= alive_.back().last &&
+      t - alive_.back().last <= absl::Seconds(5)) {
+    alive_.back().last = t;
+    return;
+  }
+  alive_.push_back({t, t, boot_time});
+}
+
+std::vector<AliveSpan> MemorySpool::PendingAliveSpans() {
+  absl::MutexLock lock(&mu_);
+  return alive_;
+}
+
+void MemorySpool::AckAliveSpans(absl::Time up_to) {
+  absl::MutexLock lock(&mu_);
+  auto it = alive_.begin();
+  while (it != alive_.end() && it->last <= up_to) ++it;
+  alive_.erase(alive_.begin(), it);
+  if (!alive_.empty() && alive_.front().first <= up_to) alive_.front().first = up_to;
+}
+
 SpoolStats MemorySpool::Stats() {
   absl::MutexLock lock(&mu_);
   return stats_;

@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace accord::agent {
 
@@ -24,6 +25,18 @@ struct PendingBatch {
   std::vector<double> values;
 
   size_t ByteSize() const { return sizeof(*this) + series_ids.size() * 4 + values.size() * 8; }
+};
+
+// Proof of life recorded while the collector is unreachable: heartbeats compacted into spans
+// of one boot.
+struct AliveSpan {
+  absl::Time first;
+  absl::Time last;
+  int64_t boot_time = 0;
+
+  bool operator==(const AliveSpan& o) const {
+    return first == o.first && last == o.last && boot_time == o.boot_time;
+  }
 };
 
 struct SpoolStats {
@@ -46,6 +59,14 @@ class Spool {
   // Removes one batch the collector rejected permanently; its samples count as dropped.
   virtual void Reject(uint64_t sequence) = 0;
   virtual SpoolStats Stats() = 0;
+
+  // Heartbeat evidence while disconnected: extends the newest span (same boot, gap within a
+  // few heartbeats) or starts a new one.
+  virtual void RecordAlive(absl::Time t, int64_t boot_time) = 0;
+  // The spans not yet acknowledged, oldest first; the last one may still be growing.
+  virtual std::vector<AliveSpan> PendingAliveSpans() = 0;
+  // The collector holds the evidence up to and including `up_to`.
+  virtual void AckAliveSpans(absl::Time up_to) = 0;
 };
 
 class MemorySpool final : public Spool {
@@ -56,9 +77,13 @@ class MemorySpool final : public Spool {
   void Ack(uint64_t sequence) override;
   void Reject(uint64_t sequence) override;
   SpoolStats Stats() override;
+  void RecordAlive(absl::Time t, int64_t boot_time) override;
+  std::vector<AliveSpan> PendingAliveSpans() override;
+  void AckAliveSpans(absl::Time up_to) override;
 
  private:
   const uint64_t max_bytes_;
+  std::vector<AliveSpan> alive_ ABSL_GUARDED_BY(mu_);
   absl::Mutex mu_;
   std::deque<PendingBatch> batches_ ABSL_GUARDED_BY(mu_);
   SpoolStats stats_ ABSL_GUARDED_BY(mu_);

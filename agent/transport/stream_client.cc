@@ -99,6 +99,11 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     }
     if (in_.has_ack()) {
       owner_->spool_.Ack(in_.ack().sequence());
+      if (in_.ack().alive_until_ms() > 0) {
+        // Spans were sent with millisecond times: the ack covers the whole millisecond.
+        owner_->spool_.AckAliveSpans(absl::FromUnixMillis(in_.ack().alive_until_ms() + 1) -
+                                     absl::Nanoseconds(1));
+      }
       owner_->acked_since_connect_ = true;
     }
     StartRead(&in_);
@@ -143,7 +148,18 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     } else if (heartbeat_pending_) {
       heartbeat_pending_ = false;
       out_.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(owner_->clock_.Now()));
+    } else if (!alive_sent_ && !(alive_ = owner_->spool_.PendingAliveSpans()).empty()) {
+      // Evidence from the time the collector could not be reached: first, it fixes the SLA.
+      alive_sent_ = true;
+      auto* a = out_.mutable_alive();
+      for (const AliveSpan& span : alive_) {
+        auto* out = a->add_spans();
+        out->set_first_ms(absl::ToUnixMillis(span.first));
+        out->set_last_ms(absl::ToUnixMillis(span.last));
+        out->set_boot_time_seconds(span.boot_time);
+      }
     } else if (owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
+      alive_sent_ = true;  // spans recorded after this stream opened wait for the next one
       sent_sequence_ = batch_.sequence;
       batch_since_beat_ = true;
       auto* b = out_.mutable_batch();
@@ -186,6 +202,8 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   bool goodbye_sent_ = false;
   bool writes_done_ = false;
   bool closed_ = false;  // the read side ended: no more writes may start
+  bool alive_sent_ = false;
+  std::vector<AliveSpan> alive_;
   GoodbyeReason goodbye_reason_ = GoodbyeReason::kAgentStopping;
   uint64_t sent_sequence_ = 0;
   std::vector<bool> described_;
@@ -320,9 +338,20 @@ void StreamClient::Run() {
            {"error", std::string(st.message())},
            {"retry_in", absl::FormatDuration(delay)}});
     }
-    absl::MutexLock lock(&mu_);
-    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-    mu_.AwaitWithTimeout(absl::Condition(&stop), delay);
+    // Disconnected: keep recording proof of life every heartbeat interval until the next
+    // attempt, so the collector can tell "unreachable" from "down" afterwards.
+    absl::Duration retry_at = clock_.Monotonic() + delay;
+    while (true) {
+      spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
+      absl::Duration now = clock_.Monotonic();
+      if (now >= retry_at) break;
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop),
+                               std::min(retry_at - now, options_.heartbeat_interval))) {
+        break;
+      }
+    }
   }
 }
 

@@ -55,7 +55,7 @@ struct StreamClientStats {
   std::atomic<uint64_t> messages_sent{0};
   std::atomic<uint64_t> bytes_sent{0};
   std::atomic<bool> connected{false};
-  std::atomic<uint64_t> failovers{0};  // moves to another collector address
+  std::atomic<uint64_t> failovers{0};   // moves to another collector address
   std::atomic<int> current_address{0};  // index into the address list
 };
 

@@ -1,0 +1,827 @@
+#include "agent/spool/disk_spool.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "agent/spool/segment_format.h"
+#include "common/logging.h"
+
+namespace accord::agent {
+namespace {
+
+constexpr absl::string_view kStateName = "state";
+constexpr absl::string_view kStateTmpName = "state.tmp";
+constexpr absl::string_view kLockName = "LOCK";
+constexpr absl::string_view kSegmentPrefix = "seg-";
+constexpr absl::string_view kSegmentSuffix = ".log";
+constexpr absl::string_view kCorruptSuffix = ".corrupt";
+// Rejected sequences remembered across restarts (beyond it they may be sent again).
+constexpr size_t kMaxRejectedRemembered = 4096;
+
+// Bits of DiskSpool::warned_drops_: each kind of dropped append is logged once.
+enum DropKind : uint32_t {
+  kDropSequence = 1,
+  kDropTooLarge = 2,
+  kDropClosed = 4,
+  kDropWrite = 8,
+};
+
+std::string SegmentName(uint64_t first_sequence) {
+  return absl::StrFormat("seg-%020d.log", first_sequence);
+}
+
+// "seg-<digits>.log" -> true and *first. Other names -> false.
+bool ParseSegmentName(absl::string_view name, uint64_t* first) {
+  if (!absl::StartsWith(name, kSegmentPrefix) || !absl::EndsWith(name, kSegmentSuffix)) {
+    return false;
+  }
+  absl::string_view digits = name.substr(
+      kSegmentPrefix.size(), name.size() - kSegmentPrefix.size() - kSegmentSuffix.size());
+  if (digits.empty()) return false;
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return absl::SimpleAtoi(digits, first);
+}
+
+absl::Status ValidateOptions(const DiskSpoolOptions& o) {
+  std::vector<std::string> errors;
+  if (o.dir.empty()) errors.push_back("dir is empty");
+  if (o.segment_bytes < 4096 || o.segment_bytes > (uint64_t{1} << 30)) {
+    errors.push_back(absl::StrCat("segment_bytes ", o.segment_bytes, " is not in [4 KiB, 1 GiB]"));
+  }
+  if (o.max_bytes < 2 * o.segment_bytes) {
+    errors.push_back(absl::StrCat("max_bytes ", o.max_bytes, " is less than 2 * segment_bytes (",
+                                  2 * o.segment_bytes, ")"));
+  }
+  if (o.max_age <= absl::ZeroDuration()) errors.push_back("max_age must be > 0");
+  if (o.sync_interval < absl::ZeroDuration()) errors.push_back("sync_interval must be >= 0");
+  if (o.max_alive_gap <= absl::ZeroDuration()) errors.push_back("max_alive_gap must be > 0");
+  if (o.max_alive_spans < 1) errors.push_back("max_alive_spans must be >= 1");
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("disk spool: ", absl::StrJoin(errors, "; ")));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DiskSpool>> DiskSpool::Open(const DiskSpoolOptions& options) {
+  absl::Status valid = ValidateOptions(options);
+  if (!valid.ok()) return valid;
+  Clock& clock = options.clock != nullptr ? *options.clock : RealClock::Get();
+  SpoolEnv& env = options.env != nullptr ? *options.env : SpoolEnv::Default();
+  std::unique_ptr<DiskSpool> spool(new DiskSpool(options, clock, env));
+  absl::Status loaded = spool->Load();
+  if (!loaded.ok()) return loaded;
+  return spool;
+}
+
+DiskSpool::DiskSpool(const DiskSpoolOptions& options, Clock& clock, SpoolEnv& env)
+    : options_(options),
+      clock_(clock),
+      env_(env),
+      alive_(options.max_alive_gap, options.max_alive_spans) {}
+
+DiskSpool::~DiskSpool() { Close().IgnoreError(); }
+
+std::string DiskSpool::PathOf(absl::string_view name) const {
+  return absl::StrCat(options_.dir, "/", name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open
+
+absl::Status DiskSpool::Load() {
+  absl::MutexLock w(&write_mu_);
+  absl::Status st = env_.CreateDir(options_.dir);
+  if (!st.ok()) return st;
+  absl::StatusOr<std::unique_ptr<SpoolFileLock>> lock = env_.LockFile(PathOf(kLockName));
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(*lock);
+  absl::StatusOr<std::vector<std::string>> names = env_.ListDir(options_.dir);
+  if (!names.ok()) return names.status();
+
+  std::vector<std::string> to_sync;
+  {
+    absl::MutexLock l(&mu_);
+    st = LoadState();
+    if (!st.ok()) return st;
+    std::vector<std::pair<uint64_t, std::string>> segments;
+    for (const std::string& name : *names) {
+      uint64_t first = 0;
+      if (name == kStateTmpName) {
+        env_.RemoveFile(PathOf(name)).IgnoreError();  // an interrupted state write
+      } else if (ParseSegmentName(name, &first)) {
+        segments.emplace_back(first, name);
+      } else if (absl::StartsWith(name, kSegmentPrefix) && absl::EndsWith(name, kSegmentSuffix)) {
+        SetAside(name, "", 0, "malformed segment file name");
+      }
+    }
+    std::sort(segments.begin(), segments.end());
+    for (size_t i = 0; i < segments.size(); ++i) {
+      LoadSegment(segments[i].second, segments[i].first, i + 1 == segments.size());
+    }
+    for (const Segment& s : segments_) {
+      to_sync.push_back(s.name);
+      last_sequence_ = std::max(last_sequence_, s.records.back().sequence);
+    }
+    last_sequence_ = std::max(last_sequence_, FloorLocked());
+    CollectFreedSegmentsLocked();
+    EnforceCapsLocked(0);
+  }
+  // What a killed process left may still be only in the page cache: make it durable, so that
+  // synced_sequence holds from the start.
+  bool all_synced = true;
+  for (const std::string& name : to_sync) {
+    absl::Duration t0 = clock_.Monotonic();
+    absl::Status synced = env_.SyncFile(PathOf(name));
+    CountFsync(clock_.Monotonic() - t0);
+    if (!synced.ok()) {
+      all_synced = false;
+      NoteWriteError(synced, "fsync at open");
+    }
+  }
+  {
+    absl::MutexLock l(&mu_);
+    if (all_synced) synced_sequence_ = last_sequence_;
+  }
+  PruneCorruptFiles();
+  PersistStateAndUnlink().IgnoreError();  // counted and logged; the spool still works
+  last_sync_ = clock_.Monotonic();
+  closed_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status DiskSpool::LoadState() {
+  std::string content;
+  absl::Status st = env_.ReadFile(PathOf(kStateName), &content);
+  if (absl::IsNotFound(st)) return absl::OkStatus();  // a new spool
+  if (!st.ok()) return st;
+  absl::StatusOr<SpoolState> state = ParseSpoolState(content);
+  if (!state.ok()) {
+    ++corrupt_state_files_;
+    state_dirty_ = true;
+    absl::Status moved = env_.RenameFile(PathOf(kStateName), PathOf("state.corrupt"));
+    Log(LogLevel::kError, "spool state file damaged; set aside, everything on disk will be resent",
+        {{"dir", options_.dir},
+         {"error", std::string(state.status().message())},
+         {"set_aside", moved.ok() ? "state.corrupt" : std::string(moved.message())}});
+    return absl::OkStatus();
+  }
+  acked_ = state->acked_sequence;
+  dropped_through_ = state->dropped_through;
+  last_sequence_ = state->last_sequence;
+  dropped_batches_ = state->dropped_batches;
+  dropped_samples_ = state->dropped_samples;
+  acked_samples_ = state->acked_samples;
+  corrupt_segments_ = state->corrupt_segments;
+  rejected_ = std::move(state->rejected);
+  std::sort(rejected_.begin(), rejected_.end());
+  PruneRejectedLocked();
+  alive_.Restore(std::move(state->alive));
+  durable_floor_ = FloorLocked();
+  return absl::OkStatus();
+}
+
+void DiskSpool::LoadSegment(const std::string& name, uint64_t first_sequence, bool is_last) {
+  const std::string path = PathOf(name);
+  std::string content;
+  absl::Status st = env_.ReadFile(path, &content);
+  if (!st.ok()) {
+    Log(LogLevel::kError, "cannot read spool segment; skipped until the next start",
+        {{"file", path}, {"error", std::string(st.message())}});
+    return;
+  }
+  SegmentScan scan = ScanSegment(content);
+  const uint64_t previous = segments_.empty() ? 0 : segments_.back().records.back().sequence;
+  if (scan.header_ok && scan.first_sequence != first_sequence) {
+    SetAside(name, content, 0, "header sequence does not match the file name");
+    return;
+  }
+  if (!scan.records.empty() && scan.records.front().sequence <= previous) {
+    SetAside(name, content, 0, "sequences overlap the previous segment");
+    return;
+  }
+  const bool has_records = !scan.records.empty();
+  if (scan.tail == SegmentTail::kCorrupt || (scan.tail == SegmentTail::kTorn && !is_last)) {
+    SetAside(name, content, has_records ? scan.valid_bytes : 0, scan.problem);
+    if (!has_records) return;
+  } else if (scan.tail == SegmentTail::kTorn && has_records) {
+    // An interrupted append: cut it off, it is not a corruption.
+    absl::Status cut = env_.TruncateFile(path, scan.valid_bytes);
+    Log(LogLevel::kInfo, "spool segment had a torn tail; truncated",
+        {{"file", path},
+         {"problem", scan.problem},
+         {"cut_bytes", absl::StrCat(content.size() - scan.valid_bytes)},
+         {"status", cut.ok() ? "ok" : std::string(cut.message())}});
+  }
+  // Nothing left to send in it: remove it (the state on disk covers it).
+  if (!has_records || scan.records.back().sequence <= FloorLocked()) {
+    env_.RemoveFile(path).IgnoreError();
+    return;
+  }
+  Segment seg;
+  seg.first_sequence = first_sequence;
+  seg.name = name;
+  seg.bytes = scan.valid_bytes;
+  const uint64_t floor = FloorLocked();
+  seg.records.reserve(scan.records.size());
+  for (const RecordInfo& r : scan.records) {
+    uint32_t flags = 0;
+    if (r.sequence > floor) {
+      if (std::binary_search(rejected_.begin(), rejected_.end(), r.sequence)) {
+        flags = kRejected;
+      } else {
+        ++waiting_batches_;
+        waiting_bytes_ += r.length;
+      }
+    }
+    seg.records.push_back(RecordRef{r.sequence, r.timestamp_ms, static_cast<uint32_t>(r.offset),
+                                    r.length, r.values, flags});
+  }
+  absl::StatusOr<std::unique_ptr<SpoolReadableFile>> reader = env_.NewReadableFile(path);
+  if (reader.ok()) {
+    seg.reader = std::move(*reader);
+  } else {
+    Log(LogLevel::kError, "cannot open spool segment for reading",
+        {{"file", path}, {"error", std::string(reader.status().message())}});
+  }
+  disk_bytes_ += seg.bytes;
+  segments_.push_back(std::move(seg));
+}
+
+void DiskSpool::SetAside(const std::string& name, absl::string_view content, uint64_t valid_bytes,
+                         const std::string& problem) {
+  const std::string path = PathOf(name);
+  const std::string aside = PathOf(absl::StrCat(name, kCorruptSuffix));
+  absl::Status st;
+  if (valid_bytes > 0) {
+    // Keep the valid records in place (no window in which they exist nowhere): copy the whole
+    // file aside, then cut the original.
+    absl::StatusOr<std::unique_ptr<SpoolWritableFile>> copy = env_.NewWritableFile(aside);
+    st = copy.status();
+    if (st.ok()) st = (*copy)->Append(content);
+    if (st.ok()) st = TimedSync(**copy);
+    if (st.ok()) st = (*copy)->Close();
+    absl::Status cut = env_.TruncateFile(path, valid_bytes);
+    if (st.ok()) st = cut;
+  } else {
+    st = env_.RenameFile(path, aside);
+  }
+  if (st.ok()) st = TimedSyncDir();
+  ++corrupt_segments_;
+  state_dirty_ = true;
+  Log(LogLevel::kError, "spool segment damaged; set aside",
+      {{"file", path},
+       {"problem", problem},
+       {"kept_bytes", absl::StrCat(valid_bytes)},
+       {"set_aside", aside},
+       {"status", st.ok() ? "ok" : std::string(st.message())}});
+}
+
+void DiskSpool::PruneCorruptFiles() {
+  absl::StatusOr<std::vector<std::string>> names = env_.ListDir(options_.dir);
+  if (!names.ok()) return;
+  std::vector<std::string> corrupt;
+  for (const std::string& n : *names) {
+    if (absl::StartsWith(n, kSegmentPrefix) && absl::EndsWith(n, kCorruptSuffix)) {
+      corrupt.push_back(n);
+    }
+  }
+  if (corrupt.size() <= options_.keep_corrupt_files) return;
+  std::sort(corrupt.begin(), corrupt.end());
+  for (size_t i = 0; i + options_.keep_corrupt_files < corrupt.size(); ++i) {
+    env_.RemoveFile(PathOf(corrupt[i])).IgnoreError();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer side
+
+void DiskSpool::Append(PendingBatch batch) {
+  absl::MutexLock w(&write_mu_);
+  const size_t record_bytes = BatchRecordBytes(batch);
+  {
+    absl::MutexLock l(&mu_);
+    if (closed_) {
+      CountDroppedLocked(batch, "closed");
+      return;
+    }
+    if (batch.sequence <= std::max(last_sequence_, FloorLocked())) {
+      CountDroppedLocked(batch, "sequence");
+      return;
+    }
+    if (record_bytes > options_.segment_bytes - kSegmentHeaderBytes) {
+      CountDroppedLocked(batch, "too large");
+      return;
+    }
+  }
+  if (!EnsureActive(batch, record_bytes)) {
+    absl::MutexLock l(&mu_);
+    CountDroppedLocked(batch, "write");
+    return;
+  }
+  bool persist = false;
+  {
+    absl::MutexLock l(&mu_);
+    CollectFreedSegmentsLocked();
+    EnforceCapsLocked(record_bytes);
+    persist = !unlink_.empty();
+  }
+  // Dropped or freed segments: the state that covers them goes to disk before they go.
+  if (persist) PersistStateAndUnlink().IgnoreError();
+
+  scratch_.clear();
+  AppendBatchRecord(batch, &scratch_);
+  absl::Status st = active_->Append(scratch_);
+  if (!st.ok()) {
+    NoteWriteError(st, "append");
+    // Cut a partial record; the next Append starts a new segment.
+    env_.TruncateFile(PathOf(active_name_), active_bytes_).IgnoreError();
+    CloseActive(false);
+    absl::MutexLock l(&mu_);
+    last_sequence_ = batch.sequence;
+    CountDroppedLocked(batch, "write");
+    return;
+  }
+  NoteWriteOk();
+  {
+    absl::MutexLock l(&mu_);
+    Segment& seg = segments_.back();
+    seg.records.push_back(RecordRef{
+        batch.sequence, batch.timestamp_ms, static_cast<uint32_t>(active_bytes_),
+        static_cast<uint32_t>(record_bytes), static_cast<uint32_t>(batch.values.size()), 0});
+    seg.bytes += record_bytes;
+    disk_bytes_ += record_bytes;
+    ++waiting_batches_;
+    waiting_bytes_ += record_bytes;
+    last_sequence_ = batch.sequence;
+  }
+  active_bytes_ += record_bytes;
+  active_last_sequence_ = batch.sequence;
+  active_unsynced_ = true;
+  MaybeSyncLocked(false).IgnoreError();
+}
+
+bool DiskSpool::EnsureActive(const PendingBatch& batch, size_t record_bytes) {
+  if (active_ != nullptr && active_bytes_ > kSegmentHeaderBytes &&
+      active_bytes_ + record_bytes > options_.segment_bytes) {
+    CloseActive(/*sync=*/true);
+  }
+  if (active_ != nullptr) return true;
+  const std::string name = SegmentName(batch.sequence);
+  const std::string path = PathOf(name);
+  const std::string header = EncodeSegmentHeader(batch.sequence);
+  std::unique_ptr<SpoolWritableFile> file;
+  std::unique_ptr<SpoolReadableFile> reader;
+  absl::Status st;
+  if (absl::StatusOr<std::unique_ptr<SpoolWritableFile>> f = env_.NewWritableFile(path); f.ok()) {
+    file = std::move(*f);
+    st = file->Append(header);
+    // The new name must be durable before anything in the file counts as synced.
+    if (st.ok()) st = TimedSyncDir();
+    if (st.ok()) {
+      absl::StatusOr<std::unique_ptr<SpoolReadableFile>> r = env_.NewReadableFile(path);
+      st = r.status();
+      if (r.ok()) reader = std::move(*r);
+    }
+  } else {
+    st = f.status();
+  }
+  if (!st.ok()) {
+    NoteWriteError(st, "create segment");
+    if (file != nullptr) {
+      file->Close().IgnoreError();
+      env_.RemoveFile(path).IgnoreError();
+    }
+    return false;
+  }
+  active_ = std::move(file);
+  active_name_ = name;
+  active_bytes_ = header.size();
+  active_last_sequence_ = 0;
+  active_unsynced_ = true;
+  absl::MutexLock l(&mu_);
+  Segment seg;
+  seg.first_sequence = batch.sequence;
+  seg.name = name;
+  seg.bytes = header.size();
+  seg.reader = std::move(reader);
+  segments_.push_back(std::move(seg));
+  has_active_ = true;
+  disk_bytes_ += header.size();
+  return true;
+}
+
+void DiskSpool::CloseActive(bool sync) {
+  if (active_ == nullptr) return;
+  if (sync) SyncActive().IgnoreError();
+  if (active_ != nullptr) {  // SyncActive closes it on failure
+    active_->Close().IgnoreError();
+    active_.reset();
+  }
+  active_unsynced_ = false;
+  absl::MutexLock l(&mu_);
+  has_active_ = false;
+}
+
+absl::Status DiskSpool::SyncActive() {
+  if (active_ == nullptr || !active_unsynced_) return absl::OkStatus();
+  absl::Status st = TimedSync(*active_);
+  if (!st.ok()) {
+    // After a failed fsync the kernel may have dropped the dirty pages: do not trust the file
+    // for more appends (its records stay readable and are kept).
+    NoteWriteError(st, "fsync");
+    active_->Close().IgnoreError();
+    active_.reset();
+    active_unsynced_ = false;
+    absl::MutexLock l(&mu_);
+    has_active_ = false;
+    return st;
+  }
+  active_unsynced_ = false;
+  absl::MutexLock l(&mu_);
+  synced_sequence_ = std::max(synced_sequence_, active_last_sequence_);
+  return absl::OkStatus();
+}
+
+absl::Status DiskSpool::MaybeSyncLocked(bool force) {
+  const absl::Duration now = clock_.Monotonic();
+  if (!force && now - last_sync_ < options_.sync_interval) return absl::OkStatus();
+  last_sync_ = now;
+  absl::Status st = SyncActive();
+  {
+    absl::MutexLock l(&mu_);
+    CollectFreedSegmentsLocked();
+  }
+  absl::Status persisted = PersistStateAndUnlink();
+  return st.ok() ? persisted : st;
+}
+
+absl::Status DiskSpool::PersistStateAndUnlink() {
+  SpoolState state;
+  {
+    absl::MutexLock l(&mu_);
+    if (!state_dirty_ && unlink_.empty()) return absl::OkStatus();
+    state = SnapshotStateLocked();
+    state_dirty_ = false;
+  }
+  absl::Status st = WriteStateFile(state);
+  if (!st.ok()) {
+    NoteWriteError(st, "write state");
+    absl::MutexLock l(&mu_);
+    state_dirty_ = true;
+    return st;  // the segments in unlink_ stay on disk until a state write succeeds
+  }
+  {
+    absl::MutexLock l(&mu_);
+    durable_floor_ = std::max(state.acked_sequence, state.dropped_through);
+  }
+  for (const std::string& name : unlink_) {
+    absl::Status removed = env_.RemoveFile(PathOf(name));
+    if (!removed.ok() && !absl::IsNotFound(removed)) NoteWriteError(removed, "unlink");
+  }
+  unlink_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status DiskSpool::WriteStateFile(const SpoolState& state) {
+  const std::string tmp = PathOf(kStateTmpName);
+  absl::StatusOr<std::unique_ptr<SpoolWritableFile>> file = env_.NewWritableFile(tmp);
+  if (!file.ok()) return file.status();
+  absl::Status st = (*file)->Append(EncodeSpoolState(state));
+  if (st.ok()) st = TimedSync(**file);
+  absl::Status closed = (*file)->Close();
+  if (st.ok()) st = closed;
+  if (st.ok()) st = env_.RenameFile(tmp, PathOf(kStateName));
+  if (st.ok()) st = TimedSyncDir();
+  return st;
+}
+
+absl::Status DiskSpool::TimedSync(SpoolWritableFile& file) {
+  const absl::Duration t0 = clock_.Monotonic();
+  absl::Status st = file.Sync();
+  CountFsync(clock_.Monotonic() - t0);
+  return st;
+}
+
+absl::Status DiskSpool::TimedSyncDir() {
+  const absl::Duration t0 = clock_.Monotonic();
+  absl::Status st = env_.SyncDir(options_.dir);
+  CountFsync(clock_.Monotonic() - t0);
+  return st;
+}
+
+void DiskSpool::CountFsync(absl::Duration took) {
+  fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  fsync_nanos_.fetch_add(absl::ToInt64Nanoseconds(took), std::memory_order_relaxed);
+}
+
+void DiskSpool::NoteWriteError(const absl::Status& status, absl::string_view op) {
+  write_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (in_error_) return;
+  in_error_ = true;
+  Log(LogLevel::kError, "spool write failed; batches are dropped until it recovers",
+      {{"dir", options_.dir}, {"op", std::string(op)}, {"error", status.ToString()}});
+}
+
+void DiskSpool::NoteWriteOk() {
+  if (!in_error_) return;
+  in_error_ = false;
+  Log(LogLevel::kInfo, "spool writes recovered", {{"dir", options_.dir}});
+}
+
+absl::Status DiskSpool::Sync() {
+  absl::MutexLock w(&write_mu_);
+  if (closed_) return absl::OkStatus();
+  return MaybeSyncLocked(/*force=*/true);
+}
+
+absl::Status DiskSpool::Close() {
+  absl::MutexLock w(&write_mu_);
+  if (closed_) return absl::OkStatus();
+  {
+    absl::MutexLock l(&mu_);
+    state_dirty_ = true;  // last_sequence is only written with other changes until now
+  }
+  absl::Status st = MaybeSyncLocked(/*force=*/true);
+  CloseActive(/*sync=*/false);
+  closed_ = true;
+  lock_.reset();
+  return st;
+}
+
+void DiskSpool::RecordAlive(absl::Time t, int64_t boot_time) {
+  absl::MutexLock w(&write_mu_);
+  {
+    absl::MutexLock l(&mu_);
+    if (alive_.Record(t, boot_time)) state_dirty_ = true;
+  }
+  if (!closed_) MaybeSyncLocked(false).IgnoreError();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Both locks: caps and freed segments
+
+bool DiskSpool::EnforceCapsLocked(uint64_t incoming_bytes) {
+  const absl::Time cutoff = clock_.Now() - options_.max_age;
+  bool dropped = false;
+  while (segments_.size() > (has_active_ ? 1u : 0u)) {
+    const Segment& front = segments_.front();
+    const bool over = disk_bytes_ + incoming_bytes > options_.max_bytes;
+    const bool expired =
+        !front.records.empty() && absl::FromUnixMillis(front.records.back().timestamp_ms) < cutoff;
+    if (!over && !expired) break;
+    DropFrontSegmentLocked();
+    dropped = true;
+  }
+  return dropped;
+}
+
+void DiskSpool::DropFrontSegmentLocked() {
+  Segment& seg = segments_.front();
+  const uint64_t floor = FloorLocked();
+  uint64_t batches = 0;
+  uint64_t samples = 0;
+  for (const RecordRef& r : seg.records) {
+    if (r.sequence <= floor || (r.flags & kRejected) != 0) continue;
+    DropWaitingLocked(r);
+    ++batches;
+    samples += r.values;
+  }
+  if (!seg.records.empty()) {
+    dropped_through_ = std::max(dropped_through_, seg.records.back().sequence);
+  }
+  Log(LogLevel::kWarn, "spool full or expired: dropped the oldest segment",
+      {{"file", PathOf(seg.name)},
+       {"batches", absl::StrCat(batches)},
+       {"samples", absl::StrCat(samples)}});
+  disk_bytes_ -= seg.bytes;
+  unlink_.push_back(seg.name);
+  segments_.pop_front();
+  ++dropped_segments_;
+  state_dirty_ = true;
+  PruneRejectedLocked();
+}
+
+void DiskSpool::CollectFreedSegmentsLocked() {
+  const uint64_t floor = FloorLocked();
+  while (segments_.size() > (has_active_ ? 1u : 0u)) {
+    const Segment& front = segments_.front();
+    if (!front.records.empty() && front.records.back().sequence > floor) break;
+    disk_bytes_ -= front.bytes;
+    unlink_.push_back(front.name);
+    segments_.pop_front();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index side
+
+uint64_t DiskSpool::FloorLocked() const { return std::max(acked_, dropped_through_); }
+
+DiskSpool::Position DiskSpool::UpperBoundLocked(uint64_t sequence) const {
+  // The last segment whose first sequence is <= `sequence`.
+  auto seg = std::upper_bound(
+      segments_.begin(), segments_.end(), sequence,
+      [](uint64_t s, const Segment& segment) { return s < segment.first_sequence; });
+  if (seg == segments_.begin()) return Position{0, 0};
+  --seg;
+  auto rec = std::upper_bound(seg->records.begin(), seg->records.end(), sequence,
+                              [](uint64_t s, const RecordRef& r) { return s < r.sequence; });
+  const size_t si = static_cast<size_t>(seg - segments_.begin());
+  if (rec == seg->records.end()) return Position{si + 1, 0};
+  return Position{si, static_cast<size_t>(rec - seg->records.begin())};
+}
+
+SpoolState DiskSpool::SnapshotStateLocked() const {
+  SpoolState s;
+  s.acked_sequence = acked_;
+  s.dropped_through = dropped_through_;
+  s.last_sequence = std::max(last_sequence_, FloorLocked());
+  s.dropped_batches = dropped_batches_;
+  s.dropped_samples = dropped_samples_;
+  s.acked_samples = acked_samples_;
+  s.corrupt_segments = corrupt_segments_;
+  s.rejected = rejected_;
+  s.alive = alive_.spans();
+  return s;
+}
+
+void DiskSpool::DropWaitingLocked(const RecordRef& ref) {
+  ++dropped_batches_;
+  dropped_samples_ += ref.values;
+  --waiting_batches_;
+  waiting_bytes_ -= ref.length;
+}
+
+void DiskSpool::PruneRejectedLocked() {
+  const uint64_t floor = FloorLocked();
+  auto keep = std::upper_bound(rejected_.begin(), rejected_.end(), floor);
+  rejected_.erase(rejected_.begin(), keep);
+}
+
+void DiskSpool::CountDroppedLocked(const PendingBatch& batch, absl::string_view why) {
+  ++dropped_batches_;
+  dropped_samples_ += batch.values.size();
+  state_dirty_ = true;
+  uint32_t kind = why == "sequence"    ? kDropSequence
+                  : why == "too large" ? kDropTooLarge
+                  : why == "closed"    ? kDropClosed
+                                       : kDropWrite;
+  if ((warned_drops_ & kind) != 0) return;
+  warned_drops_ |= kind;
+  if (kind == kDropWrite) return;  // NoteWriteError logged it
+  Log(LogLevel::kWarn, "spool dropped a batch (logged once per reason)",
+      {{"reason", std::string(why)},
+       {"sequence", absl::StrCat(batch.sequence)},
+       {"last_sequence", absl::StrCat(std::max(last_sequence_, FloorLocked()))},
+       {"record_bytes", absl::StrCat(BatchRecordBytes(batch))}});
+}
+
+bool DiskSpool::NextAfter(uint64_t after, PendingBatch* out) {
+  absl::MutexLock l(&mu_);
+  Position p = UpperBoundLocked(std::max(after, FloorLocked()));
+  for (; p.segment < segments_.size(); ++p.segment, p.record = 0) {
+    Segment& seg = segments_[p.segment];
+    for (; p.record < seg.records.size(); ++p.record) {
+      RecordRef& r = seg.records[p.record];
+      if ((r.flags & kRejected) != 0) continue;
+      absl::Status st = seg.reader != nullptr
+                            ? seg.reader->Read(r.offset, r.length, &read_buf_)
+                            : absl::UnavailableError("segment not open for reading");
+      if (st.ok()) {
+        absl::StatusOr<PendingBatch> batch = DecodeBatchRecord(read_buf_);
+        if (batch.ok() && batch->sequence == r.sequence) {
+          *out = std::move(*batch);
+          return true;
+        }
+        st = batch.ok() ? absl::DataLossError("sequence mismatch") : batch.status();
+      }
+      // Unreadable now (the disk changed under us): skip it for good and count it.
+      ++read_errors_;
+      r.flags |= kRejected;
+      DropWaitingLocked(r);
+      state_dirty_ = true;
+      if (!warned_read_) {
+        warned_read_ = true;
+        Log(LogLevel::kError, "spool record unreadable; dropped (logged once)",
+            {{"file", PathOf(seg.name)},
+             {"sequence", absl::StrCat(r.sequence)},
+             {"error", st.ToString()}});
+      }
+    }
+  }
+  return false;
+}
+
+void DiskSpool::Ack(uint64_t sequence) {
+  absl::MutexLock l(&mu_);
+  if (sequence <= acked_) return;
+  const uint64_t old_floor = FloorLocked();
+  acked_ = sequence;
+  state_dirty_ = true;
+  const uint64_t new_floor = FloorLocked();
+  if (new_floor <= old_floor) return;
+  Position p = UpperBoundLocked(old_floor);
+  for (; p.segment < segments_.size(); ++p.segment, p.record = 0) {
+    const Segment& seg = segments_[p.segment];
+    for (; p.record < seg.records.size(); ++p.record) {
+      const RecordRef& r = seg.records[p.record];
+      if (r.sequence > new_floor) {
+        PruneRejectedLocked();
+        return;
+      }
+      if ((r.flags & kRejected) != 0) continue;
+      acked_samples_ += r.values;
+      --waiting_batches_;
+      waiting_bytes_ -= r.length;
+    }
+  }
+  PruneRejectedLocked();
+}
+
+void DiskSpool::Reject(uint64_t sequence) {
+  absl::MutexLock l(&mu_);
+  if (sequence <= FloorLocked()) return;
+  Position p = UpperBoundLocked(sequence - 1);
+  if (p.segment >= segments_.size() || p.record >= segments_[p.segment].records.size()) return;
+  RecordRef& r = segments_[p.segment].records[p.record];
+  if (r.sequence != sequence || (r.flags & kRejected) != 0) return;
+  r.flags |= kRejected;
+  DropWaitingLocked(r);
+  state_dirty_ = true;
+  if (rejected_.size() < kMaxRejectedRemembered) {
+    rejected_.insert(std::upper_bound(rejected_.begin(), rejected_.end(), sequence), sequence);
+  }
+}
+
+SpoolStats DiskSpool::Stats() {
+  absl::MutexLock l(&mu_);
+  SpoolStats s;
+  s.batches = waiting_batches_;
+  s.bytes = waiting_bytes_;
+  s.dropped_samples = dropped_samples_;
+  s.dropped_batches = dropped_batches_;
+  s.acked_samples = acked_samples_;
+  return s;
+}
+
+DiskSpoolStats DiskSpool::DiskStats() {
+  absl::MutexLock l(&mu_);
+  DiskSpoolStats s;
+  s.spool.batches = waiting_batches_;
+  s.spool.bytes = waiting_bytes_;
+  s.spool.dropped_samples = dropped_samples_;
+  s.spool.dropped_batches = dropped_batches_;
+  s.spool.acked_samples = acked_samples_;
+  s.disk_bytes = disk_bytes_;
+  s.segments = segments_.size();
+  for (Position p = UpperBoundLocked(FloorLocked()); p.segment < segments_.size();
+       ++p.segment, p.record = 0) {
+    const Segment& seg = segments_[p.segment];
+    for (; p.record < seg.records.size(); ++p.record) {
+      if ((seg.records[p.record].flags & kRejected) != 0) continue;
+      s.oldest_sequence = seg.records[p.record].sequence;
+      s.oldest_timestamp_ms = seg.records[p.record].timestamp_ms;
+      break;
+    }
+    if (s.oldest_sequence != 0) break;
+  }
+  s.last_sequence = std::max(last_sequence_, FloorLocked());
+  s.acked_sequence = acked_;
+  s.durable_floor = durable_floor_;
+  s.synced_sequence = synced_sequence_;
+  s.dropped_segments = dropped_segments_;
+  s.corrupt_segments = corrupt_segments_;
+  s.corrupt_state_files = corrupt_state_files_;
+  s.write_errors = write_errors_.load(std::memory_order_relaxed);
+  s.read_errors = read_errors_;
+  s.fsyncs = fsyncs_.load(std::memory_order_relaxed);
+  s.fsync_seconds = static_cast<double>(fsync_nanos_.load(std::memory_order_relaxed)) / 1e9;
+  s.alive_spans = alive_.spans().size();
+  s.dropped_alive_spans = alive_.dropped();
+  return s;
+}
+
+uint64_t DiskSpool::LastSequence() {
+  absl::MutexLock l(&mu_);
+  return std::max(last_sequence_, FloorLocked());
+}
+
+std::vector<AliveSpan> DiskSpool::PendingAliveSpans() {
+  absl::MutexLock l(&mu_);
+  return alive_.spans();
+}
+
+void DiskSpool::AckAliveSpans(absl::Time up_to) {
+  absl::MutexLock l(&mu_);
+  if (alive_.Ack(up_to)) state_dirty_ = true;
+}
+
+}  // namespace accord::agent
