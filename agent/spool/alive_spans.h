@@ -20,9 +20,9 @@
 
 namespace accord::agent {
 
-// The agent was seen alive at `first`, at `last`, and at least every max_gap in between, all
-// in the boot identified by `boot_time` (e.g. btime from /proc/stat).
-// AliveSpan is declared in agent/transport/spool.h (the Spool seam shares it).
+// AliveSpan (declared with the Spool seam in agent/transport/spool.h): the agent was seen
+// alive at `first`, at `last`, and at least every max_gap in between, all in the boot
+// identified by `boot_time` (e.g. btime from /proc/stat).
 
 class AliveSpans {
  public:

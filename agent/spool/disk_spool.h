@@ -194,6 +194,15 @@ class DiskSpool final : public Spool {
   // is not sent again after a restart. No-op if it is not waiting.
   void Reject(uint64_t sequence) override;
   SpoolStats Stats() override;
+  // A heartbeat at wall time `t` in the boot `boot_time` (see AliveSpans: extends the newest
+  // span or opens a new one). Memory only; persisted at the next sync point, which this call
+  // may reach (it is on the writer side: it may wait for an fsync).
+  void RecordAlive(absl::Time t, int64_t boot_time) override;
+  // The spans not yet acknowledged, oldest first; the last one may still be growing.
+  std::vector<AliveSpan> PendingAliveSpans() override;
+  // The collector holds the evidence up to and including `up_to` (see AliveSpans::Ack).
+  // Memory only; persisted at the next sync point.
+  void AckAliveSpans(absl::Time up_to) override;
 
   // --- Disk spool ---
   DiskSpoolStats DiskStats();
@@ -211,14 +220,6 @@ class DiskSpool final : public Spool {
   // A final Sync and closes the files. Idempotent. Afterwards Append drops (and counts) and
   // reads still work. Returns the Sync status.
   absl::Status Close();
-
-  // A heartbeat at wall time `t` in the boot `boot_time` (see AliveSpans: extends the newest
-  // span or opens a new one). Persisted at the next sync point (this call may reach one).
-  void RecordAlive(absl::Time t, int64_t boot_time);
-  // The spans not yet acknowledged, oldest first; the last one may still be growing.
-  std::vector<AliveSpan> PendingAliveSpans();
-  // The collector holds the evidence up to and including `up_to` (see AliveSpans::Ack).
-  void AckAliveSpans(absl::Time up_to);
 
  private:
   // Where a record is; flags mark batches that are no longer waiting though their segment is.

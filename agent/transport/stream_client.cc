@@ -283,6 +283,10 @@ void StreamClient::Run() {
       absl::Duration wait = next_beat - clock_.Monotonic();
       if (mu_.AwaitWithTimeout(absl::Condition(&done), wait)) break;
       if (!stopping_) call_->RequestHeartbeat();
+      // Evidence is recorded while connected too: after a break, the span the agent sends
+      // then starts before the break, so it covers whatever the collector had not yet made
+      // durable about this host (its last sighting is written once a second).
+      spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
       if (acked_since_connect_) backoff.Reset();
       next_beat += options_.heartbeat_interval;
       if (next_beat < clock_.Monotonic())

@@ -27,6 +27,8 @@ struct HostRecord {
   absl::Time last_seen;
   uint64_t last_sequence = 0;
   uint64_t samples_accepted = 0;
+  // The labels changed since the last write (they are rewritten only then).
+  bool labels_changed = true;
 };
 
 }  // namespace accord::collector

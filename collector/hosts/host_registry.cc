@@ -207,7 +207,9 @@ void HostRegistry::PersistHosts() {
     }
     host->persisted_seen = host->last_seen;
     host->persisted_sequence = host->last_sequence;
-    sink_->UpdateHost(ToRecord(*host));
+    HostRecord r = ToRecord(*host);
+    r.labels_changed = false;
+    sink_->UpdateHost(r);
   }
 }
 
@@ -323,6 +325,7 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
   host->last_seen_mono = clock_.Monotonic();
   SetState(host, HostState::kUp, now, cause);
   sessions_[host->session] = host;
+  if (sink_ != nullptr) sink_->UpdateHost(ToRecord(*host));  // labels_changed: true
   return OpenResult{host->session, host->last_sequence};
 }
 
@@ -473,6 +476,14 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   host->samples_accepted += batch.values.size();
   stats_.samples_accepted += batch.values.size();
   ++stats_.batches_accepted;
+  if (sink_ != nullptr) {
+    // The sequence and the count are written with the batch: its ack waits for the commit.
+    host->persisted_seen = host->last_seen;
+    host->persisted_sequence = host->last_sequence;
+    HostRecord r = ToRecord(*host);
+    r.labels_changed = false;
+    sink_->UpdateHost(r);
+  }
   return host->last_sequence;
 }
 

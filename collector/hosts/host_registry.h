@@ -175,6 +175,10 @@ class HostLogSink {
   virtual void UpdateHost(const HostRecord& record) = 0;
   virtual void AppendAliveSpan(const std::string& host_id, const AliveSpan& span) = 0;
   virtual void AppendRevision(const std::string& host_id, const Revision& revision) = 0;
+  // Durability marks: Mark() after some writes; once Durable() >= that mark, they are
+  // committed. Acks wait for this, so an acknowledged batch is never counted twice or lost.
+  virtual uint64_t Mark() = 0;
+  virtual uint64_t Durable() = 0;
 };
 
 // What the store hands back at startup.
@@ -200,6 +204,11 @@ class HostRegistry {
   // Writes every host's record whose last_seen, sequence or counters changed to the sink.
   // The collector calls this every second.
   void PersistHosts();
+
+  // A mark covering every write so far, and whether a mark is durable (always true without a
+  // sink). Thread-safe; no registry lock.
+  uint64_t DurabilityMark() const { return sink_ == nullptr ? 0 : sink_->Mark(); }
+  bool IsDurable(uint64_t mark) const { return sink_ == nullptr || sink_->Durable() >= mark; }
   ~HostRegistry();
   HostRegistry(const HostRegistry&) = delete;
   HostRegistry& operator=(const HostRegistry&) = delete;

@@ -27,12 +27,33 @@ void Ingestor::Stop() {
 void Ingestor::Run() {
   IngestItem item;
   while (true) {
-    if (queue_.Pop(&item, absl::Milliseconds(200))) {
+    // While acks wait for the database, look again soon.
+    absl::Duration wait = pending_acks_.empty() ? absl::Milliseconds(200) : absl::Milliseconds(5);
+    if (queue_.Pop(&item, wait)) {
       Process(std::move(item));
       item = IngestItem();
-    } else if (stop_) {
-      return;
+    } else {
+      FlushAcks();
+      if (stop_ && pending_acks_.empty()) return;
+      if (stop_ && !registry_.IsDurable(pending_acks_.back().mark)) {
+        // Stopping: wait a little for the last commit, never forever.
+        absl::SleepFor(absl::Milliseconds(5));
+        if (++stop_waits_ > 2000) return;
+      }
     }
+  }
+}
+
+void Ingestor::AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
+                              int64_t alive_until_ms) {
+  pending_acks_.push_back({link, sequence, alive_until_ms, registry_.DurabilityMark()});
+}
+
+void Ingestor::FlushAcks() {
+  while (!pending_acks_.empty() && registry_.IsDurable(pending_acks_.front().mark)) {
+    const PendingAck& a = pending_acks_.front();
+    a.link->SendAck(a.sequence, a.alive_until_ms);
+    pending_acks_.pop_front();
   }
 }
 
@@ -96,7 +117,8 @@ void Ingestor::Process(IngestItem item) {
          {"agent_version", item.hello.agent_version},
          {"next_sequence", absl::StrCat(item.hello.next_sequence)}});
     link.last_ack = opened->last_accepted_sequence;
-    link.SendAck(opened->last_accepted_sequence);
+    AckWhenDurable(item.link, opened->last_accepted_sequence, 0);
+    FlushAcks();
     return;
   }
   switch (item.kind) {
@@ -121,7 +143,8 @@ void Ingestor::Process(IngestItem item) {
         return;
       }
       link.last_ack = *acked;
-      link.SendAck(*acked);
+      AckWhenDurable(item.link, *acked, 0);
+      FlushAcks();
       return;
     }
     case IngestItem::Kind::kAlive: {
@@ -134,7 +157,10 @@ void Ingestor::Process(IngestItem item) {
         finish(until.status(), 0);
         return;
       }
-      if (*until != absl::InfinitePast()) link.SendAck(link.last_ack, absl::ToUnixMillis(*until));
+      if (*until != absl::InfinitePast()) {
+        AckWhenDurable(item.link, link.last_ack, absl::ToUnixMillis(*until));
+        FlushAcks();
+      }
       return;
     }
     default:

@@ -8,6 +8,8 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
+#include <memory>
 #include <thread>
 
 #include "collector/hosts/host_registry.h"
@@ -44,12 +46,26 @@ class Ingestor {
 
  private:
   void Run();
+  // Queues an ack until what it covers is durable (HostRegistry::IsDurable).
+  void AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
+                      int64_t alive_until_ms);
+  // Sends the acks whose writes have been committed. Consumer thread only.
+  void FlushAcks();
+
+  struct PendingAck {
+    std::shared_ptr<StreamLink> link;
+    uint64_t sequence;
+    int64_t alive_until_ms;
+    uint64_t mark;
+  };
+  std::deque<PendingAck> pending_acks_;  // consumer thread only
 
   IngestQueue& queue_;
   HostRegistry& registry_;
   Clock& clock_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  int stop_waits_ = 0;
   mutable absl::Mutex stats_mu_;
   IngestorStats stats_ ABSL_GUARDED_BY(stats_mu_);
 };

@@ -233,6 +233,16 @@ void SqliteStore::Enqueue(Op op) {
   cv_.notify_one();
 }
 
+uint64_t SqliteStore::Mark() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return enqueued_;
+}
+
+uint64_t SqliteStore::Durable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return committed_;
+}
+
 void SqliteStore::AppendTransition(const std::string& host_id, const Transition& t) {
   Enqueue(TransitionOp{host_id, t});
 }
@@ -377,13 +387,15 @@ absl::Status SqliteStore::WriteBatch(std::deque<Op>& ops) {
           .Bind(7, static_cast<int64_t>(h.samples_accepted));
       if (ins_h.Step() != SQLITE_DONE) st.Update(ins_h.Error("upsert host"));
       ins_h.Reset();
-      del_l.Bind(1, h.id);
-      del_l.Step();
-      del_l.Reset();
-      for (const auto& [k, v] : h.labels) {
-        ins_l.Bind(1, h.id).Bind(2, k).Bind(3, v);
-        if (ins_l.Step() != SQLITE_DONE) st.Update(ins_l.Error("insert label"));
-        ins_l.Reset();
+      if (h.labels_changed) {
+        del_l.Bind(1, h.id);
+        del_l.Step();
+        del_l.Reset();
+        for (const auto& [k, v] : h.labels) {
+          ins_l.Bind(1, h.id).Bind(2, k).Bind(3, v);
+          if (ins_l.Step() != SQLITE_DONE) st.Update(ins_l.Error("insert label"));
+          ins_l.Reset();
+        }
       }
       ++hosts;
     }

@@ -74,6 +74,8 @@ class SqliteStore final : public HostLogSink {
   void UpdateHost(const HostRecord& record) override;
   void AppendAliveSpan(const std::string& host_id, const AliveSpan& span) override;
   void AppendRevision(const std::string& host_id, const Revision& revision) override;
+  uint64_t Mark() override;
+  uint64_t Durable() override;
 
   // Waits until everything enqueued before the call is committed, or until a write fails
   // (failed batches are kept and retried with backoff, never dropped). Returns the first
