@@ -1,5 +1,6 @@
 #include "collector/availability/backfill.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace accord::collector::availability {
@@ -18,12 +19,13 @@ bool SameAs(const Segment& a, const Segment& b) {
 
 }  // namespace
 
-void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive) {
+void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive, absl::Duration bridge) {
   if (alive.empty() || timeline->segments.empty()) return;
   IntervalSet evidence(alive.begin(), alive.end());
   Normalize(&evidence);
   std::vector<Segment> out;
   out.reserve(timeline->segments.size() + 2 * evidence.size());
+  std::vector<absl::Time> backfill_ends;  // where backfilled Up time ends, ascending
   auto push = [&out](Segment s) {
     if (s.start >= s.end) return;
     if (!out.empty() && SameAs(out.back(), s)) {
@@ -49,12 +51,35 @@ void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive) {
       fixed.end = u.end;
       fixed.condition = Condition::kUp;
       fixed.cause = kCauseBackfill;
+      backfill_ends.push_back(u.end);
       push(std::move(fixed));
       cursor = u.end;
     }
     Segment after = seg;
     after.start = cursor;
     push(std::move(after));
+  }
+  if (bridge > absl::ZeroDuration()) {
+    std::vector<Segment> bridged;
+    bridged.reserve(out.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      Segment s = std::move(out[i]);
+      bool after_backfill = std::binary_search(backfill_ends.begin(), backfill_ends.end(), s.start);
+      bool seam = i > 0 && i + 1 < out.size() && Rewritable(s) && s.end - s.start <= bridge &&
+                  after_backfill && !bridged.empty() &&
+                  bridged.back().condition == Condition::kUp &&
+                  out[i + 1].condition == Condition::kUp;
+      if (seam) {
+        bridged.back().end = s.end;  // the backfilled span reaches the reconnect
+        continue;
+      }
+      if (!bridged.empty() && SameAs(bridged.back(), s)) {
+        bridged.back().end = s.end;
+      } else {
+        bridged.push_back(std::move(s));
+      }
+    }
+    out = std::move(bridged);
   }
   timeline->segments = std::move(out);
 }

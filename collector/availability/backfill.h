@@ -17,7 +17,13 @@ inline constexpr char kCauseBackfill[] = "backfill";
 
 // Rewrites a host timeline (BuildHostTimeline) with `alive` (any order, may overlap).
 // Keeps the Timeline invariants (contiguous, neighbours merged).
-void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive);
+//
+// `bridge`: heartbeats are discrete, so evidence ends a little before the reconnect that
+// follows it (the last recorded heartbeat, then the new stream's hello). A gap of at most
+// `bridge` left between backfilled Up time and the Up time that follows it is Up too. Real
+// outages are not shortened: a gap counts only when Up evidence lies on both sides of it.
+void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive,
+                  absl::Duration bridge = absl::ZeroDuration());
 
 }  // namespace accord::collector::availability
 

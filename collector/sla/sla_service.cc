@@ -16,6 +16,10 @@ using availability::Interval;
 // Longer ranges cost memory and time in proportion; no SLA period is longer than a year.
 constexpr absl::Duration kMaxRange = absl::Hours(24 * 800);
 
+// Backfilled evidence ends at the agent's last recorded heartbeat, a moment before its new
+// stream's hello: gaps up to this long between the two are bridged (see OverlayAlive).
+constexpr absl::Duration kHeartbeatBridge = absl::Seconds(2);
+
 absl::Status CheckRange(absl::Time from, absl::Time to) {
   if (to <= from) return absl::InvalidArgumentError("\"to\" must be after \"from\"");
   if (to - from > kMaxRange) {
@@ -56,7 +60,7 @@ availability::Timeline SlaService::HostTimeline(const std::string& host, absl::T
     std::vector<Interval> evidence;
     evidence.reserve(alive.size());
     for (const AliveSpan& a : alive) evidence.push_back({a.first, a.last});
-    availability::OverlayAlive(&timeline, evidence);
+    availability::OverlayAlive(&timeline, evidence, kHeartbeatBridge);
   }
   return timeline;
 }

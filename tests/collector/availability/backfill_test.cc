@@ -80,3 +80,31 @@ TEST(BackfillTest, AnnouncedShutdownAndUnmonitoredTimeAreNotRewritten) {
 
 }  // namespace
 }  // namespace accord::collector::availability
+
+namespace accord::collector::availability {
+namespace {
+
+TEST(BackfillBridgeTest, TheSeamBeforeAReconnectIsBridgedButRealGapsAreNot) {
+  auto log = testing::Log({{"2026-03-02T10:00:00Z", HostState::kUp, "first_seen"},
+                           {"2026-03-02T11:00:00Z", HostState::kUnreachable, "stream_broken"},
+                           {"2026-03-02T12:00:00Z", HostState::kUp, "connected"}});
+  // Evidence ends 0.5 s before the reconnect: bridged.
+  Timeline t = BuildHostTimeline("h", log, testing::T("2026-03-02T10:00:00Z"),
+                                 testing::T("2026-03-02T13:00:00Z"));
+  OverlayAlive(&t,
+               {Interval{testing::T("2026-03-02T11:00:00Z"), testing::T("2026-03-02T11:59:59.5Z")}},
+               absl::Seconds(2));
+  ASSERT_EQ(t.segments.size(), 1u);
+  EXPECT_EQ(t.segments[0].condition, Condition::kUp);
+  // Evidence ends 10 s before: a real gap stays.
+  Timeline u = BuildHostTimeline("h", log, testing::T("2026-03-02T10:00:00Z"),
+                                 testing::T("2026-03-02T13:00:00Z"));
+  OverlayAlive(&u,
+               {Interval{testing::T("2026-03-02T11:00:00Z"), testing::T("2026-03-02T11:59:50Z")}},
+               absl::Seconds(2));
+  ASSERT_EQ(u.segments.size(), 3u);
+  EXPECT_EQ(u.segments[1].condition, Condition::kUnknown);
+}
+
+}  // namespace
+}  // namespace accord::collector::availability
