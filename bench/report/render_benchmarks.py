@@ -452,6 +452,26 @@ def main():
                                             status(statistics.median(times) < limit))
                 w("| `%s` | %s | %s | %s | %s |" % (name, med, lo, hi, verdict))
         w("")
+    spool = gbench(os.path.join(d, "spool_bench.json"))
+    if spool:
+        w("## Agent disk spool (issue #4)")
+        w("")
+        w("`spool_bench` appends ~90-value batches to a `DiskSpool` in a temp dir on this "
+          "machine's disk with each fsync policy, and replays a 24 h backlog (8,640 batches at "
+          "10 s) through `NextAfter`. Target: that replay (backfill of one host) in under 10 s.")
+        w("")
+        w("| Benchmark | median | min | max | counters |")
+        w("|---|---|---|---|---|")
+        for name, runs in spool.items():
+            times = [to_ms(b, "real_time") for b in runs]
+            extra = ", ".join("%s=%s" % (k, ("%.3g" % v) if isinstance(v, float) else v)
+                              for k, v in runs[0].items()
+                              if k in ("items_per_second", "bytes_per_second", "batches",
+                                       "fsync_ms"))
+            w("| `%s` | %s | %s | %s | %s |" % (name, fmt_time(statistics.median(times)),
+                                                fmt_time(min(times)), fmt_time(max(times)),
+                                                extra))
+        w("")
     w("## Notes")
     w("")
     w("- Debian's `libbenchmark` prints \"Library was built as DEBUG\": that is the benchmark "
