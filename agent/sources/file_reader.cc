@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/errno_status.h"
 
 namespace accord::agent {
 namespace {
@@ -15,23 +16,6 @@ namespace {
 constexpr size_t kInitialBytes = 4096;
 
 }  // namespace
-
-absl::Status ErrnoToStatus(int err, absl::string_view context) {
-  char buf[128];
-  // GNU strerror_r returns the message, which may or may not be `buf`.
-  const char* msg = strerror_r(err, buf, sizeof(buf));
-  std::string text = absl::StrCat(context, ": ", msg);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(text);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(text);
-    default:
-      return absl::UnavailableError(text);
-  }
-}
 
 absl::Status ReadFileToString(const std::string& path, std::string* out, size_t max_bytes) {
   int fd;

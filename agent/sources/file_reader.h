@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/errno_status.h"
 
 namespace accord::agent {
 
@@ -32,9 +33,7 @@ inline constexpr size_t kDefaultMaxFileBytes = 16 << 20;
 absl::Status ReadFileToString(const std::string& path, std::string* out,
                               size_t max_bytes = kDefaultMaxFileBytes);
 
-// Maps an errno value to the codes above (ENOENT/ENOTDIR -> kNotFound, EACCES/EPERM ->
-// kPermissionDenied, anything else -> kUnavailable). Message: "<context>: <strerror>".
-absl::Status ErrnoToStatus(int err, absl::string_view context);
+using ::accord::ErrnoToStatus;  // common/errno_status.h
 
 }  // namespace accord::agent
 

@@ -12,28 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/spool/spool_env.h"
+#include "common/errno_status.h"
 
 namespace accord::agent {
 namespace {
 
 absl::Status PosixError(int err, absl::string_view op, const std::string& path) {
-  char buf[128];
-  const char* msg = strerror_r(err, buf, sizeof(buf));  // GNU: may not use buf
-  std::string text = absl::StrCat(op, " ", path, ": ", msg);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(text);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(text);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(text);
-    default:
-      return absl::UnavailableError(text);
-  }
+  return ErrnoToStatus(err, absl::StrCat(op, " ", path));
 }
 
 int OpenRetrying(const std::string& path, int flags, mode_t mode = 0) {
