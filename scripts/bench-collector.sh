@@ -14,15 +14,7 @@
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
-BENCH_OUT=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) BENCH_OUT="$2"; shift 2 ;;
-    --out=*) BENCH_OUT="${1#--out=}"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    *) bench_die "unknown argument $1" ;;
-  esac
-done
+bench_parse_args 14 "$@"
 AGENTS="${AGENTS:-1000}"
 DURATION="${DURATION:-60}"
 STEADY="${STEADY:-30}"

@@ -142,3 +142,19 @@ bench_result() {
   [ -n "${BENCH_OUT:-}" ] && printf '%s=%s\n' "$1" "$2" >>"$BENCH_OUT"
   return 0
 }
+
+# Parses the scripts' common arguments: --out FILE (key=value results) and --help (prints
+# lines 2..$1 of the calling script). Sets BENCH_OUT.
+bench_parse_args() {
+  local help_lines="$1"
+  shift
+  BENCH_OUT=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --out) BENCH_OUT="$2"; shift 2 ;;
+      --out=*) BENCH_OUT="${1#--out=}"; shift ;;
+      -h|--help) sed -n "2,${help_lines}p" "$0"; exit 0 ;;
+      *) bench_die "unknown argument $1" ;;
+    esac
+  done
+}
