@@ -659,7 +659,9 @@ void Loader::LoadSla(const YAML::Node& node, const std::string& path, Sla* out) 
       } else if (percent <= 0 || percent >= 100) {
         Error(e->value, field, absl::StrCat("target ", text, " is outside (0, 100)"));
       } else {
-        out->target = percent / 100;
+        // Rounded to 12 digits so that 99.9 becomes the double nearest 0.999 (not
+        // 0.9990000000000001), as an operator would write it.
+        out->target = std::round(percent * 1e10) / 1e12;
       }
     }
   }

@@ -130,7 +130,7 @@ TEST(CatalogueLoaderTest, FullCatalogueParsesToTheExpectedValues) {
   EXPECT_EQ(shop.support_team, "dba");
   EXPECT_EQ(shop.suppliers, (std::vector<std::string>{"isp-a"}));
   const Sla& sla = shop.sla;
-  EXPECT_DOUBLE_EQ(sla.target, 0.999);
+  EXPECT_EQ(sla.target, 0.999);  // exactly the double an operator means, not 0.9990000000000001
   EXPECT_EQ(sla.period.kind, PeriodSpec::Kind::kQuarter);
   EXPECT_EQ(sla.period.time_zone, "Europe/London");
   EXPECT_FALSE(sla.service_hours.always);
