@@ -230,6 +230,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options,
         absl::StrCat("--spool.dir \"", so.dir, "\": ", disk.status().message()));
   }
   p->disk = std::move(*disk);
+  // Samples produced by earlier runs: every one was acknowledged, dropped (both counted for
+  // the spool's lifetime) or is still waiting in it. So accepted + dropped = produced holds
+  // across restarts, and across kill -9 (forgotten acks turn into waiting batches again).
+  SpoolStats prior = p->disk->Stats();
+  p->samples_produced = prior.acked_samples + prior.dropped_samples + prior.samples;
   auto boot = p->sampler.BootTimeSeconds();
   if (!boot.ok()) {
     return absl::FailedPreconditionError(

@@ -239,6 +239,7 @@ void DiskSpool::LoadSegment(const std::string& name, uint64_t first_sequence, bo
       } else {
         ++waiting_batches_;
         waiting_bytes_ += r.length;
+        waiting_samples_ += r.values;
       }
     }
     seg.records.push_back(RecordRef{r.sequence, r.timestamp_ms, static_cast<uint32_t>(r.offset),
@@ -360,6 +361,7 @@ void DiskSpool::Append(PendingBatch batch) {
     disk_bytes_ += record_bytes;
     ++waiting_batches_;
     waiting_bytes_ += record_bytes;
+    waiting_samples_ += batch.values.size();
     last_sequence_ = batch.sequence;
   }
   active_bytes_ += record_bytes;
@@ -658,6 +660,7 @@ void DiskSpool::DropWaitingLocked(const RecordRef& ref) {
   dropped_samples_ += ref.values;
   --waiting_batches_;
   waiting_bytes_ -= ref.length;
+  waiting_samples_ -= ref.values;
 }
 
 void DiskSpool::PruneRejectedLocked() {
@@ -741,6 +744,7 @@ void DiskSpool::Ack(uint64_t sequence) {
       acked_samples_ += r.values;
       --waiting_batches_;
       waiting_bytes_ -= r.length;
+      waiting_samples_ -= r.values;
     }
   }
   PruneRejectedLocked();
@@ -766,6 +770,7 @@ SpoolStats DiskSpool::Stats() {
   SpoolStats s;
   s.batches = waiting_batches_;
   s.bytes = waiting_bytes_;
+  s.samples = waiting_samples_;
   s.dropped_samples = dropped_samples_;
   s.dropped_batches = dropped_batches_;
   s.acked_samples = acked_samples_;
@@ -777,6 +782,7 @@ DiskSpoolStats DiskSpool::DiskStats() {
   DiskSpoolStats s;
   s.spool.batches = waiting_batches_;
   s.spool.bytes = waiting_bytes_;
+  s.spool.samples = waiting_samples_;
   s.spool.dropped_samples = dropped_samples_;
   s.spool.dropped_batches = dropped_batches_;
   s.spool.acked_samples = acked_samples_;

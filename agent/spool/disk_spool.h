@@ -331,6 +331,7 @@ class DiskSpool final : public Spool {
   uint64_t synced_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_batches_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t waiting_samples_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t disk_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // Lifetime counters (persisted in the state file).
   uint64_t dropped_batches_ ABSL_GUARDED_BY(mu_) = 0;

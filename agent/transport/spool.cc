@@ -8,12 +8,14 @@ namespace accord::agent {
 void MemorySpool::Append(PendingBatch batch) {
   absl::MutexLock lock(&mu_);
   stats_.bytes += batch.ByteSize();
+  stats_.samples += batch.values.size();
   ++stats_.batches;
   batches_.push_back(std::move(batch));
   // Keep the newest: drop the oldest until within budget (always keep the newest one).
   while (stats_.bytes > max_bytes_ && batches_.size() > 1) {
     const PendingBatch& old = batches_.front();
     stats_.bytes -= old.ByteSize();
+    stats_.samples -= old.values.size();
     --stats_.batches;
     stats_.dropped_samples += old.values.size();
     ++stats_.dropped_batches;
@@ -34,6 +36,7 @@ void MemorySpool::Ack(uint64_t sequence) {
   absl::MutexLock lock(&mu_);
   while (!batches_.empty() && batches_.front().sequence <= sequence) {
     stats_.bytes -= batches_.front().ByteSize();
+    stats_.samples -= batches_.front().values.size();
     --stats_.batches;
     stats_.acked_samples += batches_.front().values.size();
     batches_.pop_front();
@@ -45,6 +48,7 @@ void MemorySpool::Reject(uint64_t sequence) {
   for (auto it = batches_.begin(); it != batches_.end(); ++it) {
     if (it->sequence == sequence) {
       stats_.bytes -= it->ByteSize();
+      stats_.samples -= it->values.size();
       --stats_.batches;
       stats_.dropped_samples += it->values.size();
       ++stats_.dropped_batches;

@@ -42,6 +42,7 @@ struct AliveSpan {
 struct SpoolStats {
   uint64_t batches = 0;          // waiting (not yet acknowledged)
   uint64_t bytes = 0;            // their size
+  uint64_t samples = 0;          // their values
   uint64_t dropped_samples = 0;  // dropped to stay within the budget, or rejected
   uint64_t dropped_batches = 0;
   uint64_t acked_samples = 0;  // acknowledged by the collector
