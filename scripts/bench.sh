@@ -35,7 +35,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     -DACCORD_BUILD_TESTS=OFF >/dev/null
   run ninja -C "$BUILD_DIR" -j "${BENCH_JOBS:-2}" accord-collector accord-agent accord-loadgen \
     accord-bench-floor agent_sampler_bench collector_metrics_bench availability_bench \
-    sla_query_bench spool_bench >"$OUT/build.log" 2>&1 \
+    sla_query_bench spool_bench backfill_bench >"$OUT/build.log" 2>&1 \
     || { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
 fi
 export SKIP_BUILD=1 BUILD_DIR
@@ -73,6 +73,9 @@ run "$BUILD_DIR/bench/availability_bench" --benchmark_repetitions="$REPS" \
 bench_log "spool_bench"
 run "$BUILD_DIR/bench/spool_bench" \
   --benchmark_out="$OUT/spool_bench.json" --benchmark_out_format=json >&2
+bench_log "backfill_bench"
+run "$BUILD_DIR/bench/backfill_bench" \
+  --benchmark_out="$OUT/backfill_bench.json" --benchmark_out_format=json >&2
 bench_log "sla_query_bench"
 run "$BUILD_DIR/bench/sla_query_bench" \
   --benchmark_out="$OUT/sla_query_bench.json" --benchmark_out_format=json >&2

@@ -41,6 +41,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     hello->set_heartbeat_interval_ms(absl::ToInt64Milliseconds(o.heartbeat_interval));
     hello->set_next_sequence(owner_->next_sequence_());
     hello->set_protocol_revision(1);
+    budget_ = owner_->options_.backfill_batches_per_second;
     stub->async()->Connect(&context_, this);
     writing_ = true;
     CountSent();
@@ -55,6 +56,14 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   // Sends the next message if no write is in flight.
   void Pump() {
     std::lock_guard<std::recursive_mutex> lock(mu_);
+    PumpLocked();
+  }
+  // Adds `elapsed` worth of batch budget (at most one second's) and sends what it allows.
+  void Refill(absl::Duration elapsed) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    int rate = owner_->options_.backfill_batches_per_second;
+    if (rate <= 0) return;
+    budget_ = std::min<double>(rate, budget_ + rate * absl::ToDoubleSeconds(elapsed));
     PumpLocked();
   }
   // A heartbeat is due. Skipped when a batch went out since the last one: any message is
@@ -136,6 +145,10 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     owner_->stats_.bytes_sent += out_.ByteSizeLong();
   }
 
+  bool HasBudget() const {
+    return owner_->options_.backfill_batches_per_second <= 0 || budget_ >= 1;
+  }
+
   void PumpLocked() {
     if (writing_ || goodbye_sent_ || closed_) return;
     out_.Clear();
@@ -158,7 +171,8 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
         out->set_last_ms(absl::ToUnixMillis(span.last));
         out->set_boot_time_seconds(span.boot_time);
       }
-    } else if (owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
+    } else if (HasBudget() && owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
+      if (owner_->options_.backfill_batches_per_second > 0) budget_ -= 1;
       alive_sent_ = true;  // spans recorded after this stream opened wait for the next one
       sent_sequence_ = batch_.sequence;
       batch_since_beat_ = true;
@@ -203,6 +217,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   bool writes_done_ = false;
   bool closed_ = false;  // the read side ended: no more writes may start
   bool alive_sent_ = false;
+  double budget_ = 0;  // batches that may be sent now (see backfill_batches_per_second)
   std::vector<AliveSpan> alive_;
   GoodbyeReason goodbye_reason_ = GoodbyeReason::kAgentStopping;
   uint64_t sent_sequence_ = 0;
@@ -282,7 +297,10 @@ void StreamClient::Run() {
       auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return call_done_; };
       absl::Duration wait = next_beat - clock_.Monotonic();
       if (mu_.AwaitWithTimeout(absl::Condition(&done), wait)) break;
-      if (!stopping_) call_->RequestHeartbeat();
+      if (!stopping_) {
+        call_->Refill(options_.heartbeat_interval);
+        call_->RequestHeartbeat();
+      }
       // Evidence is recorded while connected too: after a break, the span the agent sends
       // then starts before the break, so it covers whatever the collector had not yet made
       // durable about this host (its last sighting is written once a second).

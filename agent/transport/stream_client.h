@@ -45,6 +45,10 @@ struct StreamClientOptions {
   absl::Duration backoff_initial = absl::Seconds(1);
   absl::Duration backoff_max = absl::Seconds(60);
   absl::Duration permanent_error_holdoff = absl::Minutes(10);
+  // Batches sent per second at most (0: no limit). A backlog after a long partition drains
+  // at this pace (a 24 h backlog at 10 s sampling in ~4 s), so a thousand agents coming
+  // back at once cannot flatten a recovering collector; the live rate is far below it.
+  int backfill_batches_per_second = 2000;
 };
 
 struct StreamClientStats {

@@ -230,3 +230,35 @@ TEST_F(StreamClientTest, FailsOverToTheNextCollectorInOrder) {
 
 }  // namespace
 }  // namespace accord::agent
+
+namespace accord::agent {
+namespace {
+
+TEST_F(StreamClientTest, BacklogDrainsAtTheBoundedRate) {
+  // 60 batches waiting, 20 per second allowed, heartbeats (and refills) every 200 ms:
+  // at least ~2 s to drain, however fast the collector is.
+  for (int i = 0; i < 60; ++i) {
+    PendingBatch b;
+    b.sequence = next_seq_++;
+    b.timestamp_ms = absl::ToUnixMillis(absl::Now());
+    b.series_ids.push_back(series_.Intern({"accord_host_load1", {}, MetricKind::kGauge, 1}));
+    b.values.push_back(i);
+    spool_.Append(std::move(b));
+  }
+  StreamClientOptions o;
+  o.collector_address = "127.0.0.1:" + std::to_string(port_);
+  o.host_id = "paced-host";
+  o.heartbeat_interval = absl::Milliseconds(200);
+  o.backfill_batches_per_second = 20;
+  absl::Time start = absl::Now();
+  client_ = std::make_unique<StreamClient>(o, spool_, series_, RealClock::Get(),
+                                           [this] { return next_seq_; });
+  client_->Start();
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }, absl::Seconds(30)));
+  absl::Duration took = absl::Now() - start;
+  EXPECT_GE(took, absl::Milliseconds(1800)) << took;  // a lower bound: deterministic
+  EXPECT_EQ(registry_.Host("paced-host")->samples_accepted, 60u);
+}
+
+}  // namespace
+}  // namespace accord::agent
