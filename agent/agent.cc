@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/sources/mounts.h"
 #include "agent/sources/self_usage.h"
 #include "agent/spool/disk_spool.h"
 #include "agent/transport/series_table.h"
@@ -22,11 +23,6 @@
 
 namespace accord::agent {
 namespace {
-
-std::string JoinRoot(const std::string& root, const std::string& path) {
-  if (root.empty() || root == "/") return path;
-  return (std::filesystem::path(root) / std::filesystem::path(path).relative_path()).string();
-}
 
 bool ReadSmallFile(const std::string& path, std::string* out) {
   std::ifstream in(path);
@@ -75,7 +71,7 @@ class SequenceFile {
 
 bool HostIsShuttingDown(const std::string& rootfs) {
   std::error_code ec;
-  if (std::filesystem::exists(JoinRoot(rootfs, "/run/systemd/shutdown/scheduled"), ec)) {
+  if (std::filesystem::exists(JoinRootfs(rootfs, "/run/systemd/shutdown/scheduled"), ec)) {
     return true;
   }
   if (rootfs == "/" && std::filesystem::exists("/run/systemd/system", ec)) {
@@ -200,7 +196,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options,
   gethostname(hostname, sizeof(hostname) - 1);
   if (o.host_id.empty()) {
     std::string id;
-    std::string path = JoinRoot(o.sampler.rootfs, "/etc/machine-id");
+    std::string path = JoinRootfs(o.sampler.rootfs, "/etc/machine-id");
     if (ReadSmallFile(path, &id)) o.host_id = std::string(absl::StripAsciiWhitespace(id));
     if (o.host_id.empty()) {
       o.host_id = hostname;

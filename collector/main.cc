@@ -16,6 +16,25 @@
 
 namespace {
 
+// The collector's options as flags and YAML keys; the catalogue's top-level keys are left to
+// the catalogue loader. Used for the command line and by --check-config.
+void AddCollectorFlags(accord::ConfigSchema* schema, accord::collector::CollectorOptions* options) {
+  schema->AddString("grpc.listen-address", &options->grpc_listen_address,
+                    "address agents connect to (default 0.0.0.0:7470; port 0: any free port)");
+  schema->AddString("web.listen-address", &options->web_listen_address,
+                    "address of /metrics and the HTTP API (default 0.0.0.0:9470)");
+  schema->AddString("storage.path", &options->storage_path,
+                    "directory for durable state (default ./var/collector)");
+  schema->AddDuration("storage.retention", &options->retention,
+                      "how long the transition log is kept (default 400d)", absl::Hours(24));
+  schema->AddBytes("grpc.max-message-bytes", &options->max_message_bytes,
+                   "largest accepted agent message (default 4MiB)");
+  schema->AddInt("ingest.queue-capacity", &options->ingest_queue_capacity,
+                 "ingest queue size in messages before streams are paused (default 65536)", 16,
+                 1 << 24);
+  schema->IgnoreYamlKeys({"services", "teams", "suppliers"});
+}
+
 // --check-config FILE: the flag sections and the catalogue, every problem at once, with
 // file:line:column. Hosts known to the store (if any) let selectors be checked too.
 int CheckConfig(const std::string& file, const std::string& storage_path) {
@@ -31,14 +50,8 @@ int CheckConfig(const std::string& file, const std::string& storage_path) {
   accord::collector::CollectorOptions scratch;
   std::string level;
   accord::ConfigSchema schema("accord-collector");
-  schema.AddString("grpc.listen-address", &scratch.grpc_listen_address, "");
-  schema.AddString("web.listen-address", &scratch.web_listen_address, "");
-  schema.AddString("storage.path", &scratch.storage_path, "");
-  schema.AddDuration("storage.retention", &scratch.retention, "", absl::Hours(24));
-  schema.AddBytes("grpc.max-message-bytes", &scratch.max_message_bytes, "");
-  schema.AddInt("ingest.queue-capacity", &scratch.ingest_queue_capacity, "", 16, 1 << 24);
-  schema.AddString("log.level", &level, "");
-  schema.IgnoreYamlKeys({"services", "teams", "suppliers"});
+  AddCollectorFlags(&schema, &scratch);
+  schema.AddString("log.level", &level, "");  // added by ParseCommandLine for the real run
   std::vector<std::string> flag_errors;
   schema.ApplyYaml(text.str(), file, &flag_errors);
   for (const auto& e : flag_errors) {
@@ -101,19 +114,7 @@ int Backup(const std::string& storage_path, const std::string& dest) {
 int main(int argc, char** argv) {
   accord::collector::CollectorOptions options;
   accord::ConfigSchema schema("accord-collector");
-  schema.AddString("grpc.listen-address", &options.grpc_listen_address,
-                   "address agents connect to (default 0.0.0.0:7470; port 0: any free port)");
-  schema.AddString("web.listen-address", &options.web_listen_address,
-                   "address of /metrics and the HTTP API (default 0.0.0.0:9470)");
-  schema.AddString("storage.path", &options.storage_path,
-                   "directory for durable state (default ./var/collector)");
-  schema.AddDuration("storage.retention", &options.retention,
-                     "how long the transition log is kept (default 400d)", absl::Hours(24));
-  schema.AddBytes("grpc.max-message-bytes", &options.max_message_bytes,
-                  "largest accepted agent message (default 4MiB)");
-  schema.AddInt("ingest.queue-capacity", &options.ingest_queue_capacity,
-                "ingest queue size in messages before streams are paused (default 65536)", 16,
-                1 << 24);
+  AddCollectorFlags(&schema, &options);
   std::string check_config;
   schema.AddCommand("check-config", &check_config,
                     "check a configuration and catalogue file, print every problem, exit");
@@ -121,7 +122,6 @@ int main(int argc, char** argv) {
   schema.AddCommand("backup", &backup,
                     "write a consistent copy of the database under --storage.path to FILE "
                     "(safe while the collector runs) and exit");
-  schema.IgnoreYamlKeys({"services", "teams", "suppliers"});
 
   if (auto exit_code = accord::ParseCommandLine(schema, argc, argv, "accord-collector"))
     return *exit_code;

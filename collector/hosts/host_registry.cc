@@ -205,12 +205,16 @@ void HostRegistry::PersistHosts() {
         host->last_sequence == host->persisted_sequence) {
       continue;
     }
-    host->persisted_seen = host->last_seen;
-    host->persisted_sequence = host->last_sequence;
-    HostRecord r = ToRecord(*host);
-    r.labels_changed = false;
-    sink_->UpdateHost(r);
+    Persist(host.get());
   }
+}
+
+void HostRegistry::Persist(HostEntry* host) {
+  host->persisted_seen = host->last_seen;
+  host->persisted_sequence = host->last_sequence;
+  HostRecord r = ToRecord(*host);
+  r.labels_changed = false;  // labels are written with the hello only
+  sink_->UpdateHost(r);
 }
 
 HostRegistry::~HostRegistry() = default;
@@ -476,14 +480,8 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   host->samples_accepted += batch.values.size();
   stats_.samples_accepted += batch.values.size();
   ++stats_.batches_accepted;
-  if (sink_ != nullptr) {
-    // The sequence and the count are written with the batch: its ack waits for the commit.
-    host->persisted_seen = host->last_seen;
-    host->persisted_sequence = host->last_sequence;
-    HostRecord r = ToRecord(*host);
-    r.labels_changed = false;
-    sink_->UpdateHost(r);
-  }
+  // The sequence and the count are written with the batch: its ack waits for the commit.
+  if (sink_ != nullptr) Persist(host);
   return host->last_sequence;
 }
 

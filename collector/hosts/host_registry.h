@@ -279,6 +279,8 @@ class HostRegistry {
   static std::string SeriesKey(const SeriesDescriptor& desc);
   static HostView ToView(const HostEntry& host);
   static HostRecord ToRecord(const HostEntry& host);
+  // Writes the host's record (not its labels) to the sink. REQUIRES: sink_ != nullptr.
+  void Persist(HostEntry* host) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock& clock_;
   const HostRegistryOptions options_;

@@ -133,17 +133,6 @@ absl::StatusOr<AvailabilityReport> SlaService::ServiceAvailability(
   return Evaluate(*active, *service, HostRefs(), *from, *to, now);
 }
 
-absl::StatusOr<AvailabilityReport> SlaService::PreviousPeriod(const std::string& id) const {
-  auto active = catalogue();
-  if (active == nullptr) return absl::NotFoundError("no service catalogue is loaded");
-  const Service* service = active->catalogue.FindService(id);
-  if (service == nullptr) return absl::NotFoundError(absl::StrCat("no service \"", id, "\""));
-  absl::Time now = clock_.Now();
-  auto bounds = availability::PreviousPeriod(service->sla.period, now);
-  if (!bounds.ok()) return bounds.status();
-  return Evaluate(*active, *service, HostRefs(), bounds->start, bounds->end, now);
-}
-
 absl::StatusOr<AvailabilityReport> SlaService::HostAvailability(
     const std::string& id, std::optional<absl::Time> from, std::optional<absl::Time> to) const {
   auto host = registry_.Host(id);

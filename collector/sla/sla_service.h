@@ -64,9 +64,6 @@ class SlaService {
                                                       std::optional<absl::Time> from,
                                                       std::optional<absl::Time> to) const;
 
-  // The previous SLA period of `id` (for storing closed-period results).
-  absl::StatusOr<AvailabilityReport> PreviousPeriod(const std::string& id) const;
-
   // Every service of the catalogue with its current-period report (or why there is none).
   struct Summary {
     Service service;
