@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
                        "mount points (and below) not reported (repeatable; replaces defaults)");
   schema.AddStringList("collector.netdev.device-exclude", &options.sampler.net_devices_exclude,
                        "network interfaces not reported (repeatable; default lo)");
+  schema.AddString("collector.textfile.directory", &options.sampler.textfile.directory,
+                   "directory whose *.prom files (Prometheus text format) add custom series "
+                   "every sample (default empty: disabled)");
   schema.AddString("spool.dir", &options.spool_dir,
                    "durable spool and agent state (default /var/lib/accord/spool)");
   schema.AddBytes("spool.max-bytes", &options.spool_max_bytes,

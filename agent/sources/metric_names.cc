@@ -47,4 +47,16 @@ absl::Span<const MetricInfo> AllHostMetrics() {
   return kAll;
 }
 
+absl::Span<const MetricInfo> AllTextfileMetrics() {
+  static constexpr MetricInfo kAll[] = {
+      {kTextfileMtimeSeconds, MetricKind::kGauge,
+       "Modification time of each textfile applied this cycle, seconds since the epoch."},
+      {kTextfileScrapeError, MetricKind::kGauge,
+       "1 if the textfile directory or any textfile failed this cycle, else 0."},
+      {kTextfileErrorsTotal, MetricKind::kCounter,
+       "Textfiles skipped and directory listings failed since the agent started."},
+  };
+  return kAll;
+}
+
 }  // namespace accord::agent::metrics

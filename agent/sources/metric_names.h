@@ -60,6 +60,12 @@ inline constexpr char kNetworkReceiveDropTotal[] = "accord_host_network_receive_
 inline constexpr char kNetworkTransmitDropTotal[] = "accord_host_network_transmit_drop_total";
 inline constexpr char kNetworkSpeedBytes[] = "accord_host_network_speed_bytes";  // bytes/s
 
+// Textfile directory (textfile.h): the agent's own view of the custom series it reads.
+inline constexpr char kTextfileMtimeSeconds[] =
+    "accord_agent_textfile_mtime_seconds";  // {file}, per file applied this cycle
+inline constexpr char kTextfileScrapeError[] = "accord_agent_textfile_scrape_error";
+inline constexpr char kTextfileErrorsTotal[] = "accord_agent_textfile_errors_total";
+
 // Name, kind and HELP text of one metric.
 struct MetricInfo {
   const char* name;
@@ -69,6 +75,9 @@ struct MetricInfo {
 
 // All metrics above, for the collector's HELP/TYPE lines and for tests.
 absl::Span<const MetricInfo> AllHostMetrics();
+
+// The textfile source's own metrics above (sent only when the textfile directory is set).
+absl::Span<const MetricInfo> AllTextfileMetrics();
 
 }  // namespace accord::agent::metrics
 

@@ -13,6 +13,7 @@
 #include "agent/sources/metric_names.h"
 #include "agent/sources/mounts.h"
 #include "agent/sources/proc_parsers.h"
+#include "agent/sources/textfile.h"
 #include "common/logging.h"
 
 namespace accord::agent {
@@ -86,6 +87,9 @@ struct Sampler::Impl {
         net_class_dir(options.sysfs + "/class/net/") {
     user_hz = options.user_hz > 0 ? options.user_hz : ::sysconf(_SC_CLK_TCK);
     if (user_hz <= 0) user_hz = 100;  // Linux's USER_HZ on every architecture.
+    if (!options.textfile.directory.empty()) {
+      textfile = std::make_unique<TextfileSource>(options.textfile);
+    }
   }
 
   // Logs a source's failure once per distinct error, and its recovery.
@@ -290,6 +294,8 @@ struct Sampler::Impl {
   // Last logged error per source ("" = healthy), and per failing mount point.
   std::string last_error[kNumSources];
   absl::flat_hash_map<std::string, std::string> fs_last_error;
+  // Null while the textfile directory is not set.
+  std::unique_ptr<TextfileSource> textfile;
   // Samples of the previous cycle, to reserve the output once.
   size_t last_samples = 0;
 };
@@ -311,6 +317,7 @@ SamplerStats Sampler::Collect(std::vector<Sample>* out) {
   impl.Report(kSourceFilesystems, impl.CollectFilesystems(out, &stats), &stats);
   impl.Report(kSourceDiskstats, impl.CollectDiskstats(out), &stats);
   impl.Report(kSourceNetDev, impl.CollectNetDev(out), &stats);
+  if (impl.textfile != nullptr) stats.textfile = impl.textfile->Collect(out);
   stats.samples = out->size() - start;
   impl.last_samples = stats.samples;
   return stats;

@@ -8,11 +8,14 @@
 //
 // Sources, in Collect order: /proc/stat, /proc/meminfo, /proc/loadavg, /proc/uptime,
 // filesystems ({procfs}/1/mounts, else {procfs}/mounts, then statvfs per mount),
-// /proc/diskstats, /proc/net/dev (+ /sys/class/net/<dev>/speed). Metric names are declared
-// in agent/sources/metric_names.h.
+// /proc/diskstats, /proc/net/dev (+ /sys/class/net/<dev>/speed), then, when
+// SamplerOptions::textfile.directory is set, the custom series of its *.prom files and the
+// accord_agent_textfile_* series (textfile.h). Metric names are declared in
+// agent/sources/metric_names.h.
 //
-// Blocking: Collect does only local file reads and statvfs(2). statvfs on a hung network
-// filesystem blocks until it returns; exclude such fs types (e.g. "nfs4") if that matters.
+// Blocking: Collect does only local file reads (textfiles: bounded, see TextfileOptions) and
+// statvfs(2). statvfs on a hung network filesystem blocks until it returns; exclude such fs
+// types (e.g. "nfs4") if that matters.
 #ifndef ACCORD_AGENT_SOURCES_SAMPLER_H_
 #define ACCORD_AGENT_SOURCES_SAMPLER_H_
 
@@ -23,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/sources/sample.h"
+#include "agent/sources/textfile.h"
 
 namespace accord::agent {
 
@@ -70,6 +74,9 @@ struct SamplerOptions {
   // excluded (node_exporter's default; see disk_filter.h). When true, partitions are
   // reported as well; ram, zram, loop and fd devices never are.
   bool disk_partitions = false;
+  // Custom series from `*.prom` files (node_exporter's textfile collector). Disabled while
+  // textfile.directory is empty (the default).
+  TextfileOptions textfile;
 };
 
 // Counts of the last Collect call.
@@ -77,6 +84,7 @@ struct SamplerStats {
   uint64_t samples = 0;         // samples appended
   uint64_t source_errors = 0;   // sources skipped (unreadable or unparsable)
   uint64_t fs_stat_errors = 0;  // mounts skipped because FsStatter::Stat failed
+  TextfileStats textfile;       // all zero while the textfile directory is not set
 };
 
 class Sampler {
@@ -88,7 +96,8 @@ class Sampler {
   Sampler& operator=(const Sampler&) = delete;
 
   // Reads every source once and appends its samples to *out (not cleared). Never fails:
-  // a source that cannot be read or parsed adds nothing and is counted in source_errors.
+  // a source that cannot be read or parsed adds nothing and is counted in source_errors;
+  // a textfile or textfile directory that fails is counted in stats.textfile instead.
   // REQUIRES: out != nullptr.
   SamplerStats Collect(std::vector<Sample>* out);
 

@@ -392,6 +392,7 @@ void HostRegistry::AddSeries(HostEntry* host, const SeriesDescriptor& desc) {
       host->slot_index.emplace(std::move(key), static_cast<uint32_t>(host->slots.size()));
   if (inserted) host->slots.push_back({family, LabelsText(desc)});
   host->stream_series[desc.id] = slot_it->second;
+  if (observer_ != nullptr) observer_->OnSeries(host->id, slot_it->second, desc);
 }
 
 absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& batch,
@@ -435,9 +436,12 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
     if (!IsValidMetricName(desc.name) || desc.name.size() > 200) {
       return bad("invalid metric name");
     }
-    if (!absl::StartsWith(desc.name, "accord_host_") &&
+    // accord_host_* and accord_agent_* come from the agent's own sources; any other name
+    // is a custom series (the agent's textfile directory). The rest of accord_* belongs to
+    // the collector.
+    if (absl::StartsWith(desc.name, "accord_") && !absl::StartsWith(desc.name, "accord_host_") &&
         !absl::StartsWith(desc.name, "accord_agent_")) {
-      return bad("name must start with accord_host_ or accord_agent_");
+      return bad("names starting with accord_ are reserved, except accord_host_ and accord_agent_");
     }
     if (IsReservedFamily(desc.name)) return bad("name is reserved for the collector");
     if (desc.labels.size() > options_.max_labels_per_series) return bad("too many labels");
@@ -471,10 +475,17 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
     ++stats_.batches_duplicate;
     return host->last_sequence;
   }
+  std::vector<uint32_t> observed;
+  if (observer_ != nullptr) observed.reserve(batch.series_ids.size());
   for (size_t i = 0; i < batch.series_ids.size(); ++i) {
-    auto& slot = host->slots[host->stream_series[batch.series_ids[i]]];
+    uint32_t slot_index = host->stream_series[batch.series_ids[i]];
+    auto& slot = host->slots[slot_index];
     slot.value = batch.values[i];
     slot.has_value = true;
+    if (observer_ != nullptr) observed.push_back(slot_index);
+  }
+  if (observer_ != nullptr) {
+    observer_->OnSamples(host->id, batch.sequence, batch.timestamp_ms, observed, batch.values);
   }
   host->last_sequence = batch.sequence;
   host->samples_accepted += batch.values.size();

@@ -189,6 +189,23 @@ struct RestoredHost {
   std::vector<Revision> revisions;      // sorted by `recorded_at`
 };
 
+// Receives every accepted sample of every host, for consumers that keep their own view of
+// the values (capacity management). Called with the registry's lock held: implementations
+// must be quick, must not call back into the registry, and are called from one thread at a
+// time per registry.
+class SampleObserver {
+ public:
+  virtual ~SampleObserver() = default;
+  // `host` described a series; `slot` identifies it among the host's series from now on
+  // (stable for the registry's lifetime; a re-description on a new stream reuses it).
+  virtual void OnSeries(const std::string& host, uint32_t slot, const SeriesDescriptor& desc) = 0;
+  // A batch that was accepted (not a duplicate): `slots[i]` has `values[i]` at
+  // `timestamp_ms`. `sequence` is the batch's sequence number. Batches of one host arrive in
+  // acceptance order, which is not always timestamp order (backfill).
+  virtual void OnSamples(const std::string& host, uint64_t sequence, int64_t timestamp_ms,
+                         const std::vector<uint32_t>& slots, const std::vector<double>& values) = 0;
+};
+
 class HostRegistry {
  public:
   using SessionId = uint64_t;
@@ -211,6 +228,10 @@ class HostRegistry {
   bool IsDurable(uint64_t mark) const { return sink_ == nullptr || sink_->Durable() >= mark; }
   ~HostRegistry();
   HostRegistry(const HostRegistry&) = delete;
+
+  // Sets the observer of accepted samples (nullptr: none). REQUIRES: called before any
+  // session opens; `observer` outlives the registry.
+  void SetSampleObserver(SampleObserver* observer) { observer_ = observer; }
   HostRegistry& operator=(const HostRegistry&) = delete;
 
   struct OpenResult {
@@ -285,6 +306,7 @@ class HostRegistry {
   Clock& clock_;
   const HostRegistryOptions options_;
   HostLogSink* const sink_;
+  SampleObserver* observer_ = nullptr;
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<HostEntry>> hosts_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<SessionId, HostEntry*> sessions_ ABSL_GUARDED_BY(mu_);

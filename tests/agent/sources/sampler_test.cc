@@ -442,6 +442,55 @@ TEST_F(BrokenHostTest, ErrorsAreLoggedOncePerChangeAndRecoveryIsLogged) {
   EXPECT_NE(log.find("recovered"), std::string::npos) << log;
 }
 
+// ---- textfile directory: custom series after the host's ----
+
+TEST_F(SamplerTest, TextfileDirectoryIsOffByDefault) {
+  SetUpMulticoreStatter();
+  SamplerStats stats = Collect(Fixture("multicore-server"));
+  EXPECT_EQ(stats.textfile.files, 0u);
+  EXPECT_EQ(stats.textfile.directory_errors, 0u);
+  EXPECT_EQ(Count(metrics::kTextfileScrapeError), 0);
+}
+
+TEST_F(SamplerTest, TextfileSeriesFollowTheHostsAndAreCounted) {
+  SetUpMulticoreStatter();
+  testing::TempTree textfiles;
+  textfiles.Write("shop.prom",
+                  "# TYPE shop_orders_total counter\nshop_orders_total{host=\"web1\"} 42\n");
+  textfiles.Write("broken.prom", "shop_users 1 1700000000000\n");
+  SamplerOptions options = Fixture("multicore-server");
+  options.textfile.directory = textfiles.root();
+  SamplerStats stats = Collect(options);
+  EXPECT_EQ(stats.source_errors, 0u);
+  EXPECT_EQ(stats.textfile.files, 2u);
+  EXPECT_EQ(stats.textfile.files_applied, 1u);
+  EXPECT_EQ(stats.textfile.file_errors, 1u);
+  EXPECT_EQ(stats.textfile.samples, 1u);
+  // Host series as before, then 1 custom + 1 mtime + scrape_error + errors_total.
+  EXPECT_EQ(stats.samples, 64u + 8 + 5 + 7 + 3 + 1 + 35 + 15 + 26 + 4);
+  EXPECT_EQ(samples_.size(), stats.samples);
+  const Sample* orders = Find("shop_orders_total", {{"exported_host", "web1"}});
+  ASSERT_NE(orders, nullptr);
+  EXPECT_EQ(orders->kind, MetricKind::kCounter);
+  EXPECT_EQ(orders->value, 42);
+  EXPECT_EQ(Count("shop_users"), 0);
+  EXPECT_EQ(Count(metrics::kTextfileMtimeSeconds), 1);
+  EXPECT_THAT(Value(metrics::kTextfileScrapeError, {}), Optional(1.0));
+  EXPECT_THAT(Value(metrics::kTextfileErrorsTotal, {}), Optional(1.0));
+  EXPECT_EQ(samples_.back().name, metrics::kTextfileErrorsTotal);
+}
+
+TEST_F(SamplerTest, MissingTextfileDirectoryDoesNotStopSampling) {
+  SetUpMulticoreStatter();
+  SamplerOptions options = Fixture("multicore-server");
+  options.textfile.directory = testdata_ + "/no-such-textfile-dir";
+  SamplerStats stats = Collect(options);
+  EXPECT_EQ(stats.source_errors, 0u);
+  EXPECT_EQ(stats.textfile.directory_errors, 1u);
+  EXPECT_EQ(Count(metrics::kCpuSecondsTotal), 64);
+  EXPECT_THAT(Value(metrics::kTextfileScrapeError, {}), Optional(1.0));
+}
+
 // ---- this machine ----
 
 TEST_F(SamplerTest, SamplesThisHost) {

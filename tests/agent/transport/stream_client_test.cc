@@ -113,7 +113,7 @@ TEST_F(StreamClientTest, RejectedBatchIsDroppedAndCountedNotResentForever) {
   ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
   AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 1}});
   // A series name the collector refuses: the batch is rejected permanently.
-  AddBatch({{"not_ours_metric", {}, MetricKind::kGauge, 2}});
+  AddBatch({{"accord_service_x", {}, MetricKind::kGauge, 2}});
   AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 3}});
   ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
   EXPECT_EQ(spool_.Stats().dropped_samples, 1u);
