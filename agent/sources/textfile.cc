@@ -713,6 +713,19 @@ TextfileStats TextfileSource::Collect(std::vector<Sample>* out) {
             absl::StrCat(samples->size(), " series, with ", total,
                          " from earlier files more than the limit of ", options_.max_series));
       }
+      if (conflict.ok()) {
+        size_t fresh = 0;
+        for (const Sample& s : *samples) {
+          SeriesKey(s, &key);
+          if (!known_.contains(key)) ++fresh;
+        }
+        if (known_.size() + fresh > options_.max_lifetime_series) {
+          conflict = absl::ResourceExhaustedError(absl::StrCat(
+              fresh, " new series would take the custom series sent since the agent started "
+              "above the limit of ", options_.max_lifetime_series,
+              " (label values that keep changing?)"));
+        }
+      }
       if (!conflict.ok()) {
         stats.dropped_samples += samples->size();
         fail(conflict);
@@ -722,6 +735,7 @@ TextfileStats TextfileSource::Collect(std::vector<Sample>* out) {
         SeriesKey(s, &key);
         applied.emplace(key, f);
         kinds.try_emplace(s.name, s.kind, f);
+        known_.insert(key);
       }
       total += samples->size();
       out->insert(out->end(), std::make_move_iterator(samples->begin()),

@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -83,6 +84,12 @@ struct TextfileOptions {
   // Custom series from all files together. A file that would take the total above this is
   // skipped as a whole and counted; later (smaller) files may still fit.
   size_t max_series = 1000;
+  // Distinct custom series over the agent's life. The agent and the collector remember every
+  // series a host ever sent (the collector refuses a host's batches beyond its
+  // max_series_per_host, 20,000 by default), so label values that keep changing (series
+  // churn) must stop somewhere: once this many distinct series were sent, a file that would
+  // add a new one is skipped whole and counted. Series already known keep flowing.
+  size_t max_lifetime_series = 10000;
   // Per-series limits; its max_series is ignored (the cap above applies, per file too).
   TextfileLimits limits;
 };
@@ -134,6 +141,8 @@ class TextfileSource {
   void Succeed(const std::string& key);
 
   const TextfileOptions options_;
+  // Every distinct custom series key ever appended (bounded by max_lifetime_series).
+  absl::flat_hash_set<std::string> known_;
   std::string buf_;  // file contents, reused across files and cycles
   uint64_t errors_total_ = 0;
   // Errors of the previous cycle by file name, "" for the directory. Only what failed in the

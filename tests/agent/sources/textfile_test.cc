@@ -507,6 +507,32 @@ TEST_F(TextfileSourceTest, SeriesCapSkipsTheFileThatWouldExceedIt) {
   EXPECT_THAT(log, HasSubstr("line 4: more than 3 series in one file"));
 }
 
+TEST_F(TextfileSourceTest, SeriesChurnStopsAtTheLifetimeCapWhileKnownSeriesFlow) {
+  TextfileOptions options = Options();
+  options.max_lifetime_series = 4;
+  TextfileSource source(options);
+  // A request id as a label value: a new series every cycle.
+  tree_.Write("a.prom", "up 1\n");
+  for (int cycle = 0; cycle < 6; ++cycle) {
+    tree_.Write("b.prom", absl::StrCat("req{id=\"", cycle, "\"} 1\n"));
+    samples_.clear();
+    TextfileStats stats = source.Collect(&samples_);
+    if (cycle < 3) {
+      EXPECT_EQ(stats.file_errors, 0u) << cycle;  // 1 + (cycle + 1) distinct series <= 4
+      EXPECT_THAT(CustomNames(), ElementsAre("up", "req")) << cycle;
+    } else {
+      EXPECT_EQ(stats.file_errors, 1u) << cycle;  // the 5th distinct series is refused
+      EXPECT_EQ(stats.dropped_samples, 1u);
+      EXPECT_THAT(CustomNames(), ElementsAre("up")) << cycle;  // the known one still flows
+    }
+  }
+  // A file of known series only is still accepted.
+  tree_.Write("b.prom", "req{id=\"1\"} 2\n");
+  samples_.clear();
+  EXPECT_EQ(source.Collect(&samples_).file_errors, 0u);
+  EXPECT_THAT(CustomNames(), ElementsAre("up", "req"));
+}
+
 TEST_F(TextfileSourceTest, FilesBeyondMaxFilesAreSkippedAndCounted) {
   TextfileOptions options = Options();
   options.max_files = 2;
