@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -24,7 +25,8 @@
 namespace accord::collector {
 namespace {
 
-constexpr const char* kFlagSections[] = {"grpc", "web", "storage", "ingest", "log"};
+// The collector flags' sections (collector/main.cc), which share the file.
+constexpr const char* kFlagSections[] = {"grpc", "web", "storage", "ingest", "log", "capacity"};
 
 std::string Child(const std::string& path, absl::string_view key) {
   return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
@@ -118,6 +120,21 @@ struct ListItem {
   size_t index = 0;
 };
 
+// "80%" for 0.8: ratios are shown as the percentages most files use.
+std::string Percent(double ratio) { return absl::StrFormat("%g%%", ratio * 100); }
+
+// "a", "a or b", "a, b or c".
+std::string OrList(std::initializer_list<const char*> items) {
+  std::string out;
+  size_t i = 0;
+  for (const char* item : items) {
+    if (i > 0) out += i + 1 == items.size() ? " or " : ", ";
+    out += item;
+    ++i;
+  }
+  return out;
+}
+
 // Where the components were written, for warnings about them.
 struct ComponentNodes {
   std::vector<ListItem> hosts;
@@ -162,9 +179,10 @@ class Loader {
 
  private:
   // Reads a map whose keys must be in `allowed`. Reports a non-map node, non-scalar, unknown
-  // and duplicate keys. Returns false (and fills nothing) when `node` is not a map.
+  // and duplicate keys (an unknown key's message lists `allowed` when `list_allowed`). Returns
+  // false (and fills nothing) when `node` is not a map.
   bool ReadMap(const YAML::Node& node, const std::string& path,
-               std::initializer_list<const char*> allowed, Fields* out);
+               std::initializer_list<const char*> allowed, Fields* out, bool list_allowed = false);
   // A list (null counts as empty). Reports anything else and returns false.
   bool ReadList(const YAML::Node& node, const std::string& path);
   // A single value; reports null ("missing value") and non-scalars.
@@ -194,6 +212,25 @@ class Loader {
   void LoadMaintenance(const YAML::Node& node, const std::string& path,
                        const std::string& default_zone, std::vector<MaintenanceWindow>* out);
 
+  // A capacity section (`capacity_defaults`, or a service's `capacity`) merged over `base`
+  // into *out. `is_defaults` refuses `demand` (it is per service). `trust_base` is false when
+  // `base` came from a section with errors: then warning < critical is only checked where this
+  // section gives both (an inherited value may be the wrong one).
+  void LoadCapacity(const YAML::Node& node, const std::string& path, bool is_defaults,
+                    const CapacitySpec& base, bool trust_base, CapacitySpec* out);
+  // A threshold map whose fields replace those of *out (which holds the inherited values);
+  // checks warning < critical after the merge. `inherited_from` names where the inherited
+  // values come from, in messages. Returns false when the map had an error.
+  bool LoadThreshold(const YAML::Node& node, const std::string& path, bool trust_inherited,
+                     const char* inherited_from, CapacityThreshold* out);
+  // "80%" (percent in (0, 100]) or "0.8" (ratio in (0, 1]) -> 0.8.
+  bool ReadRatio(const YAML::Node& node, const std::string& path, double* out);
+  bool ReadBool(const YAML::Node& node, const std::string& path, bool* out);
+  // A map of label name: value (null is empty), as in components.selector.
+  void ReadLabels(const YAML::Node& node, const std::string& path,
+                  std::map<std::string, std::string>* out);
+  void LoadDemand(const YAML::Node& node, const std::string& path, std::optional<DemandSpec>* out);
+
   // yaml-cpp marks an empty value (`id:`) at the token after it, often the next line; point
   // at its key instead.
   YAML::Mark MarkOf(const YAML::Node& node) const {
@@ -212,10 +249,11 @@ class Loader {
   std::vector<Diagnostic> diagnostics_;
   std::vector<Entry> empty_values_;     // map entries whose value is null
   const Catalogue* parties_ = nullptr;  // teams and suppliers, loaded before the services
+  bool capacity_defaults_ok_ = true;    // capacity_defaults had no error
 };
 
 bool Loader::ReadMap(const YAML::Node& node, const std::string& path,
-                     std::initializer_list<const char*> allowed, Fields* out) {
+                     std::initializer_list<const char*> allowed, Fields* out, bool list_allowed) {
   out->node = node;
   out->path = path;
   out->entries.clear();
@@ -232,7 +270,9 @@ bool Loader::ReadMap(const YAML::Node& node, const std::string& path,
     const std::string& key = kv.first.Scalar();
     std::string field = Child(path, key);
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
-      Error(kv.first, field, "unknown key");
+      Error(kv.first, field,
+            list_allowed ? absl::StrCat("unknown key (want ", OrList(allowed), ")")
+                         : std::string("unknown key"));
       continue;
     }
     if (!out->entries.emplace(key, Entry{kv.first, kv.second}).second) {
@@ -361,7 +401,8 @@ void Loader::LoadRoot(const YAML::Node& root, Catalogue* out) {
                  options_.ignore_keys.end();
     };
     if (listed(key) || listed(section)) continue;
-    if (key != "teams" && key != "suppliers" && key != "services") {
+    const std::vector<std::string>& known = CatalogueSections();
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
       Error(kv.first, key, "unknown key");
       continue;
     }
@@ -375,6 +416,12 @@ void Loader::LoadRoot(const YAML::Node& root, Catalogue* out) {
     LoadParties(it->second, "suppliers", "supplier", &out->suppliers);
   }
   parties_ = out;
+  if (auto it = sections.find("capacity_defaults"); it != sections.end()) {
+    size_t errors_before = ErrorCount();
+    LoadCapacity(it->second, "capacity_defaults", /*is_defaults=*/true, DefaultCapacitySpec(),
+                 /*trust_base=*/true, &out->capacity_defaults);
+    capacity_defaults_ok_ = ErrorCount() == errors_before;
+  }
   if (auto it = sections.find("services"); it != sections.end()) {
     const YAML::Node& list = it->second;
     if (ReadList(list, "services") && !list.IsNull()) {
@@ -385,9 +432,10 @@ void Loader::LoadRoot(const YAML::Node& root, Catalogue* out) {
     }
   }
 
-  // The version: the catalogue sections in canonical form, not the text around them.
+  // The version: the catalogue sections in canonical form, not the text around them. A file
+  // without capacity_defaults hashes as it did before the section existed.
   YAML::Node canonical(YAML::NodeType::Map);
-  for (const char* key : {"teams", "suppliers", "services"}) {
+  for (const char* key : {"capacity_defaults", "teams", "suppliers", "services"}) {
     if (auto it = sections.find(key); it != sections.end()) canonical[key] = Canonical(it->second);
   }
   YAML::Emitter emitter;
@@ -447,7 +495,7 @@ void Loader::LoadService(const YAML::Node& node, const std::string& path, Catalo
   Fields f;
   if (!ReadMap(node, path,
                {"id", "name", "description", "owner", "priority", "components", "available_when",
-                "support_team", "suppliers", "sla"},
+                "support_team", "suppliers", "sla", "capacity"},
                &f)) {
     return;
   }
@@ -518,6 +566,11 @@ void Loader::LoadService(const YAML::Node& node, const std::string& path, Catalo
   }
 
   if (const Entry* e = Require(f, "sla")) LoadSla(e->value, Child(path, "sla"), &s.sla);
+  s.capacity = catalogue->capacity_defaults;
+  if (const Entry* e = f.Get("capacity")) {
+    LoadCapacity(e->value, Child(path, "capacity"), /*is_defaults=*/false,
+                 catalogue->capacity_defaults, capacity_defaults_ok_, &s.capacity);
+  }
 
   // Components against the hosts known now: a typo here silently measures nothing.
   if (options_.warn_unmatched && components != nullptr) {
@@ -552,27 +605,7 @@ void Loader::LoadComponents(const YAML::Node& node, const std::string& path, Com
   if (const Entry* e = f.Get("selector")) {
     std::string spath = Child(path, "selector");
     nodes->selector = e->value;
-    if (e->value.IsNull()) {
-      // An empty selector: nothing to read.
-    } else if (e->value.IsMap()) {
-      for (const auto& kv : e->value) {
-        if (kv.second.IsNull()) empty_values_.push_back({kv.first, kv.second});
-        std::string key;
-        if (!ReadScalar(kv.first, spath, &key)) continue;
-        std::string field = Child(spath, key);
-        if (!accord::IsValidLabelName(key)) {
-          Error(kv.first, field,
-                absl::StrCat("invalid label name \"", key,
-                             "\" (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"));
-          continue;
-        }
-        std::string value;
-        if (!ReadScalar(kv.second, field, &value)) continue;
-        if (!out->selector.emplace(key, value).second) Error(kv.first, field, "duplicate key");
-      }
-    } else {
-      Error(e->value, spath, absl::StrCat("want a map of label: value, got ", KindName(e->value)));
-    }
+    ReadLabels(e->value, spath, &out->selector);
   }
   if (out->hosts.empty() && out->selector.empty() && ErrorCount() == errors_before) {
     Error(node, path, "want hosts and/or a selector (a service needs at least one component)");
@@ -893,7 +926,268 @@ void Loader::LoadMaintenance(const YAML::Node& node, const std::string& path,
   }
 }
 
+void Loader::LoadCapacity(const YAML::Node& node, const std::string& path, bool is_defaults,
+                          const CapacitySpec& base, bool trust_base, CapacitySpec* out) {
+  *out = base;
+  out->demand.reset();
+  if (node.IsNull()) return;  // an empty section: everything inherited
+  Fields f;
+  if (!ReadMap(node, path,
+               {"cpu", "memory", "swap", "filesystem", "inodes", "network", "mountpoints", "demand",
+                "n_plus_one"},
+               &f, /*list_allowed=*/true)) {
+    return;
+  }
+  const char* resource_base = is_defaults ? "the built-in default" : "the defaults";
+  bool filesystem_ok = true;
+  for (CapacityResource r : kCapacityResources) {
+    const char* name = CapacityResourceName(r);
+    const Entry* e = f.Get(name);
+    if (e == nullptr) continue;
+    bool ok =
+        LoadThreshold(e->value, Child(path, name), trust_base, resource_base, &out->thresholds[r]);
+    if (r == CapacityResource::kFilesystem) filesystem_ok = ok;
+  }
+
+  if (const Entry* e = f.Get("mountpoints")) {
+    std::string mpath = Child(path, "mountpoints");
+    if (e->value.IsMap()) {
+      std::set<std::string> seen;
+      for (const auto& kv : e->value) {
+        if (kv.second.IsNull()) empty_values_.push_back({kv.first, kv.second});
+        std::string mount;
+        if (!ReadScalar(kv.first, mpath, &mount)) continue;
+        std::string field = absl::StrCat(mpath, "[\"", mount, "\"]");
+        if (mount.empty() || mount[0] != '/') {
+          Error(kv.first, field,
+                absl::StrCat("mountpoint \"", mount,
+                             "\" is not an absolute path (want e.g. /var/lib/postgresql)"));
+          continue;
+        }
+        if (mount.size() > 1 && mount.back() == '/') {
+          Error(kv.first, field,
+                absl::StrCat("mountpoint \"", mount, "\" ends with '/' (write ",
+                             absl::StripSuffix(mount, "/"), ", as the agent reports it)"));
+          continue;
+        }
+        if (!seen.insert(mount).second) {
+          Error(kv.first, field, "duplicate key");
+          continue;
+        }
+        // A mountpoint inherited from capacity_defaults keeps its values; a new one starts
+        // from this section's filesystem threshold.
+        auto inherited = base.mountpoints.find(mount);
+        bool from_defaults = inherited != base.mountpoints.end();
+        CapacityThreshold t =
+            from_defaults ? inherited->second : out->thresholds[CapacityResource::kFilesystem];
+        LoadThreshold(kv.second, field, from_defaults ? trust_base : trust_base && filesystem_ok,
+                      from_defaults ? "capacity_defaults" : "filesystem", &t);
+        out->mountpoints[mount] = t;
+      }
+    } else if (!e->value.IsNull()) {
+      Error(e->value, mpath,
+            absl::StrCat("want a map of mountpoint: threshold, got ", KindName(e->value)));
+    }
+  }
+
+  if (const Entry* e = f.Get("demand")) {
+    if (is_defaults) {
+      Error(e->key, Child(path, "demand"),
+            "demand is per service (give it in the service's capacity section)");
+    } else {
+      LoadDemand(e->value, Child(path, "demand"), &out->demand);
+    }
+  }
+  if (const Entry* e = f.Get("n_plus_one")) {
+    ReadBool(e->value, Child(path, "n_plus_one"), &out->n_plus_one);
+  }
+}
+
+bool Loader::LoadThreshold(const YAML::Node& node, const std::string& path, bool trust_inherited,
+                           const char* inherited_from, CapacityThreshold* out) {
+  size_t errors_before = ErrorCount();
+  Fields f;
+  if (!ReadMap(node, path, {"warning", "critical", "statistic", "window"}, &f,
+               /*list_allowed=*/true)) {
+    return false;
+  }
+  const Entry* warning = f.Get("warning");
+  const Entry* critical = f.Get("critical");
+  const Entry* window = f.Get("window");
+  if (warning != nullptr) ReadRatio(warning->value, Child(path, "warning"), &out->warning);
+  if (critical != nullptr) ReadRatio(critical->value, Child(path, "critical"), &out->critical);
+  if (const Entry* e = f.Get("statistic")) {
+    std::string field = Child(path, "statistic");
+    std::string text;
+    if (ReadScalar(e->value, field, &text)) {
+      std::optional<CapacityStatistic> statistic =
+          ParseCapacityStatistic(absl::AsciiStrToLower(text));
+      if (statistic.has_value()) {
+        out->statistic = *statistic;
+      } else {
+        Error(
+            e->value, field,
+            absl::StrCat("unknown statistic \"", text, "\" (want current, mean, p95, p99 or max)"));
+      }
+    }
+  }
+  if (window != nullptr) {
+    std::string field = Child(path, "window");
+    std::string text;
+    if (ReadScalar(window->value, field, &text)) {
+      absl::StatusOr<absl::Duration> d = accord::ParseDurationFlag(text);
+      if (!d.ok()) {
+        Error(window->value, field, std::string(d.status().message()));
+      } else if (*d != absl::Hours(1) && *d != absl::Hours(24) && *d != absl::Hours(24 * 7) &&
+                 *d != absl::Hours(24 * 30)) {
+        Error(window->value, field,
+              absl::StrCat("window ", text, " is not one of 1h, 1d, 7d or 30d"));
+      } else {
+        out->window = *d;
+      }
+    }
+  }
+  if (ErrorCount() != errors_before) return false;
+
+  if (window != nullptr && out->statistic == CapacityStatistic::kCurrent) {
+    Warning(window->value, Child(path, "window"), "window is ignored for statistic current");
+  }
+  bool both = warning != nullptr && critical != nullptr;
+  if ((warning != nullptr || critical != nullptr) && (both || trust_inherited) &&
+      out->warning >= out->critical) {
+    std::string message = absl::StrCat("warning ", Percent(out->warning),
+                                       " must be below critical ", Percent(out->critical));
+    if (!both) {
+      absl::StrAppend(&message, " (", warning == nullptr ? "warning" : "critical",
+                      " inherited from ", inherited_from, ")");
+    }
+    const Entry* at = warning != nullptr ? warning : critical;
+    Error(at->value, Child(path, warning != nullptr ? "warning" : "critical"), message);
+    return false;
+  }
+  return true;
+}
+
+bool Loader::ReadRatio(const YAML::Node& node, const std::string& path, double* out) {
+  std::string text;
+  if (!ReadScalar(node, path, &text)) return false;
+  absl::string_view number = absl::StripAsciiWhitespace(text);
+  bool percent = absl::ConsumeSuffix(&number, "%");
+  double value = 0;
+  if (!absl::SimpleAtod(absl::StripAsciiWhitespace(number), &value) || !std::isfinite(value)) {
+    Error(node, path,
+          absl::StrCat("invalid number \"", text,
+                       "\" (want a percentage such as 80% or a ratio such as 0.8)"));
+    return false;
+  }
+  if (percent) {
+    if (value <= 0 || value > 100) {
+      Error(node, path, absl::StrCat("percentage ", text, " is outside (0, 100]"));
+      return false;
+    }
+    // Rounded to 12 digits so that 80% is the double nearest 0.8, as for sla.target.
+    *out = std::round(value * 1e10) / 1e12;
+    return true;
+  }
+  if (value <= 0 || value > 1) {
+    std::string message = absl::StrCat("ratio ", text, " is outside (0, 1]");
+    if (value > 1 && value <= 100)
+      absl::StrAppend(&message, " (write ", text, "% for a percentage)");
+    Error(node, path, message);
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
+bool Loader::ReadBool(const YAML::Node& node, const std::string& path, bool* out) {
+  std::string text;
+  if (!ReadScalar(node, path, &text)) return false;
+  std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "true" || lower == "yes") {
+    *out = true;
+  } else if (lower == "false" || lower == "no") {
+    *out = false;
+  } else {
+    Error(node, path, absl::StrCat("invalid boolean \"", text, "\" (want true or false)"));
+    return false;
+  }
+  return true;
+}
+
+void Loader::ReadLabels(const YAML::Node& node, const std::string& path,
+                        std::map<std::string, std::string>* out) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    Error(node, path, absl::StrCat("want a map of label: value, got ", KindName(node)));
+    return;
+  }
+  for (const auto& kv : node) {
+    if (kv.second.IsNull()) empty_values_.push_back({kv.first, kv.second});
+    std::string key;
+    if (!ReadScalar(kv.first, path, &key)) continue;
+    std::string field = Child(path, key);
+    if (!accord::IsValidLabelName(key)) {
+      Error(kv.first, field,
+            absl::StrCat("invalid label name \"", key,
+                         "\" (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"));
+      continue;
+    }
+    std::string value;
+    if (!ReadScalar(kv.second, field, &value)) continue;
+    if (!out->emplace(key, value).second) Error(kv.first, field, "duplicate key");
+  }
+}
+
+void Loader::LoadDemand(const YAML::Node& node, const std::string& path,
+                        std::optional<DemandSpec>* out) {
+  Fields f;
+  if (!ReadMap(node, path, {"metric", "labels", "type", "unit"}, &f, /*list_allowed=*/true)) {
+    return;
+  }
+  DemandSpec demand;
+  if (const Entry* e = Require(f, "metric")) {
+    std::string field = Child(path, "metric");
+    if (ReadScalar(e->value, field, &demand.metric)) {
+      // The collector accepts names of at most 200 bytes: a longer one could never arrive.
+      if (!accord::IsValidMetricName(demand.metric) || demand.metric.size() > 200) {
+        Error(e->value, field,
+              absl::StrCat("invalid metric name \"", demand.metric,
+                           "\" (want [a-zA-Z_:][a-zA-Z0-9_:]*, at most 200 bytes)"));
+      } else if (absl::StartsWith(demand.metric, "accord_")) {
+        Error(e->value, field,
+              absl::StrCat("metric \"", demand.metric,
+                           "\" is one of Accord's own series (want a custom series the "
+                           "service's hosts publish, e.g. shop_orders_total)"));
+      }
+    }
+  }
+  if (const Entry* e = f.Get("labels")) ReadLabels(e->value, Child(path, "labels"), &demand.labels);
+  if (const Entry* e = f.Get("type")) {
+    std::string field = Child(path, "type");
+    std::string text;
+    if (ReadScalar(e->value, field, &text)) {
+      std::string lower = absl::AsciiStrToLower(text);
+      if (lower == "counter") {
+        demand.counter = true;
+      } else if (lower == "gauge") {
+        demand.counter = false;
+      } else {
+        Error(e->value, field, absl::StrCat("unknown type \"", text, "\" (want counter or gauge)"));
+      }
+    }
+  }
+  if (const Entry* e = f.Get("unit")) ReadScalar(e->value, Child(path, "unit"), &demand.unit);
+  *out = std::move(demand);
+}
+
 }  // namespace
+
+const std::vector<std::string>& CatalogueSections() {
+  static const std::vector<std::string>* const kSections =
+      new std::vector<std::string>{"capacity_defaults", "teams", "suppliers", "services"};
+  return *kSections;
+}
 
 absl::StatusOr<Catalogue> LoadCatalogue(absl::string_view yaml_text, const std::string& file_name,
                                         const std::vector<HostRef>& known_hosts,
