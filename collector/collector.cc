@@ -18,6 +18,7 @@
 #include "collector/sla/sla_service.h"
 #include "collector/store/sqlite_store.h"
 #include "collector/web/api.h"
+#include "collector/web/capacity_api.h"
 #include "collector/web/http_server.h"
 #include "collector/web/sla_api.h"
 #include "common/grpc/keepalive.h"
@@ -36,7 +37,10 @@ struct Collector::Impl {
         queue(static_cast<size_t>(o.ingest_queue_capacity)),
         ingestor(queue, registry, c),
         sla(registry, c),
-        service(queue, c, o.max_message_bytes) {}
+        capacity(registry, c, store.get(), o.capacity),
+        service(queue, c, o.max_message_bytes) {
+    registry.SetSampleObserver(&capacity);
+  }
 
   void RenderSelf(std::string* out) const;
   absl::Status LoadCatalogue();
@@ -51,6 +55,7 @@ struct Collector::Impl {
   IngestQueue queue;
   Ingestor ingestor;
   SlaService sla;
+  capacity::CapacityService capacity;
   TelemetryService service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
@@ -181,6 +186,7 @@ absl::Status Collector::Impl::LoadCatalogue() {
       {{"file", file},
        {"version", active->version},
        {"services", absl::StrCat(active->catalogue.services.size())}});
+  capacity.SetCatalogue(std::shared_ptr<const Catalogue>(active, &active->catalogue));
   sla.SetCatalogue(std::move(active));
   return absl::OkStatus();
 }
@@ -230,6 +236,8 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
   StoreOptions store_options;
   store_options.path = options.storage_path + "/accord.db";
   store_options.retention = options.retention;
+  store_options.capacity_minute_retention = options.capacity.minute_retention;
+  store_options.capacity_hour_retention = options.capacity.hour_retention;
   auto store = SqliteStore::Open(store_options);
   if (!store.ok()) return store.status();
   auto restored = (*store)->LoadHosts(clock.Now() - options.retention);
@@ -250,12 +258,19 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
 
   HttpServerOptions http_options;
   http_options.listen_address = options.web_listen_address;
-  auto http = HttpServer::Start(
-      http_options, MakeApiHandlers(
-                        p->registry, [p](std::string* out) { p->RenderSelf(out); }, &p->sla));
+  auto handlers = MakeApiHandlers(
+      p->registry,
+      [p](std::string* out) {
+        p->capacity.RenderMetrics(out);
+        p->RenderSelf(out);
+      },
+      &p->sla);
+  for (auto& h : MakeCapacityHandlers(p->capacity)) handlers.push_back(std::move(h));
+  auto http = HttpServer::Start(http_options, std::move(handlers));
   if (!http.ok()) return http.status();
   p->http = std::move(*http);
 
+  p->capacity.Start();
   // The consumer runs before streams can arrive: gRPC's shutdown waits for every stream to be
   // finished, and only the consumer finishes them.
   p->ingestor.Start();
@@ -307,6 +322,7 @@ void Collector::Shutdown() {
   Log(LogLevel::kDebug, "ingest drained");
   impl_->stopping = true;
   if (impl_->ticker.joinable()) impl_->ticker.join();
+  impl_->capacity.Stop();  // writes the pending minutes to the store
   impl_->registry.PersistHosts();
   absl::Status flushed = impl_->store->Flush();
   if (!flushed.ok()) {

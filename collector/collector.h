@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "collector/capacity/capacity_service.h"
 #include "collector/hosts/host_registry.h"
 #include "common/clock.h"
 
@@ -35,6 +36,8 @@ struct CollectorOptions {
   // How often silent hosts are checked.
   absl::Duration liveness_check_interval = absl::Milliseconds(100);
   HostRegistryOptions hosts;
+  // Capacity management: rollup retention and evaluation cadence.
+  capacity::CapacityOptions capacity;
 };
 
 class Collector {

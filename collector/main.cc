@@ -32,7 +32,18 @@ void AddCollectorFlags(accord::ConfigSchema* schema, accord::collector::Collecto
   schema->AddInt("ingest.queue-capacity", &options->ingest_queue_capacity,
                  "ingest queue size in messages before streams are paused (default 65536)", 16,
                  1 << 24);
-  schema->IgnoreYamlKeys({"services", "teams", "suppliers"});
+  schema->AddDuration("capacity.minute-retention", &options->capacity.minute_retention,
+                      "how long 1-minute capacity rollups are kept (default 7d)", absl::Hours(1));
+  schema->AddDuration("capacity.hour-retention", &options->capacity.hour_retention,
+                      "how long 1-hour capacity rollups are kept (default 400d)", absl::Hours(24));
+  schema->AddDuration("capacity.evaluation-interval", &options->capacity.evaluation_interval,
+                      "how often capacity metrics and fast forecasts are refreshed (default 30s)",
+                      absl::Seconds(1));
+  schema->AddDuration("capacity.history-refresh", &options->capacity.history_refresh,
+                      "how often statistics and forecasts are recomputed from the stored "
+                      "rollups (default 10m)",
+                      absl::Seconds(1));
+  schema->IgnoreYamlKeys(accord::collector::CatalogueSections());
 }
 
 // --check-config FILE: the flag sections and the catalogue, every problem at once, with

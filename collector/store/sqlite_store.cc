@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -55,6 +56,20 @@ CREATE TABLE revisions(
   from_us INTEGER NOT NULL, to_us INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE INDEX revisions_host ON revisions(host_id, recorded_at_us);
 )sql",
+    // 3: capacity rollups (collector/capacity/rollup.h).
+    R"sql(
+CREATE TABLE capacity_series(
+  id INTEGER PRIMARY KEY, host_id TEXT NOT NULL, kind TEXT NOT NULL, instance TEXT NOT NULL,
+  UNIQUE(host_id, kind, instance));
+CREATE TABLE capacity_minutes(
+  series INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,
+  min REAL NOT NULL, max REAL NOT NULL, capacity_sum REAL NOT NULL,
+  PRIMARY KEY(series, start)) WITHOUT ROWID;
+CREATE TABLE capacity_hours(
+  series INTEGER NOT NULL, start INTEGER NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,
+  min REAL NOT NULL, max REAL NOT NULL, capacity_sum REAL NOT NULL, histogram BLOB NOT NULL,
+  PRIMARY KEY(series, start)) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -84,6 +99,20 @@ class Stmt {
   Stmt& Bind(int i, int64_t v) {
     sqlite3_bind_int64(stmt_, i, v);
     return *this;
+  }
+  Stmt& BindDouble(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Stmt& BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  double Double(int col) { return sqlite3_column_double(stmt_, col); }
+  std::string Blob(int col) {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col))
+             : std::string();
   }
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -355,7 +384,9 @@ absl::Status SqliteStore::WriteBatch(std::deque<Op>& ops) {
              "VALUES(?, ?, ?, ?, ?)");
   uint64_t transitions = 0, hosts = 0;
   for (auto& op : ops) {
-    if (auto* a = std::get_if<AliveOp>(&op)) {
+    if (auto* ro = std::get_if<RollupOp>(&op)) {
+      st.Update(WriteRollups(*ro));
+    } else if (auto* a = std::get_if<AliveOp>(&op)) {
       ins_a.Bind(1, a->host_id).Bind(2, Us(a->span.first)).Bind(3, Us(a->span.last));
       ins_a.Bind(4, a->span.boot_time_seconds);
       if (ins_a.Step() != SQLITE_DONE) st.Update(ins_a.Error("insert alive span"));
@@ -415,7 +446,134 @@ absl::Status SqliteStore::WriteBatch(std::deque<Op>& ops) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> SqliteStore::SeriesId(sqlite3* db, const std::string& host,
+                                               const capacity::SeriesRef& series, bool create) {
+  const std::string kind = capacity::KindName(series.kind);
+  if (create) {
+    Stmt ins(db, "INSERT OR IGNORE INTO capacity_series(host_id, kind, instance) VALUES(?, ?, ?)");
+    ins.Bind(1, host).Bind(2, kind).Bind(3, series.instance);
+    if (ins.Step() != SQLITE_DONE) return ins.Error("insert capacity series");
+  }
+  Stmt q(db, "SELECT id FROM capacity_series WHERE host_id = ? AND kind = ? AND instance = ?");
+  q.Bind(1, host).Bind(2, kind).Bind(3, series.instance);
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) return q.Int(0);
+  if (rc == SQLITE_DONE) return 0;
+  return q.Error("find capacity series");
+}
+
+absl::Status SqliteStore::WriteRollups(const RollupOp& op) {
+  Stmt merge(write_db_,
+             "INSERT INTO capacity_minutes(series, start, count, sum, min, max, capacity_sum) "
+             "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(series, start) DO UPDATE SET "
+             "count = count + excluded.count, sum = sum + excluded.sum, "
+             "min = MIN(min, excluded.min), max = MAX(max, excluded.max), "
+             "capacity_sum = capacity_sum + excluded.capacity_sum");
+  Stmt minutes(write_db_,
+               "SELECT start, count, sum, min, max, capacity_sum FROM capacity_minutes "
+               "WHERE series = ? AND start >= ? AND start < ? ORDER BY start");
+  Stmt hour(write_db_,
+            "INSERT OR REPLACE INTO capacity_hours(series, start, count, sum, min, max, "
+            "capacity_sum, histogram) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const capacity::MinuteWrite& w : op.writes) {
+    auto id = SeriesId(write_db_, w.host, w.series, /*create=*/true);
+    if (!id.ok()) return id.status();
+    std::set<int64_t> hours;
+    for (const capacity::RollupRow& r : w.minutes) {
+      merge.Bind(1, *id).Bind(2, r.start).Bind(3, static_cast<int64_t>(r.count));
+      merge.BindDouble(4, r.sum).BindDouble(5, r.min).BindDouble(6, r.max);
+      merge.BindDouble(7, r.capacity_sum);
+      if (merge.Step() != SQLITE_DONE) return merge.Error("merge capacity minute");
+      merge.Reset();
+      int64_t h = r.start - ((r.start % 3600) + 3600) % 3600;
+      if (h + 3600 <= op.now) hours.insert(h);
+    }
+    // Hours that have ended are derived again from all their minutes.
+    for (int64_t h : hours) {
+      std::vector<capacity::RollupRow> rows;
+      minutes.Bind(1, *id).Bind(2, h).Bind(3, h + 3600);
+      int rc;
+      while ((rc = minutes.Step()) == SQLITE_ROW) {
+        capacity::RollupRow r;
+        r.start = minutes.Int(0);
+        r.count = static_cast<uint32_t>(minutes.Int(1));
+        r.sum = minutes.Double(2);
+        r.min = minutes.Double(3);
+        r.max = minutes.Double(4);
+        r.capacity_sum = minutes.Double(5);
+        rows.push_back(r);
+      }
+      minutes.Reset();
+      if (rc != SQLITE_DONE) return SqlError(write_db_, "read capacity minutes");
+      capacity::RollupRow row = capacity::HourFromMinutes(h, rows, capacity::IsRatio(w.series.kind));
+      hour.Bind(1, *id).Bind(2, h).Bind(3, static_cast<int64_t>(row.count));
+      hour.BindDouble(4, row.sum).BindDouble(5, row.min).BindDouble(6, row.max);
+      hour.BindDouble(7, row.capacity_sum).BindBlob(8, row.histogram);
+      if (hour.Step() != SQLITE_DONE) return hour.Error("write capacity hour");
+      hour.Reset();
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& w : op.writes) stats_.rollups_written += w.minutes.size();
+  return absl::OkStatus();
+}
+
+void SqliteStore::MergeMinutes(std::vector<capacity::MinuteWrite> writes, absl::Time now) {
+  if (options_.read_only) return;
+  Enqueue(RollupOp{std::move(writes), absl::ToUnixSeconds(now)});
+}
+
+absl::StatusOr<std::vector<capacity::RollupRow>> SqliteStore::LoadRollups(
+    const char* table, const std::string& host, const capacity::SeriesRef& series,
+    absl::Time from, absl::Time to) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  auto id = SeriesId(read_db_, host, series, /*create=*/false);
+  if (!id.ok()) return absl::UnavailableError(id.status().message());
+  std::vector<capacity::RollupRow> rows;
+  if (*id == 0) return rows;
+  const bool hours = std::string(table) == "capacity_hours";
+  std::string sql = absl::StrCat("SELECT start, count, sum, min, max, capacity_sum",
+                                 hours ? ", histogram" : "", " FROM ", table,
+                                 " WHERE series = ? AND start >= ? AND start < ? ORDER BY start");
+  Stmt q(read_db_, sql.c_str());
+  q.Bind(1, *id).Bind(2, absl::ToUnixSeconds(from)).Bind(3, absl::ToUnixSeconds(to));
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    capacity::RollupRow r;
+    r.start = q.Int(0);
+    r.count = static_cast<uint32_t>(q.Int(1));
+    r.sum = q.Double(2);
+    r.min = q.Double(3);
+    r.max = q.Double(4);
+    r.capacity_sum = q.Double(5);
+    if (hours) r.histogram = q.Blob(6);
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return absl::UnavailableError(q.Error("load capacity rollups").message());
+  return rows;
+}
+
+absl::StatusOr<std::vector<capacity::RollupRow>> SqliteStore::LoadMinutes(
+    const std::string& host, const capacity::SeriesRef& series, absl::Time from, absl::Time to) {
+  return LoadRollups("capacity_minutes", host, series, from, to);
+}
+
+absl::StatusOr<std::vector<capacity::RollupRow>> SqliteStore::LoadHours(
+    const std::string& host, const capacity::SeriesRef& series, absl::Time from, absl::Time to) {
+  return LoadRollups("capacity_hours", host, series, from, to);
+}
+
 void SqliteStore::Prune() {
+  {
+    Stmt m(write_db_, "DELETE FROM capacity_minutes WHERE start < ?");
+    m.Bind(1, absl::ToUnixSeconds(absl::Now() - options_.capacity_minute_retention));
+    Stmt h(write_db_, "DELETE FROM capacity_hours WHERE start < ?");
+    h.Bind(1, absl::ToUnixSeconds(absl::Now() - options_.capacity_hour_retention));
+    if (m.Step() != SQLITE_DONE || h.Step() != SQLITE_DONE) {
+      Log(LogLevel::kWarn, "pruning capacity rollups failed",
+          {{"error", std::string(sqlite3_errmsg(write_db_))}});
+    }
+  }
   int64_t horizon = Us(absl::Now() - options_.retention);
   Stmt del(write_db_,
            "DELETE FROM transitions WHERE at_us < ?1 AND id NOT IN "

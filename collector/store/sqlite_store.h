@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "collector/capacity/rollup_store.h"
 #include "collector/hosts/host_registry.h"
 
 struct sqlite3;
@@ -40,6 +41,9 @@ struct StoreOptions {
   absl::Duration retention = absl::Hours(24 * 400);
   // How long writes may wait to be grouped into one transaction.
   absl::Duration commit_interval = absl::Milliseconds(50);
+  // Capacity rollups older than these are deleted.
+  absl::Duration capacity_minute_retention = absl::Hours(24 * 7);
+  absl::Duration capacity_hour_retention = absl::Hours(24 * 400);
   // Open for reading only (e.g. --check-config beside a running collector): no migration,
   // no pruning, no writer thread; the file must exist and be current.
   bool read_only = false;
@@ -48,6 +52,7 @@ struct StoreOptions {
 struct StoreStats {
   uint64_t transitions_written = 0;
   uint64_t hosts_written = 0;
+  uint64_t rollups_written = 0;  // capacity minute rows merged
   uint64_t commits = 0;
   uint64_t errors = 0;
   uint64_t queue_depth = 0;
@@ -61,7 +66,7 @@ struct CatalogueVersion {
   absl::Time loaded_at;
 };
 
-class SqliteStore final : public HostLogSink {
+class SqliteStore final : public HostLogSink, public capacity::RollupStore {
  public:
   // Opens (creating if needed) and migrates the database. Errors: Unavailable if the file
   // cannot be opened; DataLoss if it is not a database or fails its integrity check;
@@ -76,6 +81,17 @@ class SqliteStore final : public HostLogSink {
   void AppendRevision(const std::string& host_id, const Revision& revision) override;
   uint64_t Mark() override;
   uint64_t Durable() override;
+
+  // capacity::RollupStore. MergeMinutes is enqueued like the host log.
+  void MergeMinutes(std::vector<capacity::MinuteWrite> writes, absl::Time now) override;
+  absl::StatusOr<std::vector<capacity::RollupRow>> LoadMinutes(const std::string& host,
+                                                               const capacity::SeriesRef& series,
+                                                               absl::Time from,
+                                                               absl::Time to) override;
+  absl::StatusOr<std::vector<capacity::RollupRow>> LoadHours(const std::string& host,
+                                                             const capacity::SeriesRef& series,
+                                                             absl::Time from,
+                                                             absl::Time to) override;
 
   // Waits until everything enqueued before the call is committed, or until a write fails
   // (failed batches are kept and retried with backoff, never dropped). Returns the first
@@ -117,7 +133,20 @@ class SqliteStore final : public HostLogSink {
     std::string host_id;
     Revision revision;
   };
-  using Op = std::variant<TransitionOp, HostRecord, AliveOp, RevisionOp>;
+  struct RollupOp {
+    std::vector<capacity::MinuteWrite> writes;
+    int64_t now;  // unix seconds
+  };
+  using Op = std::variant<TransitionOp, HostRecord, AliveOp, RevisionOp, RollupOp>;
+  // Writer thread: merges one RollupOp inside the open transaction.
+  absl::Status WriteRollups(const RollupOp& op);
+  // The capacity_series id (created when `create`), or 0 when absent.
+  absl::StatusOr<int64_t> SeriesId(sqlite3* db, const std::string& host,
+                                   const capacity::SeriesRef& series, bool create);
+  absl::StatusOr<std::vector<capacity::RollupRow>> LoadRollups(const char* table,
+                                                               const std::string& host,
+                                                               const capacity::SeriesRef& series,
+                                                               absl::Time from, absl::Time to);
   void Enqueue(Op op);
 
   explicit SqliteStore(StoreOptions options) : options_(std::move(options)) {}

@@ -35,17 +35,6 @@ void AppendHost(std::string* out, const HostView& h) {
                   ",\"samples_accepted\":", h.samples_accepted, "}");
 }
 
-HttpResponse Json(int status, std::string body) {
-  return {status, "application/json", std::move(body)};
-}
-
-HttpResponse JsonError(int status, absl::string_view message) {
-  std::string body = "{\"error\":";
-  AppendJsonString(&body, message);
-  body.append("}\n");
-  return Json(status, std::move(body));
-}
-
 }  // namespace
 
 std::string HostsJson(const std::vector<HostView>& hosts) {

@@ -1,5 +1,7 @@
 #include "collector/web/json.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace accord::collector {
@@ -42,6 +44,17 @@ void AppendJsonTime(std::string* out, absl::Time t) {
   out->push_back('"');
   out->append(Rfc3339(t));
   out->push_back('"');
+}
+
+HttpResponse Json(int status, std::string body) {
+  return {status, "application/json", std::move(body)};
+}
+
+HttpResponse JsonError(int status, absl::string_view message) {
+  std::string body = "{\"error\":";
+  AppendJsonString(&body, message);
+  body.append("}\n");
+  return Json(status, std::move(body));
 }
 
 }  // namespace accord::collector

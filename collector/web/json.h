@@ -6,6 +6,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "collector/web/http_server.h"
 
 namespace accord::collector {
 
@@ -14,6 +15,10 @@ namespace accord::collector {
 void AppendJsonString(std::string* out, absl::string_view s);
 // Appends an RFC 3339 UTC time as a JSON string, e.g. "2026-11-28T07:09:10.123Z".
 void AppendJsonTime(std::string* out, absl::Time t);
+// An application/json response with `body`, and an error response {"error": message}.
+HttpResponse Json(int status, std::string body);
+HttpResponse JsonError(int status, absl::string_view message);
+
 // Formats an RFC 3339 UTC time with milliseconds.
 std::string Rfc3339(absl::Time t);
 

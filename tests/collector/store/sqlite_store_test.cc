@@ -42,7 +42,7 @@ Transition T(int64_t at, HostState from, HostState to, const char* cause, int64_
 TEST_F(SqliteStoreTest, TransitionsAndHostsSurviveReopen) {
   {
     auto store = OpenStore();
-    EXPECT_EQ(store->schema_version(), 2);
+    EXPECT_EQ(store->schema_version(), 3);
     store->AppendTransition("h1", T(1000, HostState::kUnknown, HostState::kUp, "first_seen"));
     store->AppendTransition("h1", T(2000, HostState::kUp, HostState::kUnreachable,
                                     "stream_broken"));
@@ -156,7 +156,7 @@ TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
 TEST_F(SqliteStoreTest, MigrationsAreIdempotent) {
   { auto store = OpenStore(); }
   auto store = OpenStore();
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
 }
 
 }  // namespace
@@ -283,6 +283,78 @@ TEST(SqliteStoreBackfillTest, AliveSpansAndRevisionsSurviveReopen) {
   EXPECT_EQ(hosts[0].alive[0].last, now + absl::Seconds(20));
   ASSERT_EQ(hosts[0].revisions.size(), 1u);
   EXPECT_EQ(hosts[0].revisions[0].reason, "alive span backfilled");
+}
+
+}  // namespace
+}  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+capacity::RollupRow Row(int64_t start, std::vector<double> values, double capacity = 4) {
+  capacity::RollupRow r;
+  r.start = start;
+  for (double v : values) r.Add(v, capacity);
+  return r;
+}
+
+TEST_F(SqliteStoreTest, CapacityMinutesMergeAndEndedHoursAreDerived) {
+  // Two hours ago, aligned to the hour (rows older than 7 days would be pruned).
+  const int64_t hour = (absl::ToUnixSeconds(absl::Now()) / 3600 - 2) * 3600;
+  const capacity::SeriesRef fs{capacity::Kind::kFilesystem, "/var"};
+  {
+    auto store = OpenStore();
+    capacity::MinuteWrite w{"h1", fs, {Row(hour, {0.2, 0.4}), Row(hour + 60, {0.6})}};
+    // `now` inside the hour: the hour has not ended, no hour row yet.
+    store->MergeMinutes({w}, absl::FromUnixSeconds(hour + 120));
+    ASSERT_TRUE(store->Flush().ok());
+    auto hours = store->LoadHours("h1", fs, absl::FromUnixSeconds(hour), absl::Now());
+    ASSERT_TRUE(hours.ok());
+    EXPECT_TRUE(hours->empty());
+    // A late sample for the first minute merges into it; now the hour has ended.
+    capacity::MinuteWrite late{"h1", fs, {Row(hour, {0.9})}};
+    store->MergeMinutes({late}, absl::FromUnixSeconds(hour + 3700));
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  auto store = OpenStore();
+  auto minutes = store->LoadMinutes("h1", fs, absl::FromUnixSeconds(hour), absl::Now());
+  ASSERT_TRUE(minutes.ok()) << minutes.status();
+  ASSERT_EQ(minutes->size(), 2u);
+  EXPECT_EQ((*minutes)[0].count, 3u);
+  EXPECT_NEAR((*minutes)[0].mean(), 0.5, 1e-12);
+  EXPECT_DOUBLE_EQ((*minutes)[0].max, 0.9);
+  EXPECT_DOUBLE_EQ((*minutes)[0].min, 0.2);
+  EXPECT_DOUBLE_EQ((*minutes)[0].mean_capacity(), 4);
+  auto hours = store->LoadHours("h1", fs, absl::FromUnixSeconds(hour), absl::Now());
+  ASSERT_TRUE(hours.ok());
+  ASSERT_EQ(hours->size(), 1u);
+  EXPECT_EQ((*hours)[0].count, 2u);  // two minutes
+  EXPECT_NEAR((*hours)[0].mean(), 0.55, 1e-12);
+  EXPECT_DOUBLE_EQ((*hours)[0].max, 0.9);
+  auto hist = capacity::RatioHistogram::Decode((*hours)[0].histogram);
+  ASSERT_TRUE(hist.ok());
+  EXPECT_EQ(hist->total(), 2u);
+  // Another host's series and an unknown series are separate.
+  auto other = store->LoadMinutes("h2", fs, absl::FromUnixSeconds(hour), absl::Now());
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty());
+}
+
+TEST_F(SqliteStoreTest, CapacityRollupsOlderThanRetentionArePruned) {
+  options_.capacity_minute_retention = absl::Hours(1);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  const capacity::SeriesRef cpu{capacity::Kind::kCpu, ""};
+  {
+    auto store = OpenStore();
+    store->MergeMinutes({{"h1", cpu, {Row(now / 60 * 60 - 7200, {0.5}), Row(now / 60 * 60 - 60, {0.5})}}},
+                        absl::FromUnixSeconds(now));
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  auto store = OpenStore();  // prunes at start
+  ASSERT_TRUE(store->Flush().ok());
+  auto minutes = store->LoadMinutes("h1", cpu, absl::FromUnixSeconds(now - 10000), absl::Now());
+  ASSERT_TRUE(minutes.ok());
+  EXPECT_EQ(minutes->size(), 1u);
 }
 
 }  // namespace

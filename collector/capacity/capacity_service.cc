@@ -1,0 +1,1067 @@
+#include "collector/capacity/capacity_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/logging.h"
+#include "common/prom_text.h"
+
+namespace accord::collector::capacity {
+namespace {
+
+constexpr double kFull = 1.0;
+
+double Seconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
+int64_t MinuteStart(double t) { return static_cast<int64_t>(std::floor(t / 60.0)) * 60; }
+
+CapacityResource ResourceOf(Kind kind) {
+  switch (kind) {
+    case Kind::kCpu:
+      return CapacityResource::kCpu;
+    case Kind::kMemory:
+      return CapacityResource::kMemory;
+    case Kind::kSwap:
+      return CapacityResource::kSwap;
+    case Kind::kFilesystem:
+      return CapacityResource::kFilesystem;
+    case Kind::kInodes:
+      return CapacityResource::kInodes;
+    case Kind::kNetwork:
+    case Kind::kDemand:
+      return CapacityResource::kNetwork;
+  }
+  return CapacityResource::kCpu;
+}
+
+bool IsPooled(Kind kind) {
+  return kind == Kind::kCpu || kind == Kind::kMemory || kind == Kind::kNetwork;
+}
+
+Status StatusFor(double value, const CapacityThreshold& t) {
+  if (value >= t.critical) return Status::kCritical;
+  if (value >= t.warning) return Status::kWarning;
+  return Status::kOk;
+}
+
+// The statistic `t` names, from the report's windows (or the latest value).
+double StatisticValue(const ResourceReport& r, const CapacityThreshold& t) {
+  if (t.statistic == CapacityStatistic::kCurrent) return r.utilization;
+  for (const auto& [window, stats] : r.windows) {
+    if (window != t.window || stats.minutes == 0) continue;
+    switch (t.statistic) {
+      case CapacityStatistic::kMean:
+        return stats.mean;
+      case CapacityStatistic::kP95:
+        return stats.p95;
+      case CapacityStatistic::kP99:
+        return stats.p99;
+      case CapacityStatistic::kMax:
+        return stats.max;
+      case CapacityStatistic::kCurrent:
+        break;
+    }
+  }
+  return r.utilization;  // no history yet: the latest value is all there is
+}
+
+// The earliest crossing of any level, or infinity.
+double EarliestCrossing(const Forecast& f) {
+  double best = INFINITY;
+  if (f.status != ForecastStatus::kOk) return best;
+  for (const LevelForecast& l : f.levels) {
+    if (l.seconds.has_value()) best = std::min(best, *l.seconds);
+  }
+  return best;
+}
+
+// A fast forecast (the last 30 minutes) against the slower one from the stored history:
+// whichever is ok and reaches a level first (a disk filling now matters more than last
+// month's trend); if neither is ok, the history's verdict.
+Forecast Combine(const Forecast& fast, const std::optional<Forecast>& slow) {
+  if (!slow.has_value()) return fast;
+  bool fast_ok = fast.status == ForecastStatus::kOk;
+  bool slow_ok = slow->status == ForecastStatus::kOk;
+  if (fast_ok && slow_ok) return EarliestCrossing(fast) < EarliestCrossing(*slow) ? fast : *slow;
+  if (fast_ok) return fast;
+  return *slow;
+}
+
+std::vector<Point> ToPoints(const std::vector<RollupRow>& rows, double period) {
+  std::vector<Point> points;
+  points.reserve(rows.size());
+  for (const RollupRow& r : rows) {
+    if (r.count > 0) points.push_back({static_cast<double>(r.start) + period / 2, r.mean()});
+  }
+  return points;
+}
+
+// Rows of a pooled series: per period, sum(mean x capacity) / sum(capacity) over members.
+struct PoolCell {
+  double used = 0, capacity = 0, max = 0;
+  int members = 0;
+};
+using Pool = std::map<int64_t, PoolCell>;
+void AddToPool(Pool& pool, const std::vector<RollupRow>& rows) {
+  for (const RollupRow& r : rows) {
+    if (r.count == 0) continue;
+    PoolCell& c = pool[r.start];
+    double cap = r.mean_capacity();
+    c.used += r.mean() * cap;
+    c.capacity += cap;
+    c.max = c.members == 0 ? r.max : std::max(c.max, r.max);
+    ++c.members;
+  }
+}
+std::vector<RollupRow> PoolRows(const Pool& pool, int members) {
+  std::vector<RollupRow> rows;
+  for (const auto& [start, c] : pool) {
+    // A period some members miss would look emptier than it was: only complete ones.
+    if (c.members < members || c.capacity <= 0) continue;
+    RollupRow r;
+    r.start = start;
+    r.Add(c.used / c.capacity, c.capacity);
+    r.max = std::max(r.max, c.max);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+std::vector<double> Levels(const CapacityThreshold& t) { return {t.warning, t.critical, kFull}; }
+
+std::vector<std::pair<absl::Duration, WindowStats>> Windows(double now,
+                                                            const std::vector<RollupRow>& minutes,
+                                                            const std::vector<RollupRow>& hours,
+                                                            bool ratio) {
+  std::vector<std::pair<absl::Duration, WindowStats>> out;
+  for (absl::Duration w : kWindows) {
+    double from = now - absl::ToDoubleSeconds(w);
+    WindowStats s;
+    if (w <= absl::Hours(24 * 7)) {
+      std::vector<RollupRow> in;
+      for (const RollupRow& m : minutes) {
+        if (static_cast<double>(m.start) >= from) in.push_back(m);
+      }
+      s = StatsFromMinutes(in);
+    } else if (ratio) {
+      std::vector<RollupRow> in;
+      int64_t covered = INT64_MIN;
+      for (const RollupRow& h : hours) {
+        if (static_cast<double>(h.start) >= from) {
+          in.push_back(h);
+          covered = std::max(covered, h.start + 3600);
+        }
+      }
+      // The hours not derived yet come from their minutes.
+      std::map<int64_t, std::vector<RollupRow>> rest;
+      for (const RollupRow& m : minutes) {
+        if (m.start >= covered && static_cast<double>(m.start) >= from) {
+          rest[m.start / 3600 * 3600].push_back(m);
+        }
+      }
+      for (const auto& [hour, rows] : rest) in.push_back(HourFromMinutes(hour, rows, true));
+      s = StatsFromHours(in);
+    }
+    if (s.minutes > 0) out.emplace_back(w, s);
+  }
+  return out;
+}
+
+void Fill(ResourceReport& r, const CapacityThreshold& threshold) {
+  r.threshold = threshold;
+  r.value = StatisticValue(r, threshold);
+  r.status = StatusFor(r.value, threshold);
+}
+
+}  // namespace
+
+std::string WindowName(absl::Duration window) {
+  if (window >= absl::Hours(24)) return absl::StrCat(window / absl::Hours(24), "d");
+  return absl::StrCat(window / absl::Hours(1), "h");
+}
+
+const char* StatusName(Status status) {
+  switch (status) {
+    case Status::kOk:
+      return "ok";
+    case Status::kWarning:
+      return "warning";
+    case Status::kCritical:
+      return "critical";
+  }
+  return "ok";
+}
+
+struct CapacityService::Series {
+  Observation last;
+  bool has_last = false;
+  RecentRing recent;
+  std::map<int64_t, RollupRow> pending;  // minute start -> unflushed rollup
+  // From the last refresh from the store.
+  std::vector<std::pair<absl::Duration, WindowStats>> windows;
+  std::optional<Forecast> slow;
+};
+
+struct CapacityService::HostState {
+  HostUtilisation util;
+  std::map<SeriesRef, std::unique_ptr<Series>> series;
+  // Demand series: name{labels} -> (name, labels).
+  std::map<std::string, std::pair<std::string, std::map<std::string, std::string>>> custom;
+  absl::Time refreshed_at = absl::InfinitePast();
+};
+
+CapacityService::CapacityService(HostRegistry& registry, Clock& clock, RollupStore* store,
+                                 CapacityOptions options)
+    : registry_(registry), clock_(clock), store_(store), options_(options) {}
+
+CapacityService::~CapacityService() { Stop(); }
+
+void CapacityService::Start() {
+  stop_ = std::make_unique<absl::Notification>();
+  thread_ = std::thread([this] {
+    while (!stop_->WaitForNotificationWithTimeout(absl::Seconds(1))) RunOnce();
+  });
+}
+
+void CapacityService::Stop() {
+  if (!thread_.joinable()) return;
+  stop_->Notify();
+  thread_.join();
+  Flush(clock_.Now(), /*all=*/true);
+}
+
+std::shared_ptr<const Catalogue> CapacityService::catalogue() const {
+  absl::MutexLock lock(&catalogue_mu_);
+  return catalogue_;
+}
+
+void CapacityService::SetCatalogue(std::shared_ptr<const Catalogue> catalogue) {
+  absl::flat_hash_set<std::string> demand;
+  if (catalogue != nullptr) {
+    for (const Service& s : catalogue->services) {
+      if (s.capacity.demand.has_value()) demand.insert(s.capacity.demand->metric);
+    }
+  }
+  {
+    absl::MutexLock lock(&catalogue_mu_);
+    catalogue_ = std::move(catalogue);
+  }
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, host] : hosts_) host->util.SetDemandMetrics(demand);
+}
+
+void CapacityService::OnSeries(const std::string& host, uint32_t slot,
+                               const SeriesDescriptor& desc) {
+  std::shared_ptr<const Catalogue> cat;
+  bool fresh = false;
+  {
+    absl::MutexLock lock(&mu_);
+    fresh = !hosts_.contains(host);
+  }
+  if (fresh) cat = catalogue();
+  absl::MutexLock lock(&mu_);
+  auto& state = hosts_[host];
+  if (state == nullptr) {
+    state = std::make_unique<HostState>();
+    absl::flat_hash_set<std::string> demand;
+    if (cat != nullptr) {
+      for (const Service& s : cat->services) {
+        if (s.capacity.demand.has_value()) demand.insert(s.capacity.demand->metric);
+      }
+    }
+    state->util.SetDemandMetrics(demand);
+  }
+  state->util.OnSeries(slot, desc);
+  if (!absl::StartsWith(desc.name, "accord_")) {
+    std::map<std::string, std::string> labels(desc.labels.begin(), desc.labels.end());
+    state->custom[CustomSeriesKey(desc)] = {desc.name, std::move(labels)};
+  }
+}
+
+void CapacityService::OnSamples(const std::string& host, uint64_t sequence, int64_t timestamp_ms,
+                                const std::vector<uint32_t>& slots,
+                                const std::vector<double>& values) {
+  absl::MutexLock lock(&mu_);
+  auto it = hosts_.find(host);
+  if (it == hosts_.end()) return;
+  HostState& state = *it->second;
+  std::vector<Observation> obs;
+  state.util.OnSamples(sequence, timestamp_ms, slots, values, &obs);
+  const double oldest = Seconds(clock_.Now() - options_.minute_retention);
+  for (Observation& o : obs) {
+    if (o.t < oldest) continue;
+    auto& series = state.series[o.series];
+    if (series == nullptr) {
+      series = std::make_unique<Series>();
+      ++stats_.series;
+    }
+    ++stats_.observations;
+    if (IsRatio(o.series.kind)) series->recent.Add(o.t, o.value);
+    series->pending[MinuteStart(o.t)].Add(o.value, o.capacity);
+    if (!series->has_last || o.t >= series->last.t) {
+      series->last = std::move(o);
+      series->has_last = true;
+    }
+  }
+}
+
+void CapacityService::Flush(absl::Time now, bool all) {
+  std::vector<MinuteWrite> writes;
+  const int64_t limit = static_cast<int64_t>(Seconds(now - options_.flush_after)) - 60;
+  size_t rows = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [host, state] : hosts_) {
+      for (auto& [ref, series] : state->series) {
+        MinuteWrite w;
+        for (auto it = series->pending.begin(); it != series->pending.end();) {
+          if (!all && it->first > limit) break;
+          it->second.start = it->first;
+          w.minutes.push_back(std::move(it->second));
+          it = series->pending.erase(it);
+        }
+        if (w.minutes.empty()) continue;
+        rows += w.minutes.size();
+        w.host = host;
+        w.series = ref;
+        writes.push_back(std::move(w));
+      }
+    }
+    stats_.minutes_written += rows;
+  }
+  if (!writes.empty() && store_ != nullptr) store_->MergeMinutes(std::move(writes), now);
+}
+
+absl::StatusOr<std::vector<RollupRow>> CapacityService::Minutes(const std::string& host,
+                                                                const SeriesRef& ref,
+                                                                absl::Time from, absl::Time to) {
+  std::vector<RollupRow> rows;
+  if (store_ != nullptr) {
+    auto stored = store_->LoadMinutes(host, ref, from, to);
+    if (!stored.ok()) {
+      absl::MutexLock lock(&mu_);
+      ++stats_.store_errors;
+      return stored.status();
+    }
+    rows = std::move(*stored);
+  }
+  const int64_t lo = static_cast<int64_t>(Seconds(from));
+  const int64_t hi = static_cast<int64_t>(Seconds(to));
+  std::map<int64_t, RollupRow> merged;
+  for (RollupRow& r : rows) merged[r.start] = std::move(r);
+  {
+    absl::MutexLock lock(&mu_);
+    auto h = hosts_.find(host);
+    if (h != hosts_.end()) {
+      auto s = h->second->series.find(ref);
+      if (s != h->second->series.end()) {
+        for (const auto& [start, row] : s->second->pending) {
+          if (start < lo || start >= hi) continue;
+          RollupRow& m = merged[start];
+          m.start = start;
+          m.Merge(row);
+        }
+      }
+    }
+  }
+  std::vector<RollupRow> out;
+  out.reserve(merged.size());
+  for (auto& [start, row] : merged) out.push_back(std::move(row));
+  return out;
+}
+
+absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string& host,
+                                                              const SeriesRef& ref,
+                                                              const CapacityThreshold& threshold,
+                                                              bool with_history) {
+  const absl::Time now_time = clock_.Now();
+  const double now = Seconds(now_time);
+  ResourceReport r;
+  r.kind = ref.kind;
+  r.instance = ref.instance;
+  History history;
+  std::optional<Forecast> slow;
+  {
+    absl::MutexLock lock(&mu_);
+    auto h = hosts_.find(host);
+    if (h == hosts_.end()) return absl::NotFoundError("no capacity data for host");
+    auto s = h->second->series.find(ref);
+    if (s == h->second->series.end()) return absl::NotFoundError("no such series");
+    const Series& series = *s->second;
+    r.utilization = series.last.value;
+    r.capacity = series.last.capacity;
+    r.updated_at = absl::FromUnixMillis(static_cast<int64_t>(std::llround(series.last.t * 1000)));
+    for (const RecentRing::Point& p : series.recent.Points(now)) history.recent.push_back({p.t, p.v});
+    r.windows = series.windows;
+    slow = series.slow;
+  }
+  const std::vector<double> levels = Levels(threshold);
+  ForecastOptions fo;
+  fo.max_horizon_seconds = absl::ToDoubleSeconds(options_.horizon);
+  if (with_history) {
+    auto minutes = Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
+    if (!minutes.ok()) return minutes.status();
+    std::vector<RollupRow> hours;
+    if (store_ != nullptr) {
+      auto loaded = store_->LoadHours(host, ref, now_time - options_.hour_retention, now_time);
+      if (!loaded.ok()) {
+        absl::MutexLock lock(&mu_);
+        ++stats_.store_errors;
+        return loaded.status();
+      }
+      hours = std::move(*loaded);
+    }
+    r.windows = Windows(now, *minutes, hours, IsRatio(ref.kind));
+    history.minutes = ToPoints(*minutes, 60);
+    history.hours = ToPoints(hours, 3600);
+    r.forecast = ForecastExhaustion(history, now, levels, fo);
+    absl::MutexLock lock(&mu_);
+    auto h = hosts_.find(host);
+    if (h != hosts_.end()) {
+      auto s = h->second->series.find(ref);
+      if (s != h->second->series.end()) {
+        s->second->windows = r.windows;
+        s->second->slow = r.forecast;
+      }
+    }
+    ++stats_.refreshes;
+  } else {
+    History fast;
+    fast.recent = std::move(history.recent);
+    r.forecast = Combine(ForecastExhaustion(fast, now, levels, fo), slow);
+  }
+  Fill(r, threshold);
+  return r;
+}
+
+std::vector<const Service*> CapacityService::ServicesOf(const Catalogue* catalogue,
+                                                        const std::string& host,
+                                                        const std::vector<HostRef>& hosts) const {
+  std::vector<const Service*> out;
+  if (catalogue == nullptr) return out;
+  const std::map<std::string, std::string>* labels = nullptr;
+  static const std::map<std::string, std::string> kNone;
+  for (const HostRef& h : hosts) {
+    if (h.id == host) labels = &h.labels;
+  }
+  for (const Service& s : catalogue->services) {
+    if (SelectorMatches(s, host, labels != nullptr ? *labels : kNone)) out.push_back(&s);
+  }
+  return out;
+}
+
+CapacityThreshold CapacityService::HostThreshold(const Catalogue* catalogue,
+                                                 const std::vector<const Service*>& services,
+                                                 Kind kind, const std::string& instance) const {
+  const CapacityResource resource = ResourceOf(kind);
+  const bool fs = kind == Kind::kFilesystem || kind == Kind::kInodes;
+  if (services.empty()) {
+    CapacitySpec spec = catalogue != nullptr ? catalogue->capacity_defaults : DefaultCapacitySpec();
+    return ThresholdFor(spec, resource, fs ? instance : "");
+  }
+  // The strictest service: the lowest critical threshold, then the lowest warning.
+  CapacityThreshold best = ThresholdFor(services[0]->capacity, resource, fs ? instance : "");
+  for (size_t i = 1; i < services.size(); ++i) {
+    const CapacityThreshold& t = ThresholdFor(services[i]->capacity, resource, fs ? instance : "");
+    if (t.critical < best.critical || (t.critical == best.critical && t.warning < best.warning)) {
+      best = t;
+    }
+  }
+  return best;
+}
+
+absl::StatusOr<std::vector<ResourceReport>> CapacityService::HostResources(
+    const std::string& host, const std::vector<const Service*>& services, bool with_history) {
+  std::vector<SeriesRef> refs;
+  {
+    absl::MutexLock lock(&mu_);
+    auto h = hosts_.find(host);
+    if (h == hosts_.end()) return absl::NotFoundError(absl::StrCat("no capacity data for host \"", host, "\""));
+    for (const auto& [ref, series] : h->second->series) {
+      if (IsRatio(ref.kind) && series->has_last) refs.push_back(ref);
+    }
+  }
+  auto cat = catalogue();
+  std::vector<ResourceReport> out;
+  for (const SeriesRef& ref : refs) {
+    auto r = EvaluateSeries(host, ref, HostThreshold(cat.get(), services, ref.kind, ref.instance),
+                            with_history);
+    if (r.ok()) {
+      out.push_back(std::move(*r));
+    } else if (!absl::IsNotFound(r.status())) {
+      return r.status();
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<HostCapacity> CapacityService::HostReport(const std::string& host) {
+  auto cat = catalogue();
+  std::vector<HostRef> hosts;
+  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  auto resources = HostResources(host, ServicesOf(cat.get(), host, hosts), /*with_history=*/true);
+  if (!resources.ok()) return resources.status();
+  HostCapacity out;
+  out.host = host;
+  out.resources = std::move(*resources);
+  std::vector<std::pair<SeriesRef, double>> demand;
+  {
+    absl::MutexLock lock(&mu_);
+    auto h = hosts_.find(host);
+    if (h != hosts_.end()) {
+      for (const auto& [ref, series] : h->second->series) {
+        if (ref.kind == Kind::kDemand && series->has_last) demand.emplace_back(ref, series->last.value);
+      }
+    }
+  }
+  const absl::Time now = clock_.Now();
+  for (const auto& [ref, value] : demand) {
+    HostCapacity::Demand d;
+    d.series = ref.instance;
+    d.value = value;
+    auto minutes = Minutes(host, ref, now - absl::Hours(24), now + absl::Minutes(1));
+    if (minutes.ok()) d.day = StatsFromMinutes(*minutes);
+    out.demand.push_back(std::move(d));
+  }
+  return out;
+}
+
+absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue& catalogue,
+                                                                 const Service& service,
+                                                                 const std::vector<HostRef>& hosts,
+                                                                 bool with_history) {
+  ServiceCapacity out;
+  out.service = service.id;
+  out.hosts = ComponentHosts(service, hosts);
+  const absl::Time now_time = clock_.Now();
+  const double now = Seconds(now_time);
+  const std::vector<const Service*> only = {&service};
+
+  // Per host: worst-host kinds are listed per host; pooled kinds are collected.
+  struct Member {
+    std::string host;
+    SeriesRef ref;
+    double capacity;
+    double utilization;
+    absl::Time updated_at;
+  };
+  std::map<Kind, std::vector<Member>> pooled;
+  for (const std::string& host : out.hosts) {
+    auto resources = HostResources(host, only, with_history);
+    if (!resources.ok()) {
+      if (absl::IsNotFound(resources.status())) continue;
+      return resources.status();
+    }
+    for (ResourceReport& r : *resources) {
+      if (IsPooled(r.kind)) {
+        pooled[r.kind].push_back({host, {r.kind, r.instance}, r.capacity, r.utilization, r.updated_at});
+      } else {
+        r.worst_host = host;
+        out.resources.push_back(std::move(r));
+      }
+    }
+  }
+  for (auto& [kind, members] : pooled) {
+    ResourceReport r;
+    r.kind = kind;
+    Pool minute_pool, hour_pool;
+    std::map<int64_t, PoolCell> recent_pool;
+    double used = 0;
+    std::map<std::string, double> host_capacity;
+    for (const Member& m : members) {
+      r.capacity += m.capacity;
+      used += m.utilization * m.capacity;
+      r.updated_at = std::max(r.updated_at, m.updated_at);
+      host_capacity[m.host] += m.capacity;
+      auto minutes = Minutes(m.host, m.ref, now_time - options_.minute_retention,
+                             now_time + absl::Minutes(1));
+      if (!minutes.ok()) return minutes.status();
+      AddToPool(minute_pool, *minutes);
+      if (store_ != nullptr && with_history) {
+        auto hours = store_->LoadHours(m.host, m.ref, now_time - options_.hour_retention, now_time);
+        if (!hours.ok()) return hours.status();
+        AddToPool(hour_pool, *hours);
+      }
+      absl::MutexLock lock(&mu_);
+      auto h = hosts_.find(m.host);
+      if (h == hosts_.end()) continue;
+      auto s = h->second->series.find(m.ref);
+      if (s == h->second->series.end()) continue;
+      for (const RecentRing::Point& p : s->second->recent.Points(now)) {
+        PoolCell& c = recent_pool[static_cast<int64_t>(p.t)];
+        c.used += p.v * m.capacity;
+        c.capacity += m.capacity;
+        ++c.members;
+      }
+    }
+    const int n = static_cast<int>(members.size());
+    r.utilization = r.capacity > 0 ? used / r.capacity : 0;
+    std::vector<RollupRow> minutes = PoolRows(minute_pool, n);
+    std::vector<RollupRow> hours = PoolRows(hour_pool, n);
+    // Pooled hours carry their pooled mean; percentiles over 30 days are of hour means.
+    for (RollupRow& h : hours) {
+      RatioHistogram hist;
+      hist.Add(h.mean());
+      h.histogram = hist.Encode();
+    }
+    r.windows = Windows(now, minutes, hours, true);
+    CapacityThreshold threshold = ThresholdFor(service.capacity, ResourceOf(kind), "");
+    History history;
+    for (const auto& [t, c] : recent_pool) {
+      if (c.members == n && c.capacity > 0) history.recent.push_back({static_cast<double>(t), c.used / c.capacity});
+    }
+    history.minutes = ToPoints(minutes, 60);
+    history.hours = ToPoints(hours, 3600);
+    ForecastOptions fo;
+    fo.max_horizon_seconds = absl::ToDoubleSeconds(options_.horizon);
+    r.forecast = ForecastExhaustion(history, now, Levels(threshold), fo);
+    Fill(r, threshold);
+
+    NPlusOne np;
+    if (service.capacity.n_plus_one) {
+      np.evaluated = true;
+      if (host_capacity.size() < 2) {
+        np.ok = false;
+        np.reason = "the service has a single host: losing it loses the service";
+      } else {
+        auto largest = std::max_element(
+            host_capacity.begin(), host_capacity.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+        np.largest_host = largest->first;
+        double remaining = r.capacity - largest->second;
+        np.utilization_without_largest = remaining > 0 ? r.value * r.capacity / remaining : INFINITY;
+        np.ok = np.utilization_without_largest < threshold.critical;
+        np.reason = np.ok ? absl::StrCat("without ", largest->first, " the ", WindowName(threshold.window),
+                                         " ", CapacityStatisticName(threshold.statistic), " is ",
+                                         absl::StrFormat("%.1f", 100 * np.utilization_without_largest),
+                                         "%, under the critical threshold")
+                          : absl::StrCat("without ", largest->first, " the ",
+                                         CapacityStatisticName(threshold.statistic), " would be ",
+                                         absl::StrFormat("%.1f", 100 * np.utilization_without_largest),
+                                         "%, at or over the critical threshold of ",
+                                         absl::StrFormat("%.1f", 100 * threshold.critical), "%");
+      }
+      out.n_plus_one.emplace_back(kind, np);
+    }
+    out.resources.push_back(std::move(r));
+  }
+  std::sort(out.resources.begin(), out.resources.end(),
+            [](const ResourceReport& a, const ResourceReport& b) {
+              return std::tie(a.kind, a.worst_host, a.instance) < std::tie(b.kind, b.worst_host, b.instance);
+            });
+  (void)catalogue;
+  return out;
+}
+
+absl::StatusOr<ServiceCapacity> CapacityService::ServiceReport(const std::string& id) {
+  auto cat = catalogue();
+  const Service* service = cat != nullptr ? cat->FindService(id) : nullptr;
+  if (service == nullptr) return absl::NotFoundError(absl::StrCat("no service \"", id, "\""));
+  std::vector<HostRef> hosts;
+  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  return EvaluateService(*cat, *service, hosts, /*with_history=*/true);
+}
+
+absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, double growth) {
+  if (!(growth > -1) || !std::isfinite(growth)) {
+    return absl::InvalidArgumentError("demand_growth must be a number above -1 (0.4 = +40%)");
+  }
+  auto cat = catalogue();
+  const Service* service = cat != nullptr ? cat->FindService(id) : nullptr;
+  if (service == nullptr) return absl::NotFoundError(absl::StrCat("no service \"", id, "\""));
+  std::vector<HostRef> hosts;
+  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  WhatIf w;
+  w.service = id;
+  w.demand_growth = growth;
+  w.threshold = ThresholdFor(service->capacity, CapacityResource::kCpu, "");
+  if (!service->capacity.demand.has_value()) {
+    w.reason = "the service declares no demand series (capacity.demand in the catalogue)";
+    return w;
+  }
+  const DemandSpec& spec = *service->capacity.demand;
+  w.demand_metric = spec.metric;
+  w.demand_unit = spec.unit;
+  const absl::Time now_time = clock_.Now();
+  const double now = Seconds(now_time);
+  const std::vector<std::string> members = ComponentHosts(*service, hosts);
+
+  // Busy cores and demand per minute, summed over the hosts.
+  Pool cpu_pool;
+  std::map<int64_t, double> demand_by_minute;
+  std::map<int64_t, int> demand_members;
+  int cpu_hosts = 0;
+  double total_cores = 0;
+  for (const std::string& host : members) {
+    std::vector<SeriesRef> demand_refs;
+    bool has_cpu = false;
+    double cores = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      auto h = hosts_.find(host);
+      if (h == hosts_.end()) continue;
+      for (const auto& [ref, series] : h->second->series) {
+        if (ref.kind == Kind::kCpu && series->has_last) {
+          has_cpu = true;
+          cores = series->last.capacity;
+        }
+        if (ref.kind != Kind::kDemand) continue;
+        auto c = h->second->custom.find(ref.instance);
+        if (c == h->second->custom.end() || c->second.first != spec.metric) continue;
+        bool match = true;
+        for (const auto& [k, v] : spec.labels) {
+          auto l = c->second.second.find(k);
+          if (l == c->second.second.end() || l->second != v) match = false;
+        }
+        if (match) demand_refs.push_back(ref);
+      }
+    }
+    if (has_cpu) {
+      auto minutes = Minutes(host, {Kind::kCpu, ""}, now_time - options_.minute_retention,
+                             now_time + absl::Minutes(1));
+      if (!minutes.ok()) return minutes.status();
+      AddToPool(cpu_pool, *minutes);
+      ++cpu_hosts;
+      total_cores += cores;
+    }
+    std::set<int64_t> host_minutes;
+    for (const SeriesRef& ref : demand_refs) {
+      auto minutes = Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
+      if (!minutes.ok()) return minutes.status();
+      for (const RollupRow& m : *minutes) {
+        if (m.count == 0) continue;
+        demand_by_minute[m.start] += m.mean();
+        host_minutes.insert(m.start);
+      }
+    }
+    for (int64_t m : host_minutes) ++demand_members[m];
+  }
+  w.hosts_now = static_cast<size_t>(cpu_hosts);
+  w.cores_per_host = cpu_hosts > 0 ? total_cores / cpu_hosts : 0;
+  // Paired minutes: every CPU host and at least one demand series reported.
+  std::vector<double> xs, ys;
+  std::vector<RollupRow> cpu_rows;
+  std::vector<double> demand_of_row;
+  for (const auto& [start, cell] : cpu_pool) {
+    if (cell.members < cpu_hosts || cell.capacity <= 0) continue;
+    auto d = demand_by_minute.find(start);
+    if (d == demand_by_minute.end()) continue;
+    xs.push_back(d->second);
+    ys.push_back(cell.used);  // busy cores
+    RollupRow r;
+    r.start = start;
+    r.Add(cell.used / cell.capacity, cell.capacity);
+    cpu_rows.push_back(r);
+    demand_of_row.push_back(d->second);
+  }
+  w.points = xs.size();
+  if (xs.size() < 30) {
+    w.reason = absl::StrCat("too little history: ", xs.size(),
+                            " minutes with both CPU and demand, 30 needed");
+    return w;
+  }
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    mx += xs[i];
+    my += ys[i];
+  }
+  mx /= xs.size();
+  my /= xs.size();
+  double sxx = 0, sxy = 0, syy = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    sxx += (xs[i] - mx) * (xs[i] - mx);
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    syy += (ys[i] - my) * (ys[i] - my);
+  }
+  if (sxx <= 0) {
+    w.reason = "the demand did not vary: resource use per unit cannot be told from the base load";
+    return w;
+  }
+  w.cores_per_unit = sxy / sxx;
+  w.intercept_cores = my - w.cores_per_unit * mx;
+  w.r_squared = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
+  if (w.cores_per_unit <= 0) {
+    w.reason = "CPU use does not grow with the demand in the history";
+    return w;
+  }
+  w.fitted = true;
+
+  // The projected CPU series: each minute's busy cores plus the extra demand's share.
+  std::vector<RollupRow> projected;
+  for (size_t i = 0; i < cpu_rows.size(); ++i) {
+    RollupRow r;
+    r.start = cpu_rows[i].start;
+    double cap = cpu_rows[i].mean_capacity();
+    double busy = cpu_rows[i].mean() * cap + w.cores_per_unit * demand_of_row[i] * growth;
+    // Not capped at 100 %: demand beyond the capacity is what sizing must see.
+    r.Add(busy / cap, cap);
+    projected.push_back(r);
+  }
+  ResourceReport now_report, projected_report;
+  now_report.windows = Windows(now, cpu_rows, {}, true);
+  now_report.utilization = cpu_rows.back().mean();
+  projected_report.windows = Windows(now, projected, {}, true);
+  projected_report.utilization = projected.back().mean();
+  w.cpu_value_now = StatisticValue(now_report, w.threshold);
+  w.cpu_value_projected = StatisticValue(projected_report, w.threshold);
+  w.status_projected = StatusFor(w.cpu_value_projected, w.threshold);
+  {
+    std::vector<RollupRow> demand_rows;
+    for (size_t i = 0; i < cpu_rows.size(); ++i) {
+      RollupRow r;
+      r.start = cpu_rows[i].start;
+      r.Add(demand_of_row[i], 0);
+      demand_rows.push_back(r);
+    }
+    ResourceReport d;
+    d.windows = Windows(now, demand_rows, {}, false);
+    d.utilization = demand_rows.back().mean();
+    CapacityThreshold t = w.threshold;
+    w.demand_now = StatisticValue(d, t);
+  }
+  History history;
+  history.minutes = ToPoints(projected, 60);
+  ForecastOptions fo;
+  fo.max_horizon_seconds = absl::ToDoubleSeconds(options_.horizon);
+  w.forecast = ForecastExhaustion(history, now, Levels(w.threshold), fo);
+  if (w.cores_per_host > 0 && w.threshold.warning > 0) {
+    double busy = w.cpu_value_projected * total_cores;
+    double needed = std::ceil(busy / (w.cores_per_host * w.threshold.warning) - 1e-9);
+    w.hosts_to_add = needed > cpu_hosts ? static_cast<size_t>(needed) - cpu_hosts : 0;
+  }
+  return w;
+}
+
+void CapacityService::RunOnce() {
+  const absl::Time now = clock_.Now();
+  Flush(now, /*all=*/false);
+  {
+    absl::MutexLock lock(&mu_);
+    if (now - last_evaluation_ < options_.evaluation_interval) return;
+    last_evaluation_ = now;
+  }
+  absl::Duration mono_start = clock_.Monotonic();
+  Evaluate(now);
+  absl::MutexLock lock(&mu_);
+  ++stats_.evaluations;
+  stats_.last_round_seconds = absl::ToDoubleSeconds(clock_.Monotonic() - mono_start);
+}
+
+void CapacityService::Evaluate(absl::Time now) {
+  auto cat = catalogue();
+  std::vector<HostRef> hosts;
+  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  std::vector<std::pair<std::string, bool>> todo;  // host, refresh from the store
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, state] : hosts_) {
+      bool refresh = now - state->refreshed_at >= options_.history_refresh;
+      if (refresh) {
+        // The first refresh is at once; it is back-dated by a per-host fraction of the
+        // interval so that later refreshes of many hosts spread over the interval.
+        absl::Duration offset = absl::ZeroDuration();
+        if (state->refreshed_at == absl::InfinitePast()) {
+          offset = options_.history_refresh *
+                   (static_cast<double>(absl::HashOf(id) % 1000) / 1000.0);
+        }
+        state->refreshed_at = now - offset;
+      }
+      todo.emplace_back(id, refresh);
+    }
+  }
+  std::sort(todo.begin(), todo.end());
+  std::vector<std::pair<std::string, ResourceReport>> host_results;
+  for (const auto& [host, refresh] : todo) {
+    auto resources = HostResources(host, ServicesOf(cat.get(), host, hosts), refresh);
+    if (!resources.ok()) continue;
+    for (ResourceReport& r : *resources) host_results.emplace_back(host, std::move(r));
+  }
+  // Services pool their hosts' stored minutes: on the slower refresh cadence.
+  bool services_due;
+  {
+    absl::MutexLock lock(&mu_);
+    services_due = now - last_service_evaluation_ >= options_.history_refresh;
+    if (services_due) last_service_evaluation_ = now;
+  }
+  std::vector<ServiceCapacity> service_results;
+  if (services_due && cat != nullptr) {
+    for (const Service& s : cat->services) {
+      auto report = EvaluateService(*cat, s, hosts, /*with_history=*/true);
+      if (report.ok()) service_results.push_back(std::move(*report));
+    }
+  }
+  absl::MutexLock lock(&results_mu_);
+  host_results_ = std::move(host_results);
+  if (services_due) service_results_ = std::move(service_results);
+}
+
+std::vector<std::string> CapacityService::ServiceIds() const {
+  std::vector<std::string> ids;
+  auto cat = catalogue();
+  if (cat != nullptr) {
+    for (const Service& s : cat->services) ids.push_back(s.id);
+  }
+  return ids;
+}
+
+CapacityService::Stats CapacityService::GetStats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+namespace {
+
+void AppendLabels(std::string* out, absl::string_view subject_label, const std::string& subject,
+                  const ResourceReport& r, std::initializer_list<std::pair<const char*, std::string>> extra) {
+  absl::StrAppend(out, "{", subject_label, "=\"");
+  AppendEscapedLabelValue(out, subject);
+  absl::StrAppend(out, "\",resource=\"", KindName(r.kind), "\"");
+  if (r.kind == Kind::kFilesystem || r.kind == Kind::kInodes) {
+    out->append(",mountpoint=\"");
+    AppendEscapedLabelValue(out, r.instance);
+    out->append("\"");
+  } else if (r.kind == Kind::kNetwork && !r.instance.empty()) {
+    out->append(",device=\"");
+    AppendEscapedLabelValue(out, r.instance);
+    out->append("\"");
+  }
+  for (const auto& [k, v] : extra) {
+    absl::StrAppend(out, ",", k, "=\"");
+    AppendEscapedLabelValue(out, v);
+    out->append("\"");
+  }
+  out->append("} ");
+}
+
+}  // namespace
+
+void CapacityService::RenderMetrics(std::string* out) const {
+  std::vector<std::pair<std::string, ResourceReport>> hosts;
+  std::vector<ServiceCapacity> services;
+  {
+    absl::MutexLock lock(&results_mu_);
+    hosts = host_results_;
+    services = service_results_;
+  }
+  struct Row {
+    absl::string_view label;
+    const std::string* subject;
+    const ResourceReport* r;
+  };
+  std::vector<Row> rows;
+  for (const auto& [host, r] : hosts) rows.push_back({"host", &host, &r});
+  for (const ServiceCapacity& s : services) {
+    for (const ResourceReport& r : s.resources) {
+      if (IsPooled(r.kind)) rows.push_back({"service", &s.service, &r});
+    }
+  }
+  auto family = [&](const char* name, const char* type, const char* help, auto each) {
+    AppendFamilyHeader(out, name, type, help);
+    for (const Row& row : rows) each(row);
+  };
+  family("accord_capacity_utilization_ratio", "gauge",
+         "Latest utilisation of a resource (services: pooled over their hosts).",
+         [&](const Row& row) {
+           out->append("accord_capacity_utilization_ratio");
+           AppendLabels(out, row.label, *row.subject, *row.r, {});
+           AppendPromValue(out, row.r->utilization);
+           out->push_back('\n');
+         });
+  family("accord_capacity_statistic_ratio", "gauge",
+         "The statistic the thresholds are compared with, over its window.", [&](const Row& row) {
+           out->append("accord_capacity_statistic_ratio");
+           AppendLabels(out, row.label, *row.subject, *row.r,
+                        {{"statistic", CapacityStatisticName(row.r->threshold.statistic)},
+                         {"window", row.r->threshold.statistic == CapacityStatistic::kCurrent
+                                        ? std::string("0s")
+                                        : WindowName(row.r->threshold.window)}});
+           AppendPromValue(out, row.r->value);
+           out->push_back('\n');
+         });
+  family("accord_capacity_threshold_ratio", "gauge",
+         "Capacity thresholds from the catalogue.", [&](const Row& row) {
+           for (const char* level : {"warning", "critical"}) {
+             out->append("accord_capacity_threshold_ratio");
+             AppendLabels(out, row.label, *row.subject, *row.r, {{"level", level}});
+             AppendPromValue(out, level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical);
+             out->push_back('\n');
+           }
+         });
+  family("accord_capacity_headroom_ratio", "gauge",
+         "Threshold minus the statistic: negative when over the threshold.", [&](const Row& row) {
+           for (const char* level : {"warning", "critical"}) {
+             out->append("accord_capacity_headroom_ratio");
+             AppendLabels(out, row.label, *row.subject, *row.r, {{"level", level}});
+             AppendPromValue(out, (level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical) -
+                                      row.r->value);
+             out->push_back('\n');
+           }
+         });
+  family("accord_capacity_status", "gauge", "0 ok, 1 warning, 2 critical.", [&](const Row& row) {
+    out->append("accord_capacity_status");
+    AppendLabels(out, row.label, *row.subject, *row.r, {});
+    AppendPromValue(out, static_cast<double>(row.r->status));
+    out->push_back('\n');
+  });
+  family("accord_capacity_exhaustion_seconds", "gauge",
+         "Forecast seconds until the level is reached; absent without a meaningful forecast or "
+         "when not reached within the horizon.",
+         [&](const Row& row) {
+           const Forecast& f = row.r->forecast;
+           if (f.status != ForecastStatus::kOk) return;
+           const char* names[] = {"warning", "critical", "full"};
+           for (size_t i = 0; i < f.levels.size() && i < 3; ++i) {
+             if (!f.levels[i].seconds.has_value()) continue;
+             out->append("accord_capacity_exhaustion_seconds");
+             AppendLabels(out, row.label, *row.subject, *row.r, {{"level", names[i]}});
+             AppendPromValue(out, *f.levels[i].seconds);
+             out->push_back('\n');
+           }
+         });
+  family("accord_capacity_forecast_info", "gauge",
+         "The forecast's status (ok, insufficient_data, flat, noisy) and method; always 1.",
+         [&](const Row& row) {
+           out->append("accord_capacity_forecast_info");
+           AppendLabels(out, row.label, *row.subject, *row.r,
+                        {{"status", ForecastStatusName(row.r->forecast.status)},
+                         {"method", row.r->forecast.method}});
+           out->append("1\n");
+         });
+  AppendFamilyHeader(out, "accord_capacity_n_plus_one_ok", "gauge",
+                     "1 if the service stays under its critical threshold without its largest host.");
+  for (const ServiceCapacity& s : services) {
+    for (const auto& [kind, np] : s.n_plus_one) {
+      if (!np.evaluated) continue;
+      out->append("accord_capacity_n_plus_one_ok{service=\"");
+      AppendEscapedLabelValue(out, s.service);
+      absl::StrAppend(out, "\",resource=\"", KindName(kind), "\"} ", np.ok ? 1 : 0, "\n");
+    }
+  }
+  Stats st = GetStats();
+  auto one = [&](const char* name, const char* type, const char* help, double v) {
+    AppendFamilyHeader(out, name, type, help);
+    out->append(name);
+    out->push_back(' ');
+    AppendPromValue(out, v);
+    out->push_back('\n');
+  };
+  one("accord_capacity_series", "gauge", "Capacity series tracked (all hosts).",
+      static_cast<double>(st.series));
+  one("accord_capacity_observations_total", "counter", "Utilisation observations taken from batches.",
+      static_cast<double>(st.observations));
+  one("accord_capacity_minute_rollups_written_total", "counter",
+      "Minute rollups handed to the store.", static_cast<double>(st.minutes_written));
+  one("accord_capacity_store_errors_total", "counter", "Rollup reads that failed.",
+      static_cast<double>(st.store_errors));
+  one("accord_capacity_evaluations_total", "counter", "Evaluation rounds for /metrics.",
+      static_cast<double>(st.evaluations));
+  one("accord_capacity_evaluation_duration_seconds", "gauge",
+      "Duration of the last evaluation round.", st.last_round_seconds);
+}
+
+}  // namespace accord::collector::capacity

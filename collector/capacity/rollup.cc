@@ -1,0 +1,212 @@
+#include "collector/capacity/rollup.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/status/status.h"
+
+namespace accord::collector::capacity {
+namespace {
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(absl::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    uint64_t byte = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    result |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Nearest rank of quantile q among n values (1-based).
+uint64_t Rank(double q, uint64_t n) {
+  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(n) - 1e-9));
+  return std::clamp<uint64_t>(rank, 1, n);
+}
+
+}  // namespace
+
+void RatioHistogram::Add(double ratio, uint32_t count) {
+  int b = static_cast<int>(std::floor(std::clamp(ratio, 0.0, 1.0) / kWidth));
+  b = std::clamp(b, 0, kBuckets - 1);
+  counts_[b] += count;
+  total_ += count;
+}
+
+void RatioHistogram::Merge(const RatioHistogram& other) {
+  for (int b = 0; b < kBuckets; ++b) counts_[b] += other.counts_[b];
+  total_ += other.total_;
+}
+
+double RatioHistogram::Quantile(double q) const {
+  uint64_t rank = Rank(q, total_);
+  uint64_t seen = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    seen += counts_[b];
+    if (seen >= rank) return (b + 0.5) * kWidth;
+  }
+  return 1.0;
+}
+
+std::string RatioHistogram::Encode() const {
+  std::string out;
+  for (int b = 0; b < kBuckets; ++b) {
+    if (counts_[b] == 0) continue;
+    PutVarint(&out, static_cast<uint64_t>(b));
+    PutVarint(&out, counts_[b]);
+  }
+  return out;
+}
+
+absl::StatusOr<RatioHistogram> RatioHistogram::Decode(absl::string_view bytes) {
+  RatioHistogram h;
+  while (!bytes.empty()) {
+    uint64_t b, n;
+    if (!GetVarint(&bytes, &b) || !GetVarint(&bytes, &n) || b >= kBuckets ||
+        n > std::numeric_limits<uint32_t>::max()) {
+      return absl::DataLossError("malformed capacity histogram");
+    }
+    h.counts_[b] += static_cast<uint32_t>(n);
+    h.total_ += n;
+  }
+  return h;
+}
+
+void RollupRow::Add(double value, double capacity) {
+  if (count == 0) {
+    min = max = value;
+  } else {
+    min = std::min(min, value);
+    max = std::max(max, value);
+  }
+  ++count;
+  sum += value;
+  capacity_sum += capacity;
+}
+
+void RollupRow::Merge(const RollupRow& other) {
+  if (other.count == 0) return;
+  if (count == 0) {
+    min = other.min;
+    max = other.max;
+  } else {
+    min = std::min(min, other.min);
+    max = std::max(max, other.max);
+  }
+  count += other.count;
+  sum += other.sum;
+  capacity_sum += other.capacity_sum;
+}
+
+RollupRow HourFromMinutes(int64_t hour_start, const std::vector<RollupRow>& minutes, bool ratio) {
+  RollupRow hour;
+  hour.start = hour_start;
+  RatioHistogram hist;
+  for (const RollupRow& m : minutes) {
+    if (m.count == 0) continue;
+    if (hour.count == 0) {
+      hour.min = m.min;
+      hour.max = m.max;
+    } else {
+      hour.min = std::min(hour.min, m.min);
+      hour.max = std::max(hour.max, m.max);
+    }
+    ++hour.count;
+    hour.sum += m.mean();
+    hour.capacity_sum += m.mean_capacity();
+    if (ratio) hist.Add(m.mean());
+  }
+  if (ratio) hour.histogram = hist.Encode();
+  return hour;
+}
+
+WindowStats StatsFromMinutes(const std::vector<RollupRow>& minutes) {
+  WindowStats s;
+  std::vector<double> means;
+  means.reserve(minutes.size());
+  double sum = 0;
+  for (const RollupRow& m : minutes) {
+    if (m.count == 0) continue;
+    double mean = m.mean();
+    means.push_back(mean);
+    sum += mean;
+    s.max = means.size() == 1 ? m.max : std::max(s.max, m.max);
+  }
+  s.minutes = means.size();
+  if (means.empty()) return s;
+  s.mean = sum / static_cast<double>(means.size());
+  std::sort(means.begin(), means.end());
+  s.p95 = means[Rank(0.95, means.size()) - 1];
+  s.p99 = means[Rank(0.99, means.size()) - 1];
+  return s;
+}
+
+WindowStats StatsFromHours(const std::vector<RollupRow>& hours) {
+  WindowStats s;
+  RatioHistogram hist;
+  double sum = 0;
+  bool first = true;
+  for (const RollupRow& h : hours) {
+    if (h.count == 0) continue;
+    auto decoded = RatioHistogram::Decode(h.histogram);
+    if (decoded.ok()) hist.Merge(*decoded);
+    s.minutes += h.count;
+    sum += h.sum;
+    s.max = first ? h.max : std::max(s.max, h.max);
+    first = false;
+  }
+  if (s.minutes == 0) return s;
+  s.mean = sum / static_cast<double>(s.minutes);
+  if (hist.total() > 0) {
+    s.p95 = hist.Quantile(0.95);
+    s.p99 = hist.Quantile(0.99);
+  } else {
+    s.p95 = s.p99 = s.max;
+  }
+  return s;
+}
+
+void RecentRing::Add(double t, double value) {
+  auto index = static_cast<int64_t>(std::floor(t / kBucketSeconds));
+  if (newest_ >= 0 && index <= newest_ - kBuckets) return;  // older than the window
+  if (newest_ >= 0 && index >= newest_ + kBuckets) {
+    for (Bucket& b : buckets_) b = Bucket();  // everything held is out of the window
+  }
+  Bucket& b = buckets_[index % kBuckets];
+  const auto tag = static_cast<uint16_t>(index & 0xffff);
+  if (b.count == 0 || b.index != tag) b = Bucket{0, 0, tag};
+  if (b.count < UINT16_MAX) {
+    ++b.count;
+    b.sum += static_cast<float>(value);
+  }
+  newest_ = std::max(newest_, index);
+}
+
+std::vector<RecentRing::Point> RecentRing::Points(double now) const {
+  std::vector<Point> points;
+  auto now_index = static_cast<int64_t>(std::floor(now / kBucketSeconds));
+  if (newest_ < 0 || newest_ <= now_index - kBuckets) return points;
+  // Slot i holds the bucket of the one index in (newest - kBuckets, newest] congruent to i.
+  for (int64_t index = newest_ - kBuckets + 1; index <= newest_; ++index) {
+    if (index > now_index || index <= now_index - kBuckets) continue;
+    const Bucket& b = buckets_[index % kBuckets];
+    if (b.count == 0 || b.index != static_cast<uint16_t>(index & 0xffff)) continue;
+    points.push_back({(index + 0.5) * kBucketSeconds, static_cast<double>(b.sum) / b.count});
+  }
+  return points;
+}
+
+}  // namespace accord::collector::capacity
