@@ -2,7 +2,8 @@
 # Runs every Accord benchmark and REWRITES docs/benchmarks.md with the numbers:
 #   1. builds (RelWithDebInfo, build-bench/);
 #   2. Google Benchmarks agent_sampler_bench, collector_metrics_bench, availability_bench
-#      (REPS repetitions) and sla_query_bench (once: building its worlds takes a while);
+#      (REPS repetitions) and sla_query_bench (once: building its worlds takes a while),
+#      spool_bench, backfill_bench, capacity_bench, and the forecast backtest;
 #   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
 #   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times;
 #   5. bench/report/render_benchmarks.py -> docs/benchmarks.md.
@@ -35,7 +36,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     -DACCORD_BUILD_TESTS=OFF >/dev/null
   run ninja -C "$BUILD_DIR" -j "${BENCH_JOBS:-2}" accord-collector accord-agent accord-loadgen \
     accord-bench-floor agent_sampler_bench collector_metrics_bench availability_bench \
-    sla_query_bench spool_bench backfill_bench >"$OUT/build.log" 2>&1 \
+    sla_query_bench spool_bench backfill_bench forecast_backtest capacity_bench \
+    >"$OUT/build.log" 2>&1 \
     || { tail -30 "$OUT/build.log" >&2; bench_die "build failed"; }
 fi
 export SKIP_BUILD=1 BUILD_DIR
@@ -79,6 +81,13 @@ run "$BUILD_DIR/bench/backfill_bench" \
 bench_log "sla_query_bench"
 run "$BUILD_DIR/bench/sla_query_bench" \
   --benchmark_out="$OUT/sla_query_bench.json" --benchmark_out_format=json >&2
+
+bench_log "forecast_backtest (table on stdout, per-call cost as JSON)"
+run "$BUILD_DIR/bench/forecast_backtest" --benchmark_out="$OUT/forecast_backtest.json" \
+  --benchmark_out_format=json >"$OUT/forecast_backtest.md"
+bench_log "capacity_bench"
+run "$BUILD_DIR/bench/capacity_bench" \
+  --benchmark_out="$OUT/capacity_bench.json" --benchmark_out_format=json >&2
 
 # The slow ones.
 for ((i = 1; i <= RUNS_SLOW; i++)); do

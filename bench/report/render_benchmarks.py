@@ -476,6 +476,46 @@ def main():
                                                 fmt_time(min(times)), fmt_time(max(times)),
                                                 extra))
         w("")
+    backtest_md = os.path.join(d, "forecast_backtest.md")
+    cap = gbench(os.path.join(d, "capacity_bench.json"))
+    cap.update(gbench(os.path.join(d, "forecast_backtest.json")))
+    if cap or os.path.exists(backtest_md):
+        w("## Capacity management (issue #5)")
+        w("")
+        w("`capacity_bench`: `BM_Apply/0|1` is one 108-series batch through `HostRegistry::Apply` "
+          "without and with the capacity observer; `BM_EvaluationRound/N` one /metrics "
+          "evaluation round over N hosts holding 30 minutes of 10 s data (counters: heap per host "
+          "of the registry and of the capacity state, size of the capacity families); "
+          "`BM_HostReport` a host report with 7 days of minute and 30 days of hour rollups in "
+          "SQLite. `forecast_backtest`: the cost of one `ForecastExhaustion` call with the full "
+          "retention.")
+        w("")
+        w("| Benchmark | median | min | max | counters |")
+        w("|---|---|---|---|---|")
+        for name, runs in cap.items():
+            times = [to_ms(b, "real_time") for b in runs]
+            extra = ", ".join("%s=%s" % (k, ("%.3g" % v) if isinstance(v, float) else v)
+                              for k, v in runs[0].items()
+                              if k in ("hosts", "series", "registry_KiB_per_host",
+                                       "capacity_KiB_per_host", "metrics_bytes", "resources",
+                                       "points"))
+            w("| `%s` | %s | %s | %s | %s |" % (name, fmt_time(statistics.median(times)),
+                                                fmt_time(min(times)), fmt_time(max(times)),
+                                                extra))
+        w("")
+        if os.path.exists(backtest_md):
+            w("### Forecast backtest: ours against Prometheus `predict_linear`")
+            w("")
+            w("Time to threshold on generated traces (growth, seasonality, noise, spikes, steps, "
+              "flat); `predict_linear` is least squares over 6 h and 1 d of the same 1-minute "
+              "means, extrapolated from the evaluation time. Method and traces: "
+              "docs/capacity.md.")
+            w("")
+            with open(backtest_md) as f:
+                for line in f.read().splitlines():
+                    if line.startswith("|") or line.startswith("- ") or not line.strip():
+                        w(line)
+            w("")
     w("## Notes")
     w("")
     w("- Debian's `libbenchmark` prints \"Library was built as DEBUG\": that is the benchmark "
