@@ -131,8 +131,8 @@ void Agent::Impl::SampleOnce() {
   auto self = [this](const char* name, MetricKind kind, double v) {
     scratch.push_back({name, {}, kind, v});
   };
-  // Count this cycle's samples (including the health series themselves: 14 below).
-  constexpr int kHealthSeries = 14;
+  // Count this cycle's samples (including the health series themselves: 15 below).
+  constexpr int kHealthSeries = 15;
   samples_produced += scratch.size() + kHealthSeries;
   self("accord_agent_samples_produced_total", MetricKind::kCounter,
        static_cast<double>(samples_produced));
@@ -142,6 +142,8 @@ void Agent::Impl::SampleOnce() {
        static_cast<double>(sp.dropped_samples));
   self("accord_agent_reconnects_total", MetricKind::kCounter,
        static_cast<double>(cs.reconnects.load()));
+  self("accord_agent_previews_sent_total", MetricKind::kCounter,
+       static_cast<double>(cs.previews_sent.load()));
   self("accord_agent_spool_bytes", MetricKind::kGauge, static_cast<double>(ds.disk_bytes));
   self("accord_agent_spool_backlog_batches", MetricKind::kGauge, static_cast<double>(sp.batches));
   self("accord_agent_spool_dropped_samples_total", MetricKind::kCounter,

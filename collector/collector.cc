@@ -95,6 +95,9 @@ void Collector::Impl::RenderSelf(std::string* out) const {
   one("accord_collector_batches_duplicate_total", "counter",
       "Resent batches acknowledged again but not counted.",
       static_cast<double>(r.batches_duplicate));
+  one("accord_collector_batches_preview_total", "counter",
+      "Live batches shown ahead of a backlog (not counted; they come again in order).",
+      static_cast<double>(r.batches_preview));
   one("accord_collector_heartbeats_received_total", "counter", "Heartbeats received.",
       static_cast<double>(r.heartbeats));
   AppendFamilyHeader(out, "accord_collector_rejected_messages_total", "counter",

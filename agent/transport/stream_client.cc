@@ -39,8 +39,9 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     hello->set_boot_time_seconds(o.boot_time_seconds);
     hello->set_sample_interval_ms(absl::ToInt64Milliseconds(o.sample_interval));
     hello->set_heartbeat_interval_ms(absl::ToInt64Milliseconds(o.heartbeat_interval));
-    hello->set_next_sequence(owner_->next_sequence_());
-    hello->set_protocol_revision(1);
+    live_from_ = owner_->next_sequence_();
+    hello->set_next_sequence(live_from_);
+    hello->set_protocol_revision(2);
     budget_ = owner_->options_.backfill_batches_per_second;
     stub->async()->Connect(&context_, this);
     writing_ = true;
@@ -53,9 +54,11 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     StartCall();
   }
 
-  // Sends the next message if no write is in flight.
-  void Pump() {
+  // Sends the next message if no write is in flight. `new_batch`: a batch was just spooled
+  // (a candidate for a live preview).
+  void Pump(bool new_batch = false) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (new_batch) new_batch_ = true;
     PumpLocked();
   }
   // Adds `elapsed` worth of batch budget (at most one second's) and sends what it allows.
@@ -107,6 +110,10 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
       return;
     }
     if (in_.has_ack()) {
+      if (in_.ack().protocol_revision() >= 2) {
+        std::lock_guard<std::recursive_mutex> lock(mu_);
+        collector_revision_ = in_.ack().protocol_revision();
+      }
       owner_->spool_.Ack(in_.ack().sequence());
       if (in_.ack().alive_until_ms() > 0) {
         // Spans were sent with millisecond times: the ack covers the whole millisecond.
@@ -171,12 +178,45 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
         out->set_last_ms(absl::ToUnixMillis(span.last));
         out->set_boot_time_seconds(span.boot_time);
       }
+    } else if (PreviewDue()) {
+      // batch_ holds the live batch PreviewDue found.
+      preview_sequence_ = batch_.sequence;
+      ++owner_->stats_.previews_sent;
+      FillBatch(/*preview=*/true);
     } else if (HasBudget() && owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
       if (owner_->options_.backfill_batches_per_second > 0) budget_ -= 1;
       alive_sent_ = true;  // spans recorded after this stream opened wait for the next one
       sent_sequence_ = batch_.sequence;
       batch_since_beat_ = true;
+      if (batch_.sequence >= live_from_) backlog_done_ = true;  // caught up: no more previews
+      FillBatch(/*preview=*/false);
+    } else {
+      if (!HasBudget()) return;  // paced: Refill pumps again
+      backlog_done_ = true;      // nothing left to send
+      return;                    // idle
+    }
+    writing_ = true;
+    CountSent();
+    StartWrite(&out_);
+  }
+  // True when a live batch (produced since the stream opened, not yet sent or previewed)
+  // should go out ahead of the backlog; leaves it in batch_.
+  bool PreviewDue() {
+    if (!owner_->options_.live_previews || backlog_done_ || collector_revision_ < 2 ||
+        !new_batch_) {
+      return false;
+    }
+    new_batch_ = false;
+    uint64_t after = std::max({preview_sequence_, sent_sequence_, live_from_ - 1});
+    if (!owner_->spool_.NextAfter(after, &batch_)) return false;
+    // More live batches may be waiting behind this one.
+    new_batch_ = true;
+    return true;
+  }
+  void FillBatch(bool preview) {
+    {
       auto* b = out_.mutable_batch();
+      b->set_preview(preview);
       b->set_sequence(batch_.sequence);
       b->set_timestamp_ms(batch_.timestamp_ms);
       for (uint32_t id : batch_.series_ids) {
@@ -197,12 +237,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
       }
       b->mutable_series_ids()->Add(batch_.series_ids.begin(), batch_.series_ids.end());
       b->mutable_values()->Add(batch_.values.begin(), batch_.values.end());
-    } else {
-      return;  // idle
     }
-    writing_ = true;
-    CountSent();
-    StartWrite(&out_);
   }
 
   StreamClient* owner_;
@@ -221,6 +256,11 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
   std::vector<AliveSpan> alive_;
   GoodbyeReason goodbye_reason_ = GoodbyeReason::kAgentStopping;
   uint64_t sent_sequence_ = 0;
+  uint64_t live_from_ = 0;         // the first sequence produced after this stream opened
+  uint64_t preview_sequence_ = 0;  // the last live batch sent as a preview
+  uint32_t collector_revision_ = 0;
+  bool new_batch_ = false;     // a batch was spooled since the last preview check
+  bool backlog_done_ = false;  // the in-order sending reached live data: no previews
   std::vector<bool> described_;
   PendingBatch batch_;
   AgentMessage out_;
@@ -254,7 +294,7 @@ void StreamClient::Start() {
 
 void StreamClient::Kick() {
   absl::MutexLock lock(&mu_);
-  if (call_ != nullptr) call_->Pump();
+  if (call_ != nullptr) call_->Pump(/*new_batch=*/true);
 }
 
 void StreamClient::Stop(GoodbyeReason reason, absl::Duration grace) {

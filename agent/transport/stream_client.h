@@ -49,6 +49,10 @@ struct StreamClientOptions {
   // at this pace (a 24 h backlog at 10 s sampling in ~4 s), so a thousand agents coming
   // back at once cannot flatten a recovering collector; the live rate is far below it.
   int backfill_batches_per_second = 2000;
+  // Live data first: while a backlog is being sent after a reconnect, each batch produced
+  // since the stream opened is also sent at once as a preview (the collector shows it, and
+  // counts it when the backlog reaches it). Only with collectors of protocol revision 2.
+  bool live_previews = true;
 };
 
 struct StreamClientStats {
@@ -58,6 +62,7 @@ struct StreamClientStats {
   std::atomic<uint64_t> rejected_batches{0};
   std::atomic<uint64_t> messages_sent{0};
   std::atomic<uint64_t> bytes_sent{0};
+  std::atomic<uint64_t> previews_sent{0};  // live batches sent ahead of a backlog
   std::atomic<bool> connected{false};
   std::atomic<uint64_t> failovers{0};   // moves to another collector address
   std::atomic<int> current_address{0};  // index into the address list

@@ -112,6 +112,7 @@ struct HostRegistry::HostEntry {
     uint32_t family;
     std::string labels_text;  // `,cpu="0",mode="user"` (after the host label)
     double value = 0;
+    int64_t value_ms = 0;  // timestamp of `value`
     bool has_value = false;
   };
 
@@ -406,12 +407,12 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
     SetState(host, HostState::kUp, host->last_seen, "resumed");
   }
 
-  if (batch.sequence <= host->stream_last_sequence) {
+  if (!batch.preview && batch.sequence <= host->stream_last_sequence) {
     return Reject(RejectReason::kSequenceBackwards,
                   absl::StrCat("batch sequence ", batch.sequence, " is not above ",
                                host->stream_last_sequence, " sent earlier on this stream"));
   }
-  bool duplicate = batch.sequence <= host->last_sequence;
+  bool duplicate = !batch.preview && batch.sequence <= host->last_sequence;
   if (!duplicate && batch.timestamp_ms > absl::ToUnixMillis(now + options_.max_future_skew)) {
     return Reject(RejectReason::kFutureTimestamp,
                   absl::StrCat("batch sequence ", batch.sequence, " timestamp ", batch.timestamp_ms,
@@ -469,6 +470,18 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   }
   // Apply. Descriptions are kept even from a resend: they describe series for this stream.
   for (const auto& desc : batch.new_series) AddSeries(host, desc);
+  if (batch.preview) {
+    // Current values only: the same batch comes again in order and is counted then.
+    for (size_t i = 0; i < batch.series_ids.size(); ++i) {
+      auto& slot = host->slots[host->stream_series[batch.series_ids[i]]];
+      if (slot.has_value && slot.value_ms > batch.timestamp_ms) continue;
+      slot.value = batch.values[i];
+      slot.value_ms = batch.timestamp_ms;
+      slot.has_value = true;
+    }
+    ++stats_.batches_preview;
+    return host->last_sequence;
+  }
   host->stream_last_sequence = batch.sequence;
   if (duplicate) {
     // A resend of something already accepted (its ack was lost): ack again, count once.
@@ -480,8 +493,12 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   for (size_t i = 0; i < batch.series_ids.size(); ++i) {
     uint32_t slot_index = host->stream_series[batch.series_ids[i]];
     auto& slot = host->slots[slot_index];
-    slot.value = batch.values[i];
-    slot.has_value = true;
+    // A backlog batch does not replace a newer value shown from a preview.
+    if (!slot.has_value || slot.value_ms <= batch.timestamp_ms) {
+      slot.value = batch.values[i];
+      slot.value_ms = batch.timestamp_ms;
+      slot.has_value = true;
+    }
     if (observer_ != nullptr) observed.push_back(slot_index);
   }
   if (observer_ != nullptr) {

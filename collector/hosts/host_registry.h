@@ -64,6 +64,9 @@ struct Batch {
   std::vector<SeriesDescriptor> new_series;
   std::vector<uint32_t> series_ids;
   std::vector<double> values;
+  // A live batch sent ahead of the backlog (docs/protocol.md): its values are shown, it is
+  // neither counted nor acknowledged, and it arrives again later as a normal batch.
+  bool preview = false;
 };
 
 enum class GoodbyeReason { kUnspecified, kAgentStopping, kHostShutdown };
@@ -160,6 +163,7 @@ struct RegistryStats {
   uint64_t samples_accepted = 0;
   uint64_t batches_accepted = 0;
   uint64_t batches_duplicate = 0;
+  uint64_t batches_preview = 0;  // live batches shown ahead of a backlog (not counted)
   uint64_t heartbeats = 0;
   uint64_t alive_spans = 0;
   uint64_t revisions = 0;
@@ -249,6 +253,9 @@ class HostRegistry {
   // Applies a batch. Returns the sequence to acknowledge (cumulative), or an error:
   // InvalidArgument for a batch that must not be resent as is (the rejection is counted).
   // A batch whose sequence was already accepted is acknowledged again and not counted.
+  // A preview (batch.preview) is validated the same way, may come in any sequence order,
+  // updates the current values only where it is newer, is not counted and not observed, and
+  // returns the unchanged cumulative sequence (the caller does not acknowledge it).
   absl::StatusOr<uint64_t> Apply(SessionId session, const Batch& batch, Arrival arrival = {});
 
   // A goodbye: the host becomes stopped or down; a later Close does not make it unreachable.

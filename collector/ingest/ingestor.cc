@@ -142,6 +142,7 @@ void Ingestor::Process(IngestItem item) {
         finish(acked.status(), absl::IsInvalidArgument(acked.status()) ? item.batch.sequence : 0);
         return;
       }
+      if (item.batch.preview) return;  // shown, not counted: nothing to acknowledge
       link.last_ack = *acked;
       AckWhenDurable(item.link, *acked, 0);
       FlushAcks();

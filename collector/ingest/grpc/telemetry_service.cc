@@ -26,6 +26,9 @@ Hello ToHello(const accord::v1::Hello& in) {
   return h;
 }
 
+// 2: SampleBatch.preview (live batches ahead of a backlog) is understood.
+constexpr uint32_t kProtocolRevision = 2;
+
 Batch ToBatch(const accord::v1::SampleBatch& in) {
   Batch b;
   b.sequence = in.sequence();
@@ -43,6 +46,7 @@ Batch ToBatch(const accord::v1::SampleBatch& in) {
   }
   b.series_ids.assign(in.series_ids().begin(), in.series_ids().end());
   b.values.assign(in.values().begin(), in.values().end());
+  b.preview = in.preview();
   return b;
 }
 
@@ -123,6 +127,7 @@ class TelemetryService::Reactor final
       }
       reactor_->out_.mutable_ack()->set_sequence(pending_ack_);
       reactor_->out_.mutable_ack()->set_alive_until_ms(pending_alive_);
+      reactor_->out_.mutable_ack()->set_protocol_revision(kProtocolRevision);
       sent_ack_ = pending_ack_;
       sent_alive_ = pending_alive_;
       sent_any_ = true;

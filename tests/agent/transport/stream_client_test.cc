@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
+#include <string>
+
 #include "collector/hosts/host_registry.h"
 #include "collector/ingest/grpc/telemetry_service.h"
 #include "collector/ingest/ingestor.h"
@@ -41,8 +44,10 @@ class StreamClientTest : public ::testing::Test {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     ingestor_.Stop();
   }
-  void StartClient() {
+  void StartClient(int backfill_batches_per_second = 2000, bool live_previews = true) {
     StreamClientOptions o;
+    o.backfill_batches_per_second = backfill_batches_per_second;
+    o.live_previews = live_previews;
     o.collector_address = "127.0.0.1:" + std::to_string(port_);
     o.host_id = "test-host";
     o.hostname = "test";
@@ -53,6 +58,14 @@ class StreamClientTest : public ::testing::Test {
     client_ = std::make_unique<StreamClient>(o, spool_, series_, RealClock::Get(),
                                              [this] { return next_seq_; });
     client_->Start();
+  }
+  // The value the collector shows for `series` (as in /metrics), or nullopt.
+  std::optional<double> Shown(const std::string& series) {
+    std::string text;
+    registry_.RenderMetrics(&text);
+    size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return std::nullopt;
+    return std::stod(text.substr(at + series.size() + 2));
   }
   void AddBatch(std::vector<Sample> samples) {
     PendingBatch b;
@@ -98,6 +111,53 @@ TEST_F(StreamClientTest, HostComesUpAndBatchesAreAckedOnce) {
   ASSERT_TRUE(WaitFor([&] { return registry_.Stats().heartbeats >= 3; }));
   registry_.CheckTimeouts();
   EXPECT_EQ(registry_.Host("test-host")->state, collector::HostState::kUp);
+}
+
+TEST_F(StreamClientTest, LiveDataGoesAheadOfAPacedBacklogAndIsCountedOnce) {
+  // A backlog of 40 batches waits in the spool; it is paced at 10 batches/s (4 s).
+  for (int i = 0; i < 40; ++i) {
+    PendingBatch b;
+    b.sequence = next_seq_++;
+    b.timestamp_ms = absl::ToUnixMillis(absl::Now() - absl::Minutes(10) + absl::Seconds(i));
+    b.series_ids.push_back(series_.Intern({"accord_host_load1", {}, MetricKind::kGauge, 0}));
+    b.values.push_back(static_cast<double>(i));
+    spool_.Append(std::move(b));
+  }
+  StartClient(/*backfill_batches_per_second=*/10);
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  // A live sample: the collector shows it long before the backlog is through.
+  AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 99}});
+  ASSERT_TRUE(WaitFor([&] { return Shown("accord_host_load1{host=\"test-host\"}") == 99.0; }));
+  EXPECT_GT(spool_.Stats().batches, 10u) << "the backlog should still be draining";
+  EXPECT_GE(client_->stats().previews_sent.load(), 1u);
+  EXPECT_LT(registry_.Host("test-host")->last_sequence, 41u);  // the preview is not counted
+  // Older backlog batches arriving later do not replace the newer value.
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
+  EXPECT_EQ(Shown("accord_host_load1{host=\"test-host\"}"), 99.0);
+  auto host = registry_.Host("test-host");
+  EXPECT_EQ(host->last_sequence, 41u);
+  EXPECT_EQ(host->samples_accepted, 41u);  // every sample once, the preview not again
+  EXPECT_EQ(registry_.Stats().batches_preview, client_->stats().previews_sent.load());
+}
+
+TEST_F(StreamClientTest, WithoutPreviewsTheBacklogGoesFirst) {
+  for (int i = 0; i < 20; ++i) {
+    PendingBatch b;
+    b.sequence = next_seq_++;
+    b.timestamp_ms = absl::ToUnixMillis(absl::Now() - absl::Minutes(10) + absl::Seconds(i));
+    b.series_ids.push_back(series_.Intern({"accord_host_load1", {}, MetricKind::kGauge, 0}));
+    b.values.push_back(static_cast<double>(i));
+    spool_.Append(std::move(b));
+  }
+  StartClient(/*backfill_batches_per_second=*/10, /*live_previews=*/false);
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 99}});
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_NE(Shown("accord_host_load1{host=\"test-host\"}"), 99.0);
+  EXPECT_EQ(client_->stats().previews_sent.load(), 0u);
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
+  EXPECT_EQ(Shown("accord_host_load1{host=\"test-host\"}"), 99.0);
+  EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 21u);
 }
 
 TEST_F(StreamClientTest, StopSaysGoodbye) {

@@ -484,3 +484,75 @@ TEST(HostRegistryBackfillTest, InvalidAliveSpansRejected) {
 
 }  // namespace
 }  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+// Counts what the registry hands to a SampleObserver.
+class CountingObserver : public SampleObserver {
+ public:
+  void OnSeries(const std::string&, uint32_t, const SeriesDescriptor&) override { ++series; }
+  void OnSamples(const std::string&, uint64_t sequence, int64_t, const std::vector<uint32_t>&,
+                 const std::vector<double>&) override {
+    sequences.push_back(sequence);
+  }
+  int series = 0;
+  std::vector<uint64_t> sequences;
+};
+
+std::string Shown(HostRegistry& registry, const std::string& series) {
+  std::string text;
+  registry.RenderMetrics(&text);
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return "";
+  size_t end = text.find('\n', at + 1);
+  return text.substr(at + series.size() + 2, end - at - series.size() - 2);
+}
+
+TEST(HostRegistryPreview, ShownNotCountedNotObservedAndNeverReplacedByOlderData) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  CountingObserver observer;
+  registry.SetSampleObserver(&observer);
+  auto open = registry.Open(MakeHello("a"));
+  ASSERT_TRUE(open.ok());
+  // Backlog batch 1 (old), then a preview of live batch 50 (now), then backlog 2..3 (old).
+  Batch b1 = MakeBatch(1, clock);
+  b1.timestamp_ms -= 600000;
+  b1.new_series = {Desc(0, "accord_host_load1")};
+  b1.series_ids = {0};
+  b1.values = {1};
+  ASSERT_EQ(*registry.Apply(open->session, b1), 1u);
+  Batch live = MakeBatch(50, clock);
+  live.preview = true;
+  live.series_ids = {0};
+  live.values = {50};
+  auto r = registry.Apply(open->session, live);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, 1u);  // the cumulative sequence does not move
+  EXPECT_EQ(Shown(registry, "accord_host_load1{host=\"a\"}"), "50");
+  for (uint64_t seq = 2; seq <= 3; ++seq) {
+    Batch b = MakeBatch(seq, clock);
+    b.timestamp_ms -= 600000 - static_cast<int64_t>(seq) * 1000;
+    b.series_ids = {0};
+    b.values = {static_cast<double>(seq)};
+    ASSERT_TRUE(registry.Apply(open->session, b).ok());  // below the preview's 50: accepted
+  }
+  EXPECT_EQ(Shown(registry, "accord_host_load1{host=\"a\"}"), "50");
+  // The live batch in order: counted once now.
+  live.preview = false;
+  ASSERT_EQ(*registry.Apply(open->session, live), 50u);
+  auto host = registry.Host("a");
+  EXPECT_EQ(host->samples_accepted, 4u);
+  EXPECT_EQ(registry.Stats().batches_preview, 1u);
+  EXPECT_EQ(observer.sequences, (std::vector<uint64_t>{1, 2, 3, 50}));
+  // A malformed preview is refused like any batch.
+  Batch bad = MakeBatch(60, clock);
+  bad.preview = true;
+  bad.series_ids = {7};
+  bad.values = {1};
+  EXPECT_TRUE(absl::IsInvalidArgument(registry.Apply(open->session, bad).status()));
+}
+
+}  // namespace
+}  // namespace accord::collector
