@@ -133,6 +133,15 @@ void Collector::Impl::RenderSelf(std::string* out) const {
       "Host transitions committed to the database.", static_cast<double>(st.transitions_written));
   one("accord_collector_store_commits_total", "counter", "Database transactions committed.",
       static_cast<double>(st.commits));
+  one("accord_collector_store_rollups_written_total", "counter",
+      "Capacity minute rollups merged into the database.",
+      static_cast<double>(st.rollups_written));
+  one("accord_collector_store_rollup_errors_total", "counter",
+      "Capacity minute rollups refused (not finite) or lost to a write error.",
+      static_cast<double>(st.rollup_errors));
+  one("accord_collector_store_rollups_dropped_total", "counter",
+      "Capacity minute rollups dropped because too many waited for the database.",
+      static_cast<double>(st.rollups_dropped));
   one("accord_collector_store_errors_total", "counter", "Database write errors.",
       static_cast<double>(st.errors));
   one("accord_collector_store_queue_depth", "gauge", "Writes waiting for the database.",

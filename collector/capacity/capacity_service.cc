@@ -83,13 +83,20 @@ double EarliestCrossing(const Forecast& f) {
 // A fast forecast (the last 30 minutes) against the slower one from the stored history:
 // whichever is ok and reaches a level first (a disk filling now matters more than last
 // month's trend); if neither is ok, the history's verdict.
-Forecast Combine(const Forecast& fast, const std::optional<Forecast>& slow) {
-  if (!slow.has_value()) return fast;
+// `slow` was computed `elapsed` seconds ago: its times are moved on by that much.
+Forecast Combine(const Forecast& fast, const std::optional<Forecast>& slow_then, double elapsed) {
+  if (!slow_then.has_value()) return fast;
+  Forecast slow = *slow_then;
+  for (LevelForecast& l : slow.levels) {
+    if (l.seconds.has_value()) l.seconds = std::max(0.0, *l.seconds - elapsed);
+    l.low = std::max(0.0, l.low - elapsed);
+    l.high = std::max(0.0, l.high - elapsed);
+  }
   bool fast_ok = fast.status == ForecastStatus::kOk;
-  bool slow_ok = slow->status == ForecastStatus::kOk;
-  if (fast_ok && slow_ok) return EarliestCrossing(fast) < EarliestCrossing(*slow) ? fast : *slow;
+  bool slow_ok = slow.status == ForecastStatus::kOk;
+  if (fast_ok && slow_ok) return EarliestCrossing(fast) < EarliestCrossing(slow) ? fast : slow;
   if (fast_ok) return fast;
-  return *slow;
+  return slow;
 }
 
 std::vector<Point> ToPoints(const std::vector<RollupRow>& rows, double period) {
@@ -101,9 +108,12 @@ std::vector<Point> ToPoints(const std::vector<RollupRow>& rows, double period) {
   return points;
 }
 
-// Rows of a pooled series: per period, sum(mean x capacity) / sum(capacity) over members.
+// Rows of a pooled series: per period, sum(mean x capacity) / sum(capacity) over the members
+// that reported in it (a member missing from a period is left out of both sums, so the ratio
+// stays that of the hosts present).
 struct PoolCell {
-  double used = 0, capacity = 0, max = 0;
+  double used = 0, capacity = 0;
+  uint32_t min_count = 0;  // the smallest member row count (minutes of an hour row)
   int members = 0;
 };
 using Pool = std::map<int64_t, PoolCell>;
@@ -114,20 +124,31 @@ void AddToPool(Pool& pool, const std::vector<RollupRow>& rows) {
     double cap = r.mean_capacity();
     c.used += r.mean() * cap;
     c.capacity += cap;
-    c.max = c.members == 0 ? r.max : std::max(c.max, r.max);
+    c.min_count = c.members == 0 ? r.count : std::min(c.min_count, r.count);
     ++c.members;
   }
 }
-std::vector<RollupRow> PoolRows(const Pool& pool, int members) {
+// Minute rows: one pooled value each. Hour rows (`hours`): weighted like a host's hour row
+// (count = the minutes it stands for, a histogram of that many pooled means), so stored and
+// freshly derived hours weigh the same in a 30-day window.
+std::vector<RollupRow> PoolRows(const Pool& pool, bool hours) {
   std::vector<RollupRow> rows;
   for (const auto& [start, c] : pool) {
-    // A period some members miss would look emptier than it was: only complete ones.
-    if (c.members < members || c.capacity <= 0) continue;
+    if (c.members == 0 || c.capacity <= 0) continue;
     RollupRow r;
     r.start = start;
-    r.Add(c.used / c.capacity, c.capacity);
-    r.max = std::max(r.max, c.max);
-    rows.push_back(r);
+    const double v = c.used / c.capacity;
+    const uint32_t n = hours ? std::max<uint32_t>(c.min_count, 1) : 1;
+    r.count = n;
+    r.sum = v * n;
+    r.min = r.max = v;
+    r.capacity_sum = c.capacity * n;
+    if (hours) {
+      RatioHistogram hist;
+      hist.Add(v, n);
+      r.histogram = hist.Encode();
+    }
+    rows.push_back(std::move(r));
   }
   return rows;
 }
@@ -205,6 +226,7 @@ struct CapacityService::Series {
   // From the last refresh from the store.
   std::vector<std::pair<absl::Duration, WindowStats>> windows;
   std::optional<Forecast> slow;
+  double slow_at = 0;  // when `slow` was computed (seconds since the epoch)
 };
 
 struct CapacityService::HostState {
@@ -252,29 +274,17 @@ void CapacityService::SetCatalogue(std::shared_ptr<const Catalogue> catalogue) {
     catalogue_ = std::move(catalogue);
   }
   absl::MutexLock lock(&mu_);
-  for (auto& [id, host] : hosts_) host->util.SetDemandMetrics(demand);
+  demand_metrics_ = std::move(demand);
+  for (auto& [id, host] : hosts_) host->util.SetDemandMetrics(demand_metrics_);
 }
 
 void CapacityService::OnSeries(const std::string& host, uint32_t slot,
                                const SeriesDescriptor& desc) {
-  std::shared_ptr<const Catalogue> cat;
-  bool fresh = false;
-  {
-    absl::MutexLock lock(&mu_);
-    fresh = !hosts_.contains(host);
-  }
-  if (fresh) cat = catalogue();
   absl::MutexLock lock(&mu_);
   auto& state = hosts_[host];
   if (state == nullptr) {
     state = std::make_unique<HostState>();
-    absl::flat_hash_set<std::string> demand;
-    if (cat != nullptr) {
-      for (const Service& s : cat->services) {
-        if (s.capacity.demand.has_value()) demand.insert(s.capacity.demand->metric);
-      }
-    }
-    state->util.SetDemandMetrics(demand);
+    state->util.SetDemandMetrics(demand_metrics_);
   }
   state->util.OnSeries(slot, desc);
   if (!absl::StartsWith(desc.name, "accord_")) {
@@ -294,7 +304,12 @@ void CapacityService::OnSamples(const std::string& host, uint64_t sequence, int6
   state.util.OnSamples(sequence, timestamp_ms, slots, values, &obs);
   const double oldest = Seconds(clock_.Now() - options_.minute_retention);
   for (Observation& o : obs) {
-    if (o.t < oldest) continue;
+    // Stored sums must stay finite (SQLite stores NaN as NULL): a demand value beyond
+    // +-1e15 is not a real business volume.
+    if (o.t < oldest || !std::isfinite(o.value) || std::abs(o.value) > 1e15 ||
+        !std::isfinite(o.capacity)) {
+      continue;
+    }
     auto& series = state.series[o.series];
     if (series == nullptr) {
       series = std::make_unique<Series>();
@@ -378,7 +393,7 @@ absl::StatusOr<std::vector<RollupRow>> CapacityService::Minutes(const std::strin
 absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string& host,
                                                               const SeriesRef& ref,
                                                               const CapacityThreshold& threshold,
-                                                              bool with_history) {
+                                                              bool with_history, bool cache) {
   const absl::Time now_time = clock_.Now();
   const double now = Seconds(now_time);
   ResourceReport r;
@@ -386,6 +401,7 @@ absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string
   r.instance = ref.instance;
   History history;
   std::optional<Forecast> slow;
+  double slow_at = 0;
   {
     absl::MutexLock lock(&mu_);
     auto h = hosts_.find(host);
@@ -399,6 +415,7 @@ absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string
     for (const RecentRing::Point& p : series.recent.Points(now)) history.recent.push_back({p.t, p.v});
     r.windows = series.windows;
     slow = series.slow;
+    slow_at = series.slow_at;
   }
   const std::vector<double> levels = Levels(threshold);
   ForecastOptions fo;
@@ -421,19 +438,21 @@ absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string
     history.hours = ToPoints(hours, 3600);
     r.forecast = ForecastExhaustion(history, now, levels, fo);
     absl::MutexLock lock(&mu_);
-    auto h = hosts_.find(host);
+    ++stats_.refreshes;
+    // Only the host's own evaluation is cached: a service's thresholds may differ.
+    auto h = cache ? hosts_.find(host) : hosts_.end();
     if (h != hosts_.end()) {
       auto s = h->second->series.find(ref);
       if (s != h->second->series.end()) {
         s->second->windows = r.windows;
         s->second->slow = r.forecast;
+        s->second->slow_at = now;
       }
     }
-    ++stats_.refreshes;
   } else {
     History fast;
     fast.recent = std::move(history.recent);
-    r.forecast = Combine(ForecastExhaustion(fast, now, levels, fo), slow);
+    r.forecast = Combine(ForecastExhaustion(fast, now, levels, fo), slow, now - slow_at);
   }
   Fill(r, threshold);
   return r;
@@ -476,21 +495,28 @@ CapacityThreshold CapacityService::HostThreshold(const Catalogue* catalogue,
 }
 
 absl::StatusOr<std::vector<ResourceReport>> CapacityService::HostResources(
-    const std::string& host, const std::vector<const Service*>& services, bool with_history) {
+    const std::string& host, const std::vector<const Service*>& services, bool with_history,
+    bool cache) {
   std::vector<SeriesRef> refs;
+  const double fresh_after = Seconds(clock_.Now() - options_.stale_after);
   {
     absl::MutexLock lock(&mu_);
     auto h = hosts_.find(host);
-    if (h == hosts_.end()) return absl::NotFoundError(absl::StrCat("no capacity data for host \"", host, "\""));
+    if (h == hosts_.end()) {
+      return absl::NotFoundError(absl::StrCat("no capacity data for host \"", host, "\""));
+    }
     for (const auto& [ref, series] : h->second->series) {
-      if (IsRatio(ref.kind) && series->has_last) refs.push_back(ref);
+      // A series that stopped (an unmounted filesystem, a host gone) is not reported.
+      if (IsRatio(ref.kind) && series->has_last && series->last.t >= fresh_after) {
+        refs.push_back(ref);
+      }
     }
   }
   auto cat = catalogue();
   std::vector<ResourceReport> out;
   for (const SeriesRef& ref : refs) {
     auto r = EvaluateSeries(host, ref, HostThreshold(cat.get(), services, ref.kind, ref.instance),
-                            with_history);
+                            with_history, cache);
     if (r.ok()) {
       out.push_back(std::move(*r));
     } else if (!absl::IsNotFound(r.status())) {
@@ -504,7 +530,8 @@ absl::StatusOr<HostCapacity> CapacityService::HostReport(const std::string& host
   auto cat = catalogue();
   std::vector<HostRef> hosts;
   for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
-  auto resources = HostResources(host, ServicesOf(cat.get(), host, hosts), /*with_history=*/true);
+  auto resources =
+      HostResources(host, ServicesOf(cat.get(), host, hosts), /*with_history=*/true, /*cache=*/true);
   if (!resources.ok()) return resources.status();
   HostCapacity out;
   out.host = host;
@@ -552,7 +579,7 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
   };
   std::map<Kind, std::vector<Member>> pooled;
   for (const std::string& host : out.hosts) {
-    auto resources = HostResources(host, only, with_history);
+    auto resources = HostResources(host, only, with_history, /*cache=*/false);
     if (!resources.ok()) {
       if (absl::IsNotFound(resources.status())) continue;
       return resources.status();
@@ -599,21 +626,14 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
         ++c.members;
       }
     }
-    const int n = static_cast<int>(members.size());
     r.utilization = r.capacity > 0 ? used / r.capacity : 0;
-    std::vector<RollupRow> minutes = PoolRows(minute_pool, n);
-    std::vector<RollupRow> hours = PoolRows(hour_pool, n);
-    // Pooled hours carry their pooled mean; percentiles over 30 days are of hour means.
-    for (RollupRow& h : hours) {
-      RatioHistogram hist;
-      hist.Add(h.mean());
-      h.histogram = hist.Encode();
-    }
+    std::vector<RollupRow> minutes = PoolRows(minute_pool, /*hours=*/false);
+    std::vector<RollupRow> hours = PoolRows(hour_pool, /*hours=*/true);
     r.windows = Windows(now, minutes, hours, true);
     CapacityThreshold threshold = ThresholdFor(service.capacity, ResourceOf(kind), "");
     History history;
     for (const auto& [t, c] : recent_pool) {
-      if (c.members == n && c.capacity > 0) history.recent.push_back({static_cast<double>(t), c.used / c.capacity});
+      if (c.capacity > 0) history.recent.push_back({static_cast<double>(t), c.used / c.capacity});
     }
     history.minutes = ToPoints(minutes, 60);
     history.hours = ToPoints(hours, 3600);
@@ -696,7 +716,10 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
   std::map<int64_t, double> demand_by_minute;
   std::map<int64_t, int> demand_members;
   int cpu_hosts = 0;
+  int demand_hosts = 0;
   double total_cores = 0;
+  // Only hosts reporting now count: a host gone for good must not block every minute.
+  const double fresh_after = Seconds(now_time - options_.stale_after);
   for (const std::string& host : members) {
     std::vector<SeriesRef> demand_refs;
     bool has_cpu = false;
@@ -706,7 +729,8 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
       auto h = hosts_.find(host);
       if (h == hosts_.end()) continue;
       for (const auto& [ref, series] : h->second->series) {
-        if (ref.kind == Kind::kCpu && series->has_last) {
+        if (!series->has_last || series->last.t < fresh_after) continue;
+        if (ref.kind == Kind::kCpu) {
           has_cpu = true;
           cores = series->last.capacity;
         }
@@ -740,17 +764,19 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
       }
     }
     for (int64_t m : host_minutes) ++demand_members[m];
+    if (!demand_refs.empty()) ++demand_hosts;
   }
   w.hosts_now = static_cast<size_t>(cpu_hosts);
   w.cores_per_host = cpu_hosts > 0 ? total_cores / cpu_hosts : 0;
-  // Paired minutes: every CPU host and at least one demand series reported.
+  // Paired minutes: every CPU host and every host that publishes the demand reported (a
+  // missing part of either side would bias the slope).
   std::vector<double> xs, ys;
   std::vector<RollupRow> cpu_rows;
   std::vector<double> demand_of_row;
   for (const auto& [start, cell] : cpu_pool) {
     if (cell.members < cpu_hosts || cell.capacity <= 0) continue;
     auto d = demand_by_minute.find(start);
-    if (d == demand_by_minute.end()) continue;
+    if (d == demand_by_minute.end() || demand_members[start] < demand_hosts) continue;
     xs.push_back(d->second);
     ys.push_back(cell.used);  // busy cores
     RollupRow r;
@@ -831,7 +857,8 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
   w.forecast = ForecastExhaustion(history, now, Levels(w.threshold), fo);
   if (w.cores_per_host > 0 && w.threshold.warning > 0) {
     double busy = w.cpu_value_projected * total_cores;
-    double needed = std::ceil(busy / (w.cores_per_host * w.threshold.warning) - 1e-9);
+    // The fewest hosts N with busy / (N x cores) strictly under the warning threshold.
+    double needed = std::floor(busy / (w.cores_per_host * w.threshold.warning)) + 1;
     w.hosts_to_add = needed > cpu_hosts ? static_cast<size_t>(needed) - cpu_hosts : 0;
   }
   return w;
@@ -859,6 +886,19 @@ void CapacityService::Evaluate(absl::Time now) {
   std::vector<std::pair<std::string, bool>> todo;  // host, refresh from the store
   {
     absl::MutexLock lock(&mu_);
+    // Forget series silent for longer than the minute retention (their minutes are gone
+    // from the store too); a host without series keeps only its slot classification.
+    const double forget_before = Seconds(now - options_.minute_retention);
+    for (auto& [id, state] : hosts_) {
+      for (auto it = state->series.begin(); it != state->series.end();) {
+        if (it->second->last.t < forget_before && it->second->pending.empty()) {
+          it = state->series.erase(it);
+          --stats_.series;
+        } else {
+          ++it;
+        }
+      }
+    }
     for (auto& [id, state] : hosts_) {
       bool refresh = now - state->refreshed_at >= options_.history_refresh;
       if (refresh) {
@@ -877,7 +917,7 @@ void CapacityService::Evaluate(absl::Time now) {
   std::sort(todo.begin(), todo.end());
   std::vector<std::pair<std::string, ResourceReport>> host_results;
   for (const auto& [host, refresh] : todo) {
-    auto resources = HostResources(host, ServicesOf(cat.get(), host, hosts), refresh);
+    auto resources = HostResources(host, ServicesOf(cat.get(), host, hosts), refresh, /*cache=*/true);
     if (!resources.ok()) continue;
     for (ResourceReport& r : *resources) host_results.emplace_back(host, std::move(r));
   }

@@ -32,6 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -58,6 +59,9 @@ struct CapacityOptions {
   // A minute is written to the store once its end is this old; samples arriving later
   // (backfill) are merged into it.
   absl::Duration flush_after = absl::Seconds(90);
+  // A series without a sample for this long is not reported (an unmounted filesystem, a host
+  // that went away), and is forgotten after minute_retention.
+  absl::Duration stale_after = absl::Minutes(5);
   // Forecasts look this far ahead at most.
   absl::Duration horizon = absl::Hours(24 * 365);
 };
@@ -167,6 +171,9 @@ class CapacityService final : public SampleObserver {
   // Errors as ServiceReport; InvalidArgument for growth <= -1.
   absl::StatusOr<WhatIf> WhatIfReport(const std::string& service, double demand_growth);
 
+  // The clock's now (for report timestamps).
+  absl::Time Now() const { return clock_.Now(); }
+
   // The ids of the catalogue's services, in file order.
   std::vector<std::string> ServiceIds() const;
 
@@ -198,10 +205,14 @@ class CapacityService final : public SampleObserver {
   // Minute rows of a series over [from, to): stored plus pending in memory.
   absl::StatusOr<std::vector<RollupRow>> Minutes(const std::string& host, const SeriesRef& ref,
                                                  absl::Time from, absl::Time to);
+  // `with_history`: statistics and forecast from the stored rollups (else the fast path with
+  // the cached ones); `cache`: keep them as the host's own (not for a service's thresholds).
   absl::StatusOr<ResourceReport> EvaluateSeries(const std::string& host, const SeriesRef& ref,
-                                                const CapacityThreshold& threshold, bool with_history);
+                                                const CapacityThreshold& threshold,
+                                                bool with_history, bool cache);
   absl::StatusOr<std::vector<ResourceReport>> HostResources(
-      const std::string& host, const std::vector<const Service*>& services, bool with_history);
+      const std::string& host, const std::vector<const Service*>& services, bool with_history,
+      bool cache);
   absl::StatusOr<ServiceCapacity> EvaluateService(const Catalogue& catalogue, const Service& service,
                                                   const std::vector<HostRef>& hosts,
                                                   bool with_history);
@@ -220,6 +231,8 @@ class CapacityService final : public SampleObserver {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<HostState>> hosts_ ABSL_GUARDED_BY(mu_);
+  // Names of the catalogue's demand series.
+  absl::flat_hash_set<std::string> demand_metrics_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_evaluation_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time last_service_evaluation_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -185,7 +185,7 @@ void RecentRing::Add(double t, double value) {
   if (newest_ >= 0 && index >= newest_ + kBuckets) {
     for (Bucket& b : buckets_) b = Bucket();  // everything held is out of the window
   }
-  Bucket& b = buckets_[index % kBuckets];
+  Bucket& b = buckets_[((index % kBuckets) + kBuckets) % kBuckets];
   const auto tag = static_cast<uint16_t>(index & 0xffff);
   if (b.count == 0 || b.index != tag) b = Bucket{0, 0, tag};
   if (b.count < UINT16_MAX) {
@@ -202,7 +202,7 @@ std::vector<RecentRing::Point> RecentRing::Points(double now) const {
   // Slot i holds the bucket of the one index in (newest - kBuckets, newest] congruent to i.
   for (int64_t index = newest_ - kBuckets + 1; index <= newest_; ++index) {
     if (index > now_index || index <= now_index - kBuckets) continue;
-    const Bucket& b = buckets_[index % kBuckets];
+    const Bucket& b = buckets_[((index % kBuckets) + kBuckets) % kBuckets];
     if (b.count == 0 || b.index != static_cast<uint16_t>(index & 0xffff)) continue;
     points.push_back({(index + 0.5) * kBucketSeconds, static_cast<double>(b.sum) / b.count});
   }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <utility>
@@ -203,6 +204,22 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const StoreOption
   if (!r.ok()) return r.status();
   store->read_db_ = *r;
   store->Prune();  // at startup, synchronously; then hourly on the writer thread
+  // Hours whose derivation a crash may have cut short: the last two of every series are
+  // derived again by the first rollup write.
+  {
+    const int64_t since = (absl::ToUnixSeconds(absl::Now()) / 3600 - 2) * 3600;
+    Stmt series(store->write_db_, "SELECT id, kind FROM capacity_series");
+    Stmt recent(store->write_db_,
+                "SELECT DISTINCT start - start % 3600 FROM capacity_minutes "
+                "WHERE series = ? AND start >= ?");
+    while (series.Step() == SQLITE_ROW) {
+      const int64_t id = series.Int(0);
+      store->series_ratio_[id] = series.Text(1) != "demand";
+      recent.Bind(1, id).Bind(2, since);
+      while (recent.Step() == SQLITE_ROW) store->pending_hours_[id].insert(recent.Int(0));
+      recent.Reset();
+    }
+  }
   store->last_prune_ = absl::Now();
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
@@ -462,64 +479,117 @@ absl::StatusOr<int64_t> SqliteStore::SeriesId(sqlite3* db, const std::string& ho
   return q.Error("find capacity series");
 }
 
+absl::Status SqliteStore::DeriveHour(int64_t series, int64_t hour_start, bool ratio) {
+  Stmt minutes(write_db_,
+               "SELECT start, count, sum, min, max, capacity_sum FROM capacity_minutes "
+               "WHERE series = ? AND start >= ? AND start < ? ORDER BY start");
+  std::vector<capacity::RollupRow> rows;
+  minutes.Bind(1, series).Bind(2, hour_start).Bind(3, hour_start + 3600);
+  int rc;
+  while ((rc = minutes.Step()) == SQLITE_ROW) {
+    capacity::RollupRow r;
+    r.start = minutes.Int(0);
+    r.count = static_cast<uint32_t>(minutes.Int(1));
+    r.sum = minutes.Double(2);
+    r.min = minutes.Double(3);
+    r.max = minutes.Double(4);
+    r.capacity_sum = minutes.Double(5);
+    rows.push_back(r);
+  }
+  if (rc != SQLITE_DONE) return SqlError(write_db_, "read capacity minutes");
+  if (rows.empty()) return absl::OkStatus();
+  capacity::RollupRow row = capacity::HourFromMinutes(hour_start, rows, ratio);
+  Stmt hour(write_db_,
+            "INSERT OR REPLACE INTO capacity_hours(series, start, count, sum, min, max, "
+            "capacity_sum, histogram) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  hour.Bind(1, series).Bind(2, hour_start).Bind(3, static_cast<int64_t>(row.count));
+  hour.BindDouble(4, row.sum).BindDouble(5, row.min).BindDouble(6, row.max);
+  hour.BindDouble(7, row.capacity_sum).BindBlob(8, row.histogram);
+  if (hour.Step() != SQLITE_DONE) return hour.Error("write capacity hour");
+  return absl::OkStatus();
+}
+
 absl::Status SqliteStore::WriteRollups(const RollupOp& op) {
+  // Capacity rollups are best effort next to the SLA's state in the same transaction: a
+  // failure here is rolled back to the savepoint, logged and counted, never retried forever
+  // and never taking the host records and transitions with it.
+  absl::Status st = Exec(write_db_, "SAVEPOINT rollups");
+  if (!st.ok()) return st;
+  st = MergeRollups(op);
+  if (!st.ok()) {
+    Exec(write_db_, "ROLLBACK TO rollups").IgnoreError();
+    size_t rows = 0;
+    for (const auto& w : op.writes) rows += w.minutes.size();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.rollup_errors += rows;
+    }
+    Log(LogLevel::kWarn, "capacity rollups not written",
+        {{"error", std::string(st.message())}, {"minutes", absl::StrCat(rows)}});
+  }
+  return Exec(write_db_, "RELEASE rollups");
+}
+
+absl::Status SqliteStore::MergeRollups(const RollupOp& op) {
   Stmt merge(write_db_,
              "INSERT INTO capacity_minutes(series, start, count, sum, min, max, capacity_sum) "
              "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(series, start) DO UPDATE SET "
              "count = count + excluded.count, sum = sum + excluded.sum, "
              "min = MIN(min, excluded.min), max = MAX(max, excluded.max), "
              "capacity_sum = capacity_sum + excluded.capacity_sum");
-  Stmt minutes(write_db_,
-               "SELECT start, count, sum, min, max, capacity_sum FROM capacity_minutes "
-               "WHERE series = ? AND start >= ? AND start < ? ORDER BY start");
-  Stmt hour(write_db_,
-            "INSERT OR REPLACE INTO capacity_hours(series, start, count, sum, min, max, "
-            "capacity_sum, histogram) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  uint64_t written = 0, refused = 0;
   for (const capacity::MinuteWrite& w : op.writes) {
     auto id = SeriesId(write_db_, w.host, w.series, /*create=*/true);
     if (!id.ok()) return id.status();
-    std::set<int64_t> hours;
+    series_ratio_[*id] = capacity::IsRatio(w.series.kind);
     for (const capacity::RollupRow& r : w.minutes) {
+      if (!std::isfinite(r.sum) || !std::isfinite(r.min) || !std::isfinite(r.max) ||
+          !std::isfinite(r.capacity_sum)) {
+        ++refused;  // SQLite would store NULL and fail the NOT NULL constraint
+        continue;
+      }
       merge.Bind(1, *id).Bind(2, r.start).Bind(3, static_cast<int64_t>(r.count));
       merge.BindDouble(4, r.sum).BindDouble(5, r.min).BindDouble(6, r.max);
       merge.BindDouble(7, r.capacity_sum);
       if (merge.Step() != SQLITE_DONE) return merge.Error("merge capacity minute");
       merge.Reset();
-      int64_t h = r.start - ((r.start % 3600) + 3600) % 3600;
-      if (h + 3600 <= op.now) hours.insert(h);
-    }
-    // Hours that have ended are derived again from all their minutes.
-    for (int64_t h : hours) {
-      std::vector<capacity::RollupRow> rows;
-      minutes.Bind(1, *id).Bind(2, h).Bind(3, h + 3600);
-      int rc;
-      while ((rc = minutes.Step()) == SQLITE_ROW) {
-        capacity::RollupRow r;
-        r.start = minutes.Int(0);
-        r.count = static_cast<uint32_t>(minutes.Int(1));
-        r.sum = minutes.Double(2);
-        r.min = minutes.Double(3);
-        r.max = minutes.Double(4);
-        r.capacity_sum = minutes.Double(5);
-        rows.push_back(r);
-      }
-      minutes.Reset();
-      if (rc != SQLITE_DONE) return SqlError(write_db_, "read capacity minutes");
-      capacity::RollupRow row = capacity::HourFromMinutes(h, rows, capacity::IsRatio(w.series.kind));
-      hour.Bind(1, *id).Bind(2, h).Bind(3, static_cast<int64_t>(row.count));
-      hour.BindDouble(4, row.sum).BindDouble(5, row.min).BindDouble(6, row.max);
-      hour.BindDouble(7, row.capacity_sum).BindBlob(8, row.histogram);
-      if (hour.Step() != SQLITE_DONE) return hour.Error("write capacity hour");
-      hour.Reset();
+      ++written;
+      pending_hours_[*id].insert(r.start - ((r.start % 3600) + 3600) % 3600);
     }
   }
+  // Every hour that has ended and received minutes since it was last derived, of any series
+  // (a host that went silent at 10:30 gets its 10:00 hour once the hour is over).
+  for (auto it = pending_hours_.begin(); it != pending_hours_.end();) {
+    auto& hours = it->second;
+    while (!hours.empty() && *hours.begin() + 3600 <= op.now) {
+      auto ratio = series_ratio_.find(it->first);
+      absl::Status st = DeriveHour(it->first, *hours.begin(),
+                                   ratio == series_ratio_.end() || ratio->second);
+      if (!st.ok()) return st;
+      hours.erase(hours.begin());
+    }
+    it = hours.empty() ? pending_hours_.erase(it) : std::next(it);
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& w : op.writes) stats_.rollups_written += w.minutes.size();
+  stats_.rollups_written += written;
+  stats_.rollup_errors += refused;
   return absl::OkStatus();
 }
 
 void SqliteStore::MergeMinutes(std::vector<capacity::MinuteWrite> writes, absl::Time now) {
   if (options_.read_only) return;
+  {
+    // While the database cannot be written (a full disk), the host log is kept and retried;
+    // capacity rollups are bounded: about ten minutes of them (one write a second).
+    constexpr size_t kMaxQueuedRollups = 600;
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t queued = 0;
+    for (const Op& op : queue_) queued += std::holds_alternative<RollupOp>(op) ? 1 : 0;
+    if (queued >= kMaxQueuedRollups) {
+      for (const auto& w : writes) stats_.rollups_dropped += w.minutes.size();
+      return;
+    }
+  }
   Enqueue(RollupOp{std::move(writes), absl::ToUnixSeconds(now)});
 }
 

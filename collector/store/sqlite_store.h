@@ -16,8 +16,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <variant>
@@ -53,6 +55,8 @@ struct StoreStats {
   uint64_t transitions_written = 0;
   uint64_t hosts_written = 0;
   uint64_t rollups_written = 0;  // capacity minute rows merged
+  uint64_t rollup_errors = 0;    // capacity minute rows refused or lost to a write error
+  uint64_t rollups_dropped = 0;  // capacity writes dropped because the queue held too many
   uint64_t commits = 0;
   uint64_t errors = 0;
   uint64_t queue_depth = 0;
@@ -138,8 +142,12 @@ class SqliteStore final : public HostLogSink, public capacity::RollupStore {
     int64_t now;  // unix seconds
   };
   using Op = std::variant<TransitionOp, HostRecord, AliveOp, RevisionOp, RollupOp>;
-  // Writer thread: merges one RollupOp inside the open transaction.
+  // Writer thread: merges one RollupOp inside the open transaction (under a savepoint:
+  // a failure loses only the rollups, counted in rollup_errors).
   absl::Status WriteRollups(const RollupOp& op);
+  absl::Status MergeRollups(const RollupOp& op);
+  // Writer thread: the hour row of `series` at `hour_start` from its minutes.
+  absl::Status DeriveHour(int64_t series, int64_t hour_start, bool ratio);
   // The capacity_series id (created when `create`), or 0 when absent.
   absl::StatusOr<int64_t> SeriesId(sqlite3* db, const std::string& host,
                                    const capacity::SeriesRef& series, bool create);
@@ -173,6 +181,10 @@ class SqliteStore final : public HostLogSink, public capacity::RollupStore {
   StoreStats stats_;
   absl::Time last_prune_;
   std::thread writer_;
+  // Writer thread only: hours that received minutes and await derivation, by series id, and
+  // whether each series holds ratios.
+  std::map<int64_t, std::set<int64_t>> pending_hours_;
+  std::map<int64_t, bool> series_ratio_;
 };
 
 }  // namespace accord::collector

@@ -24,7 +24,7 @@ void Num(std::string* out, double v) {
     out->append("null");
     return;
   }
-  absl::StrAppend(out, absl::StrFormat("%.6g", v));
+  absl::StrAppend(out, absl::StrFormat("%.10g", v));
 }
 
 void StatsJson(std::string* out, const WindowStats& s) {
@@ -371,17 +371,25 @@ std::vector<std::pair<std::string, HttpHandler>> MakeCapacityHandlers(
     auto growth = GrowthParam(req, 0.2);
     if (!growth.ok()) return StatusError(growth.status());
     std::string out = "{\"generated_at\":";
-    AppendJsonTime(&out, absl::Now());
+    AppendJsonTime(&out, cap->Now());
     out.append(",\"demand_growth\":");
     Num(&out, *growth);
     out.append(",\"services\":[");
     bool first = true;
     for (const std::string& id : cap->ServiceIds()) {
       auto report = cap->ServiceReport(id);
-      if (!report.ok()) continue;
-      auto whatif = cap->WhatIfReport(id, *growth);
       if (!first) out.push_back(',');
       first = false;
+      if (!report.ok()) {
+        // Listed with the reason rather than left out: a plan must not hide a service.
+        out.append("{\"service\":");
+        AppendJsonString(&out, id);
+        out.append(",\"error\":");
+        AppendJsonString(&out, report.status().message());
+        out.append("}");
+        continue;
+      }
+      auto whatif = cap->WhatIfReport(id, *growth);
       std::string service = ServiceCapacityJson(*report);
       service.pop_back();  // newline
       service.pop_back();  // closing brace

@@ -131,10 +131,11 @@ class CapacityEndToEnd(unittest.TestCase):
                   'mountpoint="%s",level="full"}' % self.mount)
         text = h.wait_for(lambda: (lambda t: t if series in t else None)(self.collector.get("/metrics")), 15)
         self.assertTrue(text, "no exhaustion series on /metrics")
-        if shutil.which("promtool"):
-            check = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
-                                   capture_output=True)
-            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        # promtool comes with the prometheus package scripts/install-deps.sh installs.
+        self.assertTrue(shutil.which("promtool"), "promtool is missing")
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                               capture_output=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
 
 if __name__ == "__main__":

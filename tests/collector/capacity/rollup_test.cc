@@ -92,11 +92,12 @@ TEST(RecentRing, FiveSecondMeansOfTheLastHalfHour) {
   EXPECT_EQ(ring.Points(t0 + 3599 + 600).size(), 240u);
 }
 
-TEST(RecentRing, OldBucketsNeverPassForRecentOnes) {
+TEST(RecentRing, AGapLongerThanTheWindowClearsTheRingSoOldBucketsNeverReturn) {
   RecentRing ring;
   const double t0 = 1.7e9;
   ring.Add(t0, 0.9);
-  // Exactly 2^16 buckets later (the stored index wraps): the old value must not reappear.
+  // Exactly 2^16 buckets later the stored 16-bit index would match again: the ring is
+  // cleared by the gap, so the old value must not reappear.
   const double later = t0 + 65536.0 * RecentRing::kBucketSeconds;
   EXPECT_TRUE(ring.Points(later).empty());
   ring.Add(later + 5, 0.1);

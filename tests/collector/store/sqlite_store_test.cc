@@ -359,3 +359,51 @@ TEST_F(SqliteStoreTest, CapacityRollupsOlderThanRetentionArePruned) {
 
 }  // namespace
 }  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+TEST_F(SqliteStoreTest, AnHourIsDerivedEvenWhenItsLastMinutesNeverCame) {
+  // A host reports 10:00-10:29 and goes silent; another host's writes after 11:00 derive
+  // the first host's 10:00 hour.
+  const int64_t hour = (absl::ToUnixSeconds(absl::Now()) / 3600 - 3) * 3600;
+  const capacity::SeriesRef cpu{capacity::Kind::kCpu, ""};
+  auto store = OpenStore();
+  std::vector<capacity::RollupRow> minutes;
+  for (int m = 0; m < 30; ++m) minutes.push_back(Row(hour + m * 60, {0.5}));
+  store->MergeMinutes({{"silent", cpu, minutes}}, absl::FromUnixSeconds(hour + 31 * 60));
+  store->MergeMinutes({{"other", cpu, {Row(hour + 3600 + 60, {0.1})}}},
+                      absl::FromUnixSeconds(hour + 3600 + 180));
+  ASSERT_TRUE(store->Flush().ok());
+  auto hours = store->LoadHours("silent", cpu, absl::FromUnixSeconds(hour), absl::Now());
+  ASSERT_TRUE(hours.ok());
+  ASSERT_EQ(hours->size(), 1u);
+  EXPECT_EQ((*hours)[0].count, 30u);
+  EXPECT_NEAR((*hours)[0].mean(), 0.5, 1e-12);
+}
+
+TEST_F(SqliteStoreTest, NonFiniteRollupsAreRefusedWithoutLosingTheHostLog) {
+  const int64_t minute = absl::ToUnixSeconds(absl::Now()) / 60 * 60 - 600;
+  const capacity::SeriesRef demand{capacity::Kind::kDemand, "orders_total"};
+  auto store = OpenStore();
+  capacity::RollupRow inf = Row(minute, {1e308});
+  inf.sum = INFINITY;
+  capacity::RollupRow nan = Row(minute + 60, {1});
+  nan.sum = NAN;
+  store->MergeMinutes({{"h1", demand, {inf, nan, Row(minute + 120, {7})}}}, absl::Now());
+  store->AppendTransition("h1", T(1000, HostState::kUnknown, HostState::kUp, "first_seen"));
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->Stats().rollup_errors, 2u);
+  EXPECT_EQ(store->Stats().rollups_written, 1u);
+  auto rows = store->LoadMinutes("h1", demand, absl::FromUnixSeconds(minute), absl::Now());
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_DOUBLE_EQ((*rows)[0].mean(), 7);
+  auto hosts = store->LoadHosts(absl::InfinitePast());
+  ASSERT_TRUE(hosts.ok());
+  ASSERT_EQ(hosts->size(), 1u);
+  EXPECT_EQ((*hosts)[0].transitions.size(), 1u);
+}
+
+}  // namespace
+}  // namespace accord::collector
