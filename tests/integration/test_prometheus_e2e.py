@@ -81,6 +81,13 @@ class ShippedPrometheusFilesTest(unittest.TestCase):
             p = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
+    def test_alert_rules_fire_as_their_unit_tests_say(self):
+        # Prometheus's own rule engine evaluates the shipped rules on synthetic series.
+        p = subprocess.run([PROMTOOL, "test", "rules",
+                            os.path.join(self.DEPLOY, "accord-rules.test.yml")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
