@@ -139,6 +139,18 @@ class Stmt {
   int rc_;
 };
 
+// A rollup row from the columns start, count, sum, min, max, capacity_sum (0..5).
+capacity::RollupRow RollupFromRow(Stmt& q) {
+  capacity::RollupRow r;
+  r.start = q.Int(0);
+  r.count = static_cast<uint32_t>(q.Int(1));
+  r.sum = q.Double(2);
+  r.min = q.Double(3);
+  r.max = q.Double(4);
+  r.capacity_sum = q.Double(5);
+  return r;
+}
+
 int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromUs(int64_t us) { return absl::FromUnixMicros(us); }
 
@@ -486,16 +498,7 @@ absl::Status SqliteStore::DeriveHour(int64_t series, int64_t hour_start, bool ra
   std::vector<capacity::RollupRow> rows;
   minutes.Bind(1, series).Bind(2, hour_start).Bind(3, hour_start + 3600);
   int rc;
-  while ((rc = minutes.Step()) == SQLITE_ROW) {
-    capacity::RollupRow r;
-    r.start = minutes.Int(0);
-    r.count = static_cast<uint32_t>(minutes.Int(1));
-    r.sum = minutes.Double(2);
-    r.min = minutes.Double(3);
-    r.max = minutes.Double(4);
-    r.capacity_sum = minutes.Double(5);
-    rows.push_back(r);
-  }
+  while ((rc = minutes.Step()) == SQLITE_ROW) rows.push_back(RollupFromRow(minutes));
   if (rc != SQLITE_DONE) return SqlError(write_db_, "read capacity minutes");
   if (rows.empty()) return absl::OkStatus();
   capacity::RollupRow row = capacity::HourFromMinutes(hour_start, rows, ratio);
@@ -609,13 +612,7 @@ absl::StatusOr<std::vector<capacity::RollupRow>> SqliteStore::LoadRollups(
   q.Bind(1, *id).Bind(2, absl::ToUnixSeconds(from)).Bind(3, absl::ToUnixSeconds(to));
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    capacity::RollupRow r;
-    r.start = q.Int(0);
-    r.count = static_cast<uint32_t>(q.Int(1));
-    r.sum = q.Double(2);
-    r.min = q.Double(3);
-    r.max = q.Double(4);
-    r.capacity_sum = q.Double(5);
+    capacity::RollupRow r = RollupFromRow(q);
     if (hours) r.histogram = q.Blob(6);
     rows.push_back(std::move(r));
   }

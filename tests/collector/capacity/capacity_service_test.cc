@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "tests/testing/series_descriptor.h"
 #include "tests/testing/fake_clock.h"
 
 namespace accord::collector::capacity {
@@ -77,16 +78,7 @@ class FakeRollupStore : public RollupStore {
   size_t merged_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-SeriesDescriptor Desc(uint32_t id, std::string name,
-                      std::vector<std::pair<std::string, std::string>> labels = {},
-                      SeriesKind kind = SeriesKind::kGauge) {
-  SeriesDescriptor d;
-  d.id = id;
-  d.name = std::move(name);
-  d.labels = std::move(labels);
-  d.kind = kind;
-  return d;
-}
+using accord::testing::Desc;
 
 // A simulated agent: CPU (`cores`, busy cores given per step), a filesystem /data and a
 // custom order counter.

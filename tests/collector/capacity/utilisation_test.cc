@@ -4,20 +4,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/series_descriptor.h"
 
 namespace accord::collector::capacity {
 namespace {
 
-SeriesDescriptor Desc(uint32_t id, std::string name,
-                      std::vector<std::pair<std::string, std::string>> labels = {},
-                      SeriesKind kind = SeriesKind::kGauge) {
-  SeriesDescriptor d;
-  d.id = id;
-  d.name = std::move(name);
-  d.labels = std::move(labels);
-  d.kind = kind;
-  return d;
-}
+using accord::testing::Desc;
 
 // A host with the agent's series: CPU aggregate modes, memory, swap, one filesystem, one
 // network interface with a known speed, and a custom counter.

@@ -1,6 +1,7 @@
 #include "collector/hosts/host_registry.h"
 
 #include "gtest/gtest.h"
+#include "tests/testing/series_descriptor.h"
 #include "tests/testing/fake_clock.h"
 
 namespace accord::collector {
@@ -18,16 +19,7 @@ Hello MakeHello(const std::string& id, int64_t boot = 1700000000) {
   return h;
 }
 
-SeriesDescriptor Desc(uint32_t id, std::string name,
-                      std::vector<std::pair<std::string, std::string>> labels = {},
-                      SeriesKind kind = SeriesKind::kGauge) {
-  SeriesDescriptor d;
-  d.id = id;
-  d.name = std::move(name);
-  d.labels = std::move(labels);
-  d.kind = kind;
-  return d;
-}
+using accord::testing::Desc;
 
 Batch MakeBatch(uint64_t seq, FakeClock& clock) {
   Batch b;
