@@ -2,12 +2,14 @@
 
 Standard library only. Binaries come from $ACCORD_BIN_DIR (the CMake build dir).
 """
+import calendar
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -140,3 +142,91 @@ def set_btime(procfs, btime):
 
 def make_tmp():
     return tempfile.mkdtemp(prefix="accord-it-")
+
+
+# --- Helpers for the fault-injection scenarios (test_faults.py) ---------------------------------
+
+def metric(text, name, host):
+    """The value of `name{host="<host>",...}` in a /metrics text, or None."""
+    m = re.search(r'^%s\{host="%s"[^}]*\} ([0-9.e+-]+)$' % (re.escape(name), re.escape(host)),
+                  text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def rfc3339(t):
+    """Unix seconds -> RFC 3339 UTC with milliseconds, as the API writes and reads it."""
+    ms = int(round(t * 1000))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def parse_rfc3339(text):
+    """RFC 3339 UTC ("...Z", optional fraction) -> Unix seconds (float)."""
+    m = re.match(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?Z$", text)
+    if not m:
+        raise ValueError("not an RFC 3339 UTC time: %r" % text)
+    whole = calendar.timegm(tuple(int(g) for g in m.groups()[:6]))
+    return whole + (float("0." + m.group(7)) if m.group(7) else 0.0)
+
+
+def write_catalogue(tmp, service_id, hosts, name="collector.yaml"):
+    """A collector config file holding a catalogue with one service made of `hosts` (24x7,
+    default unknown-time policy `down`). Returns its path (pass --config.file=PATH)."""
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write("services:\n  - id: %s\n    components:\n      hosts: [%s]\n"
+                "    sla:\n      target: 99.9\n" % (service_id, ", ".join(hosts)))
+    return path
+
+
+def set_uptime(procfs, seconds):
+    with open(os.path.join(procfs, "uptime"), "w") as f:
+        f.write("%.2f %.2f\n" % (seconds, seconds * 1.9))
+
+
+def add_net_devices(procfs, count, prefix="veth"):
+    """Appends `count` interfaces to {procfs}/net/dev: each one is 8 more series per batch,
+    a way to make batches (and spool segments) big without a fast sampling interval."""
+    with open(os.path.join(procfs, "net", "dev"), "a") as f:
+        for i in range(count):
+            f.write("%s%05d: %d 1 0 0 0 0 0 0 %d 1 0 0 0 0 0 0\n" % (prefix, i, i, i))
+
+
+def spool_segments(spool_dir):
+    """The segment files of an agent's spool (--spool.dir), oldest first."""
+    d = os.path.join(spool_dir, "segments")
+    return sorted(os.path.join(d, n) for n in os.listdir(d)
+                  if re.match(r"^seg-\d{20}\.log$", n))
+
+
+class SpoolRecord:
+    def __init__(self, offset, length, sequence, timestamp_ms, values):
+        self.offset = offset          # of the record header in the file
+        self.length = length          # header + payload bytes
+        self.sequence = sequence
+        self.timestamp_ms = timestamp_ms
+        self.values = values          # samples in the batch
+
+    def __repr__(self):
+        return "SpoolRecord(seq=%d, offset=%d, length=%d, values=%d)" % (
+            self.sequence, self.offset, self.length, self.values)
+
+
+def read_spool_segment(path):
+    """Parses a spool segment (format in agent/spool/segment_format.h) without checking CRCs:
+    the records whose framing is whole, in file order. For tests that count or damage them."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 16 or data[:4] != b"ASPL":
+        return []
+    records = []
+    pos = 16
+    while pos + 8 + 25 <= len(data):
+        (length,) = struct.unpack_from("<I", data, pos)
+        if pos + 8 + length > len(data) or length < 25 or data[pos + 8] != 1:
+            break
+        seq, ts, n_series, n_values = struct.unpack_from("<QqII", data, pos + 9)
+        if 25 + 4 * n_series + 8 * n_values != length:
+            break
+        records.append(SpoolRecord(pos, 8 + length, seq, ts, n_values))
+        pos += 8 + length
+    return records
