@@ -304,7 +304,9 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
     absl::Duration next_persist = p->clock.Monotonic();
     absl::Duration next_close = p->clock.Monotonic();
     while (!p->stopping.load()) {
-      p->registry.CheckTimeouts();
+      // Silence is judged only up to what the ingest consumer has applied: messages waiting
+      // in the queue (a slow scrape holding the registry, a slow disk) are not silence.
+      p->registry.CheckTimeouts(p->ingestor.AppliedUpTo(p->clock.Monotonic()));
       if (p->clock.Monotonic() >= next_persist) {
         p->registry.PersistHosts();
         next_persist = p->clock.Monotonic() + absl::Seconds(1);

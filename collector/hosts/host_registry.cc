@@ -629,9 +629,11 @@ void HostRegistry::Close(SessionId session, Arrival arrival) {
   }
 }
 
-int HostRegistry::CheckTimeouts() {
+int HostRegistry::CheckTimeouts() { return CheckTimeouts(clock_.Monotonic()); }
+
+int HostRegistry::CheckTimeouts(absl::Duration as_of) {
   absl::MutexLock lock(&mu_);
-  absl::Duration mono = clock_.Monotonic();
+  absl::Duration mono = std::min(as_of, clock_.Monotonic());
   int changed = 0;
   for (auto& [session, host] : sessions_) {
     if (host->state != HostState::kUp) continue;

@@ -272,6 +272,9 @@ class HostRegistry {
   // Marks hosts silent for too long as unreachable, backdated to their last message.
   // Returns how many changed. Call often (the collector does every 100 ms).
   int CheckTimeouts();
+  // The same, judging silence as of `as_of` (monotonic, at most now): the point up to which
+  // every message that arrived has been applied (Ingestor::AppliedUpTo).
+  int CheckTimeouts(absl::Duration as_of);
 
   // Counts a rejection that happened outside the registry (e.g. in the transport).
   void CountRejected(RejectReason reason);

@@ -30,6 +30,7 @@ bool IngestQueue::Pop(IngestItem* item, absl::Duration timeout) {
                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !items_.empty() || shutdown_; };
     mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
     if (items_.empty()) return false;
+    in_flight_ = items_.front().enqueued_at;
     *item = std::move(items_.front());
     items_.pop_front();
     if (!parked_.empty() && items_.size() <= capacity_ / 2) resume.swap(parked_);
@@ -41,6 +42,18 @@ bool IngestQueue::Pop(IngestItem* item, absl::Duration timeout) {
 void IngestQueue::Shutdown() {
   absl::MutexLock lock(&mu_);
   shutdown_ = true;
+}
+
+void IngestQueue::Done() {
+  absl::MutexLock lock(&mu_);
+  in_flight_.reset();
+}
+
+std::optional<absl::Duration> IngestQueue::OldestEnqueued() const {
+  absl::MutexLock lock(&mu_);
+  if (in_flight_.has_value()) return in_flight_;  // it was enqueued before any queued item
+  if (items_.empty()) return std::nullopt;
+  return items_.front().enqueued_at;
 }
 
 size_t IngestQueue::depth() const {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,11 @@ class IngestQueue {
   void Shutdown();
 
   size_t depth() const;
+  // The consumer finished the item it popped last.
+  void Done();
+  // When the oldest item still queued, or popped and not Done, was enqueued (monotonic);
+  // nullopt when there is none.
+  std::optional<absl::Duration> OldestEnqueued() const;
   size_t parked() const;
   size_t capacity() const { return capacity_; }
 
@@ -84,6 +90,7 @@ class IngestQueue {
   std::deque<IngestItem> items_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<StreamLink>> parked_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<absl::Duration> in_flight_ ABSL_GUARDED_BY(mu_);  // popped, not Done
 };
 
 }  // namespace accord::collector

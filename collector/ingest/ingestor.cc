@@ -31,6 +31,7 @@ void Ingestor::Run() {
     absl::Duration wait = pending_acks_.empty() ? absl::Milliseconds(200) : absl::Milliseconds(5);
     if (queue_.Pop(&item, wait)) {
       Process(std::move(item));
+      queue_.Done();
       item = IngestItem();
     } else {
       FlushAcks();
@@ -55,6 +56,11 @@ void Ingestor::FlushAcks() {
     a.link->SendAck(a.sequence, a.alive_until_ms);
     pending_acks_.pop_front();
   }
+}
+
+absl::Duration Ingestor::AppliedUpTo(absl::Duration now) const {
+  auto oldest = queue_.OldestEnqueued();
+  return oldest.has_value() ? std::min(now, *oldest) : now;
 }
 
 IngestorStats Ingestor::Stats() const {

@@ -44,6 +44,12 @@ class Ingestor {
 
   IngestorStats Stats() const;
 
+  // The time up to which every message has been applied (monotonic): the enqueue time of the
+  // oldest message still queued or being processed, or `now` when there is none. Liveness
+  // judges silence only up to this point, so a slow consumer (a long lock, a slow disk) never
+  // makes hosts whose messages are waiting look silent. Thread-safe.
+  absl::Duration AppliedUpTo(absl::Duration now) const;
+
  private:
   void Run();
   // Queues an ack until what it covers is durable (HostRegistry::IsDurable).

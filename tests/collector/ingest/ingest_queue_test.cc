@@ -47,5 +47,26 @@ TEST(IngestQueueTest, PopTimesOutWhenEmptyAndStopsAfterShutdown) {
   EXPECT_FALSE(q.Pop(&out, absl::Seconds(10)));  // returns at once
 }
 
+TEST(IngestQueueTest, OldestEnqueuedCoversTheItemBeingProcessed) {
+  IngestQueue q(8);
+  auto link = std::make_shared<RecordingLink>();
+  EXPECT_FALSE(q.OldestEnqueued().has_value());
+  IngestItem a = Item(link);
+  a.enqueued_at = absl::Seconds(10);
+  IngestItem b = Item(link);
+  b.enqueued_at = absl::Seconds(11);
+  q.PushOrPark(std::move(a));
+  q.PushOrPark(std::move(b));
+  EXPECT_EQ(q.OldestEnqueued(), absl::Seconds(10));
+  IngestItem popped;
+  ASSERT_TRUE(q.Pop(&popped, absl::ZeroDuration()));
+  EXPECT_EQ(q.OldestEnqueued(), absl::Seconds(10));  // popped but not done
+  q.Done();
+  EXPECT_EQ(q.OldestEnqueued(), absl::Seconds(11));
+  ASSERT_TRUE(q.Pop(&popped, absl::ZeroDuration()));
+  q.Done();
+  EXPECT_FALSE(q.OldestEnqueued().has_value());
+}
+
 }  // namespace
 }  // namespace accord::collector

@@ -81,5 +81,34 @@ TEST_F(IngestorTest, QueueWaitIsMeasured) {
   EXPECT_EQ(s.wait_buckets[2], 1u);  // (0.001, 0.005]
 }
 
+TEST_F(IngestorTest, HeartbeatsWaitingInTheQueueAreNotSilence) {
+  ingestor_.Process(HelloItem("h1"));
+  // Heartbeats keep arriving every second, but the consumer is stuck (a long scrape holding
+  // the registry): they wait in the queue.
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    queue_.PushOrPark(Make(IngestItem::Kind::kHeartbeat));
+  }
+  // Judged as of now, the host looks silent for 5 s; as of what was applied, it is not.
+  const absl::Duration now = clock_.Monotonic();
+  EXPECT_EQ(ingestor_.AppliedUpTo(now), now - absl::Seconds(4));
+  EXPECT_EQ(registry_.CheckTimeouts(ingestor_.AppliedUpTo(now)), 0);
+  EXPECT_EQ(registry_.Host("h1")->state, HostState::kUp);
+  // Once drained, nothing waits: as of now, and still up.
+  IngestItem item;
+  while (queue_.Pop(&item, absl::ZeroDuration())) {
+    ingestor_.Process(std::move(item));
+    queue_.Done();
+    item = IngestItem();
+  }
+  EXPECT_EQ(ingestor_.AppliedUpTo(now), now);
+  EXPECT_EQ(registry_.CheckTimeouts(ingestor_.AppliedUpTo(now)), 0);
+  EXPECT_EQ(registry_.Host("h1")->state, HostState::kUp);
+  // Real silence is still seen.
+  clock_.Advance(absl::Seconds(4));
+  EXPECT_EQ(registry_.CheckTimeouts(ingestor_.AppliedUpTo(clock_.Monotonic())), 1);
+  EXPECT_EQ(registry_.Host("h1")->state, HostState::kUnreachable);
+}
+
 }  // namespace
 }  // namespace accord::collector
