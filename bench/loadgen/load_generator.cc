@@ -24,11 +24,14 @@ struct LoadGenerator::Stats {
   std::atomic<uint64_t> streams_opened{0}, streams_connected{0}, streams_connected_peak{0},
       agents_ever_connected{0}, reconnects{0}, batches_produced{0}, batches_sent{0},
       batches_resent{0}, batches_acked{0}, batches_dropped{0}, samples_sent{0}, samples_acked{0},
-      heartbeats_sent{0}, messages_sent{0}, bytes_sent{0}, errors{0}, shutdown_cancelled{0};
+      heartbeats_sent{0}, messages_sent{0}, bytes_sent{0}, errors{0}, shutdown_cancelled{0},
+      faults_applied{0}, hosts_killed{0}, hosts_frozen{0}, hosts_reconnected{0};
   LatencyHistogram ack_latency;
   LatencyHistogram connect_latency;
   absl::Mutex mu;
   std::map<std::string, uint64_t> errors_by_code ABSL_GUARDED_BY(mu);
+  absl::Time faults_origin ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+  std::vector<FaultRecord> fault_records ABSL_GUARDED_BY(mu);
 
   void Connected() {
     uint64_t now = ++streams_connected;
@@ -52,22 +55,39 @@ std::string HostId(const std::string& prefix, int index) {
   return absl::StrFormat("%s%05d", prefix, index);
 }
 
+// What the fault timetable did to an agent.
+enum class Health { kHealthy, kKilled, kFrozen };
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int index) {
+  grpc::ChannelArguments args = AgentChannelArguments();
+  args.SetInt("accord.loadgen.channel_index", index);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
 }  // namespace
 
 // One simulated agent: its host model, its pending (unacknowledged) batches and its current
 // stream. The driver thread owns it; reactions of its Call touch only the fields under mu.
 class LoadGenerator::Agent {
  public:
-  Agent(const LoadOptions& options, int index, accord::v1::Telemetry::Stub* stub)
+  Agent(const LoadOptions& options, int index)
       : host_id(HostId(options.host_prefix, index)),
-        model(options.shape, options.seed + static_cast<uint64_t>(index)),
-        stub(stub) {}
+        index(index),
+        model(options.shape, options.seed + static_cast<uint64_t>(index)) {}
 
   const std::string host_id;
+  const int index;
   HostModel model;
-  accord::v1::Telemetry::Stub* const stub;
 
   // Driver thread only.
+  // The stub streams are opened on: a shared channel's, or own_stub's (channels == 0); null
+  // while a killed agent's own channel is closed.
+  accord::v1::Telemetry::Stub* stub = nullptr;
+  std::shared_ptr<grpc::Channel> own_channel;
+  std::unique_ptr<accord::v1::Telemetry::Stub> own_stub;
+  Health health = Health::kHealthy;
+  bool call_killed = false;  // `call` was cancelled by a kill: its end is not an error
   std::unique_ptr<Call> call;
   absl::Duration connect_at;
   absl::Duration next_sample;
@@ -106,6 +126,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       absl::MutexLock lock(&agent_->mu);
       writing_ = true;
       hello_written_at_ = clock_.Monotonic();
+      last_write_ = clock_.Now();
       agent_->call_done = false;
     }
     ++stats_->streams_opened;
@@ -139,6 +160,25 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
   }
 
   void Cancel() { context_.TryCancel(); }
+
+  // Frozen: no further write starts (one in flight completes); the stream stays open and reads
+  // go on. Unfrozen: writing resumes at the next Pump.
+  void SetFrozen(bool frozen) {
+    absl::MutexLock lock(&agent_->mu);
+    frozen_ = frozen;
+  }
+
+  // Wall time the last write (of any message) started.
+  absl::Time last_write() {
+    absl::MutexLock lock(&agent_->mu);
+    return last_write_;
+  }
+
+  // The collector answered the hello.
+  bool connected() {
+    absl::MutexLock lock(&agent_->mu);
+    return connected_;
+  }
 
   // True after a goodbye was sent: the end of the stream is expected.
   bool said_goodbye() {
@@ -237,7 +277,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
 
   // Fills out_ with the next message to send, if any and no write is in flight.
   bool PrepareNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(agent_->mu) {
-    if (writing_ || goodbye_sent_ || read_ended_ || hold_released_) return false;
+    if (writing_ || frozen_ || goodbye_sent_ || read_ended_ || hold_released_) return false;
     out_.Clear();
     PendingBatch* next = nullptr;
     for (PendingBatch& b : agent_->pending) {
@@ -288,6 +328,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       return false;  // idle
     }
     writing_ = true;
+    last_write_ = clock_.Now();
     CountSent();
     return true;
   }
@@ -310,8 +351,10 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
   bool goodbye_sent_ = false;
   bool described_ = false;
   bool connected_ = false;
+  bool frozen_ = false;
   uint64_t sent_sequence_ = 0;
   absl::Duration hello_written_at_;
+  absl::Time last_write_ = absl::InfinitePast();
 };
 
 LoadGenerator::LoadGenerator(LoadOptions options, Clock& clock)
@@ -336,22 +379,30 @@ LoadReport LoadGenerator::Run(absl::Duration report_interval,
   const absl::Duration start = clock_.Monotonic();
   stats_->start_mono_ns = absl::ToInt64Nanoseconds(start);
 
-  // Channels, each with its own subchannel.
-  const int n_channels = o.channels <= 0 ? o.agents : std::min(o.channels, o.agents);
+  // Channels, each with its own subchannel: one per agent (owned by the agent, so that a kill
+  // can close its connection), or `channels` shared ones.
+  const bool own_channels = o.channels <= 0;
+  const int n_channels = own_channels ? o.agents : std::min(o.channels, o.agents);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<accord::v1::Telemetry::Stub>> stubs;
-  for (int c = 0; c < n_channels; ++c) {
-    grpc::ChannelArguments args = AgentChannelArguments();
-    args.SetInt("accord.loadgen.channel_index", c);
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channels.push_back(
-        grpc::CreateCustomChannel(o.collector_address, grpc::InsecureChannelCredentials(), args));
+  for (int c = 0; !own_channels && c < n_channels; ++c) {
+    channels.push_back(MakeChannel(o.collector_address, c));
     stubs.push_back(accord::v1::Telemetry::NewStub(channels.back()));
   }
+  auto open_own_channel = [&o](Agent& a, int index) {
+    a.own_channel = MakeChannel(o.collector_address, index);
+    a.own_stub = accord::v1::Telemetry::NewStub(a.own_channel);
+    a.stub = a.own_stub.get();
+  };
   std::vector<std::unique_ptr<Agent>> agents;
   agents.reserve(o.agents);
   for (int i = 0; i < o.agents; ++i) {
-    auto a = std::make_unique<Agent>(o, i, stubs[i % n_channels].get());
+    auto a = std::make_unique<Agent>(o, i);
+    if (own_channels) {
+      open_own_channel(*a, i);
+    } else {
+      a->stub = stubs[i % n_channels].get();
+    }
     a->connect_at = start + o.ramp_up * i / std::max(1, o.agents);
     a->next_sample = a->connect_at;
     a->next_heartbeat = a->connect_at + o.heartbeat_interval;
@@ -361,6 +412,66 @@ LoadReport LoadGenerator::Run(absl::Duration report_interval,
 
   const absl::Duration end = start + o.duration;
   absl::Duration next_report = start + report_interval;
+
+  // Fault timetable: entries fire at origin + at, in order.
+  bool origin_known = !o.faults_from_all_connected;
+  absl::Duration origin = start;
+  if (origin_known) {
+    absl::MutexLock lock(&stats_->mu);
+    stats_->faults_origin = clock_.Now();
+  }
+  size_t next_fault = 0;
+  auto apply_fault = [&](const PlannedFault& f, absl::Duration now) {
+    std::vector<FaultRecord> records;
+    records.reserve(f.hosts.size());
+    for (int i : f.hosts) {
+      if (i < 0 || i >= o.agents) continue;
+      Agent& a = *agents[i];
+      FaultRecord r;
+      r.kind = f.kind;
+      r.host = a.host_id;
+      r.spec_index = f.spec_index;
+      if (f.kind == FaultKind::kReconnect) {
+        if (a.health == Health::kHealthy) continue;
+        r.at = clock_.Now();
+        if (a.call != nullptr && !a.call_killed) {
+          a.call->SetFrozen(false);  // the agent loop pumps a heartbeat and the missed batch
+        } else {
+          a.connect_at = now;  // a new stream (and connection) once the old one is gone
+        }
+        a.next_heartbeat = now;
+        a.health = Health::kHealthy;
+        ++stats_->hosts_reconnected;
+      } else {
+        if (a.health != Health::kHealthy) continue;
+        if (a.call != nullptr) {
+          r.last_message_at = a.call->last_write();
+          r.connected = a.call->connected();
+        }
+        r.at = clock_.Now();
+        if (f.kind == FaultKind::kKill) {
+          a.health = Health::kKilled;
+          if (a.call != nullptr) {
+            a.call_killed = true;
+            a.call->Cancel();  // its connection is closed when the call is reaped
+          } else if (own_channels) {
+            a.stub = nullptr;  // between streams: close the idle connection now
+            a.own_stub.reset();
+            a.own_channel.reset();
+          }
+          ++stats_->hosts_killed;
+        } else {
+          a.health = Health::kFrozen;
+          if (a.call != nullptr) a.call->SetFrozen(true);
+          ++stats_->hosts_frozen;
+        }
+      }
+      records.push_back(std::move(r));
+    }
+    ++stats_->faults_applied;
+    absl::MutexLock lock(&stats_->mu);
+    for (auto& r : records) stats_->fault_records.push_back(std::move(r));
+  };
   auto reap = [&](Agent& a) -> bool {  // true when the call ended and was deleted
     if (a.call == nullptr) return false;
     {
@@ -375,26 +486,53 @@ LoadReport LoadGenerator::Run(absl::Duration report_interval,
     absl::Duration now = clock_.Monotonic();
     if (now >= end) break;
     absl::Duration wake = std::min(end, now + absl::Milliseconds(50));
+    if (!origin_known && stats_->streams_connected.load() >= static_cast<uint64_t>(o.agents)) {
+      origin_known = true;
+      origin = now;
+      absl::MutexLock lock(&stats_->mu);
+      stats_->faults_origin = clock_.Now();
+    }
+    while (origin_known && next_fault < o.faults.size() &&
+           now >= origin + o.faults[next_fault].at) {
+      apply_fault(o.faults[next_fault++], now);
+    }
+    if (origin_known && next_fault < o.faults.size()) {
+      wake = std::min(wake, origin + o.faults[next_fault].at);
+    }
     for (auto& ap : agents) {
       Agent& a = *ap;
       if (reap(a)) {
-        const grpc::Status& st = a.call->status();
-        ++stats_->errors;
-        {
-          absl::MutexLock lock(&stats_->mu);
-          ++stats_->errors_by_code[absl::StrCat(
-              absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code())))];
-        }
-        if (stats_->errors.load() <= 10) {
-          Log(LogLevel::kWarn, "stream ended",
-              {{"host", a.host_id},
-               {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code()))},
-               {"error", st.error_message()}});
-        }
+        const bool killed = a.call_killed;
+        a.call_killed = false;
+        if (a.health == Health::kHealthy && !killed) {
+          const grpc::Status& st = a.call->status();
+          ++stats_->errors;
+          {
+            absl::MutexLock lock(&stats_->mu);
+            ++stats_->errors_by_code[absl::StrCat(
+                absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code())))];
+          }
+          if (stats_->errors.load() <= 10) {
+            Log(LogLevel::kWarn, "stream ended",
+                {{"host", a.host_id},
+                 {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code()))},
+                 {"error", st.error_message()}});
+          }
+          a.connect_at = now + o.reconnect_delay;
+        } else if (a.health != Health::kHealthy) {
+          a.connect_at = absl::InfiniteDuration();  // until a reconnect entry
+        }  // else: killed, and reconnected before its stream ended: connect_at is set
         a.call.reset();
-        a.connect_at = now + o.reconnect_delay;
+        if (killed && own_channels) {
+          // Close the killed agent's TCP connection (its only user was the call).
+          a.stub = nullptr;
+          a.own_stub.reset();
+          a.own_channel.reset();
+        }
       }
+      if (a.health != Health::kHealthy) continue;  // killed or frozen: silent
       if (a.call == nullptr && now >= a.connect_at) {
+        if (a.stub == nullptr) open_own_channel(a, a.index);
         if (a.ever_connected) ++stats_->reconnects;
         a.ever_connected = true;
         a.call = std::make_unique<Call>(&a, o, stats_.get(), clock_);
@@ -440,7 +578,7 @@ LoadReport LoadGenerator::Run(absl::Duration report_interval,
   // Shutdown: goodbye (or cancel), bounded by the grace, then cancel what is left.
   for (auto& a : agents) {
     if (a->call == nullptr) continue;
-    if (o.goodbye) {
+    if (o.goodbye && a->health == Health::kHealthy) {  // a frozen agent says nothing
       a->call->RequestGoodbye();
     } else {
       a->call->Cancel();
@@ -535,19 +673,60 @@ LoadReport LoadGenerator::Snapshot() const {
   r.agents_ever_connected = s.agents_ever_connected;
   r.connect_latency_p50 = s.connect_latency.Quantile(0.5);
   r.connect_latency_p99 = s.connect_latency.Quantile(0.99);
+  r.faults_planned = options_.faults.size();
+  r.faults_applied = s.faults_applied;
+  r.hosts_killed = s.hosts_killed;
+  r.hosts_frozen = s.hosts_frozen;
+  r.hosts_reconnected = s.hosts_reconnected;
+  {
+    absl::MutexLock lock(&stats_->mu);
+    r.faults_origin = s.faults_origin;
+    r.fault_records = s.fault_records;
+  }
   return r;
 }
 
 namespace {
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+// Unix seconds with microseconds, exactly ("1764321234.123456"); null for InfinitePast.
+std::string UnixSecondsJson(absl::Time t) {
+  if (t == absl::InfinitePast()) return "null";
+  int64_t us = absl::ToUnixMicros(t);
+  return absl::StrFormat("%d.%06d", us / 1000000, us % 1000000);
+}
+
+std::string FaultsJson(const LoadReport& r) {
+  std::string out = absl::StrFormat(
+      "\"faults_origin_unix_s\":%s,\"faults_planned\":%d,\"faults_applied\":%d,"
+      "\"hosts_killed\":%d,\"hosts_frozen\":%d,\"hosts_reconnected\":%d,\"fault_events\":[",
+      UnixSecondsJson(r.faults_origin), r.faults_planned, r.faults_applied, r.hosts_killed,
+      r.hosts_frozen, r.hosts_reconnected);
+  for (size_t i = 0; i < r.fault_records.size(); ++i) {
+    const FaultRecord& f = r.fault_records[i];
+    // Host ids are the prefix and digits: the prefix is the only free text.
+    std::string host;
+    for (char c : f.host) {
+      if (c == '"' || c == '\\') host.push_back('\\');
+      if (static_cast<unsigned char>(c) >= 0x20) host.push_back(c);
+    }
+    absl::StrAppend(&out, i > 0 ? "," : "", "{\"kind\":\"", FaultKindName(f.kind), "\",\"host\":\"",
+                    host, "\",\"entry\":", f.spec_index, ",\"at_unix_s\":", UnixSecondsJson(f.at),
+                    ",\"last_message_unix_s\":", UnixSecondsJson(f.last_message_at),
+                    ",\"connected\":", f.connected ? "true" : "false", "}");
+  }
+  out.append("]");
+  return out;
+}
 }  // namespace
 
 std::string FormatReportLine(const LoadReport& r) {
   return absl::StrFormat(
       "t=%.0fs connected=%d/%d batches_sent=%d acked=%d samples_sent=%d errors=%d "
-      "ack_p50=%.2fms ack_p99=%.2fms",
+      "ack_p50=%.2fms ack_p99=%.2fms faults=%d/%d",
       absl::ToDoubleSeconds(r.elapsed), r.streams_connected, r.agents, r.batches_sent,
-      r.batches_acked, r.samples_sent, r.errors, Ms(r.ack_latency_p50), Ms(r.ack_latency_p99));
+      r.batches_acked, r.samples_sent, r.errors, Ms(r.ack_latency_p50), Ms(r.ack_latency_p99),
+      r.faults_applied, r.faults_planned);
 }
 
 std::string FormatReportText(const LoadReport& r) {
@@ -579,6 +758,12 @@ std::string FormatReportText(const LoadReport& r) {
                        Ms(r.ack_latency_p99), Ms(r.ack_latency_max), r.ack_latency_count));
   line("connect_latency", absl::StrFormat("p50 %.2f ms, p99 %.2f ms", Ms(r.connect_latency_p50),
                                           Ms(r.connect_latency_p99)));
+  if (r.faults_planned > 0) {
+    line("faults", absl::StrFormat("%d of %d entries applied: %d hosts killed, %d frozen, "
+                                   "%d reconnected (times: --output=json)",
+                                   r.faults_applied, r.faults_planned, r.hosts_killed,
+                                   r.hosts_frozen, r.hosts_reconnected));
+  }
   return out;
 }
 
@@ -596,14 +781,14 @@ std::string FormatReportJson(const LoadReport& r) {
       "\"bytes_sent\":%d,\"errors\":%d,\"errors_by_code\":{%s},\"shutdown_cancelled\":%d,"
       "\"ack_latency_count\":%d,\"ack_latency_p50_ms\":%.3f,\"ack_latency_p99_ms\":%.3f,"
       "\"ack_latency_max_ms\":%.3f,\"connect_latency_p50_ms\":%.3f,"
-      "\"connect_latency_p99_ms\":%.3f}\n",
+      "\"connect_latency_p99_ms\":%.3f,%s}\n",
       absl::ToDoubleSeconds(r.elapsed), r.agents, r.channels, r.series_per_agent, r.streams_opened,
       r.streams_connected, r.streams_connected_peak, r.agents_ever_connected, r.reconnects,
       r.batches_produced, r.batches_sent, r.batches_resent, r.batches_acked, r.batches_dropped,
       r.samples_sent, r.samples_acked, r.heartbeats_sent, r.messages_sent, r.bytes_sent, r.errors,
       codes, r.shutdown_cancelled, r.ack_latency_count, Ms(r.ack_latency_p50),
       Ms(r.ack_latency_p99), Ms(r.ack_latency_max), Ms(r.connect_latency_p50),
-      Ms(r.connect_latency_p99));
+      Ms(r.connect_latency_p99), FaultsJson(r));
 }
 
 }  // namespace accord::bench

@@ -11,6 +11,14 @@
 // Streams are spread over `channels` channels, each with a distinct channel argument so each
 // gets its own subchannel (TCP connection).
 //
+// Faults (bench/loadgen/fault_plan.h) are applied by the driver thread on their timetable: a
+// killed agent's stream is cancelled (RST_STREAM, no goodbye) and, when the agent has its own
+// channel, the channel is dropped so its TCP connection closes too; the agent stays away until
+// a reconnect entry brings it back on a new stream and connection. A frozen agent writes
+// nothing (its batches are not even produced) while its stream and connection stay open; a
+// reconnect resumes it on the same stream. Streams of faulted agents that end are not errors
+// and are not reopened. The wall time each host's fault was applied is in the report.
+//
 // Every loop is bounded: Run returns after `duration` plus at most `shutdown_grace` plus 5 s,
 // or earlier after Stop.
 //
@@ -23,10 +31,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bench/loadgen/fault_plan.h"
 #include "bench/loadgen/host_model.h"
 #include "common/clock.h"
 
@@ -58,6 +68,26 @@ struct LoadOptions {
   int max_pending_batches = 64;
   // Seeds the hosts' load profiles (host i uses seed + i).
   uint64_t seed = 1;
+  // The fault timetable, hosts already chosen (PlanFaults with `agents`), ordered by time.
+  std::vector<PlannedFault> faults;
+  // Fault times count from the moment every agent was first connected at once (true; faults
+  // never fire if that never happens) or from Run's start (false).
+  bool faults_from_all_connected = false;
+};
+
+// One host's fault as applied (or a reconnect), in the order applied.
+struct FaultRecord {
+  FaultKind kind = FaultKind::kKill;
+  std::string host;
+  int spec_index = 0;  // PlannedFault::spec_index
+  // Wall time just before the stream was cancelled (kill), writing stopped (freeze), or the
+  // agent was let go again (reconnect).
+  absl::Time at = absl::InfinitePast();
+  // Wall time this agent last started writing a message on its stream before the fault
+  // (InfinitePast: none, or a reconnect).
+  absl::Time last_message_at = absl::InfinitePast();
+  // The agent had a stream whose hello was answered when the fault was applied.
+  bool connected = false;
 };
 
 // Totals since Run started. Counters only grow; streams_connected is current.
@@ -87,6 +117,13 @@ struct LoadReport {
   uint64_t ack_latency_count = 0;
   absl::Duration ack_latency_p50, ack_latency_p99, ack_latency_max;
   absl::Duration connect_latency_p50, connect_latency_p99;  // Hello written -> first Ack
+  // Faults: the time origin's wall time (InfinitePast until reached), timetable entries
+  // planned and applied, and every host's fault record.
+  absl::Time faults_origin = absl::InfinitePast();
+  uint64_t faults_planned = 0;
+  uint64_t faults_applied = 0;
+  uint64_t hosts_killed = 0, hosts_frozen = 0, hosts_reconnected = 0;
+  std::vector<FaultRecord> fault_records;
 };
 
 std::string FormatReportText(const LoadReport& r);

@@ -1,14 +1,22 @@
 // accord-loadgen: flags -> LoadOptions -> LoadGenerator::Run -> report. Simulates many agents
 // streaming to one collector (see bench/loadgen/load_generator.h and docs/benchmarks.md).
 //
-// Exit status: 0 when every agent connected and no stream failed; 3 otherwise (the report is
-// printed either way); 2 for a configuration error.
+// Exit status: 0 when every agent connected and no stream failed (streams ended by the fault
+// timetable are not failures); 3 otherwise (the report is printed either way); 2 for a
+// configuration error.
+//
+// Fault timetable (bench/loadgen/fault_plan.h), e.g.
+//   --fault=kill:0.01@30s --fault=freeze:1%@32s --fault=reconnect@40s
+//   --fault.origin=all-connected   (times count from the moment every agent is connected)
 #include <signal.h>
 
 #include <cstdio>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/loadgen/fault_plan.h"
 #include "bench/loadgen/load_generator.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -21,6 +29,8 @@ int main(int argc, char** argv) {
   absl::Duration report_interval = absl::Seconds(10);
   std::string output = "text";
   std::string log_level = "warn";
+  std::vector<std::string> faults;
+  std::string fault_origin = "start";
   accord::ConfigSchema schema("accord-loadgen");
   schema.AddString("collector.address", &o.collector_address,
                    "collector gRPC address host:port (default 127.0.0.1:7470)");
@@ -55,6 +65,15 @@ int main(int argc, char** argv) {
                      "progress line on stderr every this long; 0: none (default 10s)");
   schema.AddString("output", &output, "final report format: text or json (default text)");
   schema.AddString("log.level", &log_level, "debug, info, warn or error (default warn)");
+  schema.AddStringList("fault", &faults,
+                       "fault timetable entry, repeatable: kill:AMOUNT@TIME (cancel the streams, "
+                       "close the connections, no goodbye), freeze:AMOUNT@TIME (send nothing, "
+                       "keep the stream open), reconnect[:AMOUNT]@TIME (bring back killed and "
+                       "frozen agents; all without AMOUNT); AMOUNT a fraction (0.01) or a "
+                       "percentage (1%); hosts chosen by --seed");
+  schema.AddString("fault.origin", &fault_origin,
+                   "what fault times count from: start, or all-connected (the moment every "
+                   "agent is connected; default start)");
 
   absl::Status parsed = schema.Parse(argc, argv);
   if (absl::IsCancelled(parsed)) {
@@ -74,6 +93,32 @@ int main(int argc, char** argv) {
     error(absl::StrCat("output: \"", output, "\" is not text or json"));
   }
   if (o.duration > absl::Hours(1)) error("duration: at most 1h");
+  if (fault_origin != "start" && fault_origin != "all-connected") {
+    error(absl::StrCat("fault.origin: \"", fault_origin, "\" is not start or all-connected"));
+  }
+  std::vector<accord::bench::FaultSpec> fault_specs;
+  for (const std::string& f : faults) {
+    auto spec = accord::bench::ParseFaultSpec(f);
+    if (!spec.ok()) {
+      error(std::string(spec.status().message()));
+      continue;
+    }
+    if (fault_origin == "start" && spec->at >= o.duration) {
+      error(absl::StrCat("fault: \"", f, "\" is at or after the end of the run (duration ",
+                         absl::FormatDuration(o.duration), ")"));
+    }
+    fault_specs.push_back(*std::move(spec));
+  }
+  if (errors.empty()) {
+    auto plan = accord::bench::PlanFaults(fault_specs, static_cast<int>(agents),
+                                          static_cast<uint64_t>(seed));
+    if (plan.ok()) {
+      o.faults = *std::move(plan);
+    } else {
+      error(std::string(plan.status().message()));
+    }
+  }
+  o.faults_from_all_connected = fault_origin == "all-connected";
   if (!errors.empty()) {
     std::fprintf(stderr, "accord-loadgen: configuration error:\n%s\n", errors.c_str());
     return 2;
