@@ -112,6 +112,7 @@ struct Agent::Impl {
 
   // Own health.
   uint64_t samples_produced = 0;
+  bool journal_ok = true;  // the last SeriesTable::Sync worked (log a failure once)
   double last_cycle_seconds = 0;
   std::vector<Sample> scratch;
 };
@@ -169,6 +170,13 @@ void Agent::Impl::SampleOnce() {
     batch.series_ids.push_back(series.Intern(s));
     batch.values.push_back(s.value);
   }
+  // New series are made durable before a batch naming them is.
+  absl::Status synced = series.Sync();
+  if (!synced.ok() && journal_ok) {
+    Log(LogLevel::kError, "cannot record new series; batches naming them may be lost on a crash",
+        {{"error", std::string(synced.message())}});
+  }
+  journal_ok = synced.ok();
   sequence_file.Save(batch.sequence + 1);
   disk->Append(std::move(batch));
   client->Kick();
@@ -237,6 +245,13 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options,
   if (!boot.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot read the boot time: ", boot.status().message()));
+  }
+  // Series ids of spooled batches must mean what they meant when spooled: the journal keeps
+  // them. With nothing waiting in the spool no old id is referred to, and it starts afresh.
+  absl::Status journal =
+      p->series.OpenJournal(o.spool_dir + "/series.journal", /*reset=*/prior.batches == 0);
+  if (!journal.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--spool.dir: ", journal.message()));
   }
   // Sequences only grow: above both the saved number and anything the spool ever held.
   p->next_sequence = std::max(p->sequence_file.Load(), p->disk->LastSequence() + 1);

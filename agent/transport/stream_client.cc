@@ -183,7 +183,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
       preview_sequence_ = batch_.sequence;
       ++owner_->stats_.previews_sent;
       FillBatch(/*preview=*/true);
-    } else if (HasBudget() && owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
+    } else if (HasBudget() && NextSendable()) {
       if (owner_->options_.backfill_batches_per_second > 0) budget_ -= 1;
       alive_sent_ = true;  // spans recorded after this stream opened wait for the next one
       sent_sequence_ = batch_.sequence;
@@ -208,10 +208,33 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     }
     new_batch_ = false;
     uint64_t after = std::max({preview_sequence_, sent_sequence_, live_from_ - 1});
-    if (!owner_->spool_.NextAfter(after, &batch_)) return false;
+    if (!owner_->spool_.NextAfter(after, &batch_) || !Resolvable(batch_)) return false;
     // More live batches may be waiting behind this one.
     new_batch_ = true;
     return true;
+  }
+  // True when every series of `batch` is known to the series table (ids are dense).
+  bool Resolvable(const PendingBatch& batch) const {
+    const size_t known = owner_->series_.size();
+    for (uint32_t id : batch.series_ids) {
+      if (id >= known) return false;
+    }
+    return true;
+  }
+  // The next spooled batch to send in order, in batch_. A batch naming series this process
+  // cannot describe (spooled by a process whose series never became durable) is dropped and
+  // counted, never sent under wrong names, never a crash.
+  bool NextSendable() {
+    while (owner_->spool_.NextAfter(sent_sequence_, &batch_)) {
+      if (Resolvable(batch_)) return true;
+      Log(LogLevel::kError, "spooled batch names series this agent cannot describe; dropped",
+          {{"sequence", absl::StrCat(batch_.sequence)},
+           {"samples", absl::StrCat(batch_.values.size())}});
+      ++owner_->stats_.unresolvable_batches;
+      owner_->spool_.Reject(batch_.sequence);
+      sent_sequence_ = batch_.sequence;
+    }
+    return false;
   }
   void FillBatch(bool preview) {
     {
@@ -223,7 +246,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
         if (id >= described_.size()) described_.resize(id + 1, false);
         if (described_[id]) continue;
         described_[id] = true;
-        SeriesInfo info = owner_->series_.Get(id);
+        SeriesInfo info = *owner_->series_.Find(id);  // Resolvable() checked it
         auto* d = b->add_new_series();
         d->set_id(id);
         d->set_name(info.name);
@@ -330,6 +353,9 @@ void StreamClient::Run() {
     }
     if (stats_.connects++ > 0) ++stats_.reconnects;
     stats_.connected = true;
+    // Evidence from the moment the stream opens: if the collector dies before it has made a
+    // later sighting durable, the span sent after the next connect covers the time from here.
+    spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
     // Heartbeats until the stream ends.
     absl::Duration next_beat = clock_.Monotonic() + options_.heartbeat_interval;
     while (true) {

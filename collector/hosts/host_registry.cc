@@ -673,7 +673,20 @@ absl::StatusOr<HostView> HostRegistry::Host(const std::string& id) const {
   absl::MutexLock lock(&mu_);
   auto it = hosts_.find(id);
   if (it == hosts_.end()) return absl::NotFoundError(absl::StrCat("no host \"", id, "\""));
-  return ToView(*it->second);
+  HostView v = ToView(*it->second);
+  auto value = [&](const char* name) {
+    auto fam = family_index_.find(name);
+    if (fam == family_index_.end()) return -1.0;
+    for (const auto& slot : it->second->slots) {
+      if (slot.family == fam->second && slot.labels_text.empty() && slot.has_value) {
+        return slot.value;
+      }
+    }
+    return -1.0;
+  };
+  v.agent_samples_produced = value("accord_agent_samples_produced_total");
+  v.agent_samples_dropped = value("accord_agent_spool_dropped_samples_total");
+  return v;
 }
 
 std::vector<Transition> HostRegistry::Transitions(const std::string& id) const {

@@ -120,6 +120,11 @@ struct HostView {
   uint64_t last_sequence = 0;
   uint64_t samples_accepted = 0;
   bool connected = false;
+  // The agent's own accounting, from its latest accord_agent_samples_produced_total and
+  // accord_agent_spool_dropped_samples_total (Host() only; -1 when not reported yet). Once the
+  // agent has caught up: samples_accepted + agent_samples_dropped = agent_samples_produced.
+  double agent_samples_produced = -1;
+  double agent_samples_dropped = -1;
 };
 
 struct HostRegistryOptions {

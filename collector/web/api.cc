@@ -32,7 +32,15 @@ void AppendHost(std::string* out, const HostView& h) {
   AppendJsonString(out, h.agent_version);
   absl::StrAppend(out, ",\"connected\":", h.connected ? "true" : "false",
                   ",\"last_sequence\":", h.last_sequence,
-                  ",\"samples_accepted\":", h.samples_accepted, "}");
+                  ",\"samples_accepted\":", h.samples_accepted);
+  // The agent's side of the accounting (single-host view only).
+  if (h.agent_samples_produced >= 0) {
+    absl::StrAppend(out, ",\"samples_produced\":", static_cast<uint64_t>(h.agent_samples_produced));
+  }
+  if (h.agent_samples_dropped >= 0) {
+    absl::StrAppend(out, ",\"samples_dropped\":", static_cast<uint64_t>(h.agent_samples_dropped));
+  }
+  out->push_back('}');
 }
 
 }  // namespace

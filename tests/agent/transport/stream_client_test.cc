@@ -160,6 +160,26 @@ TEST_F(StreamClientTest, WithoutPreviewsTheBacklogGoesFirst) {
   EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 21u);
 }
 
+TEST_F(StreamClientTest, ABatchNamingUnknownSeriesIsDroppedNotACrash) {
+  // Spooled by an earlier process whose series never became durable: ids 7 and 8 mean
+  // nothing to this process.
+  PendingBatch orphan;
+  orphan.sequence = next_seq_++;
+  orphan.timestamp_ms = absl::ToUnixMillis(absl::Now());
+  orphan.series_ids.push_back(7);
+  orphan.series_ids.push_back(8);
+  orphan.values.push_back(1);
+  orphan.values.push_back(2);
+  spool_.Append(std::move(orphan));
+  StartClient();
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 0.5}});
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
+  EXPECT_EQ(client_->stats().unresolvable_batches.load(), 1u);
+  EXPECT_EQ(spool_.Stats().dropped_samples, 2u);
+  EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
+}
+
 TEST_F(StreamClientTest, StopSaysGoodbye) {
   StartClient();
   ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
