@@ -169,6 +169,28 @@ void BM_EvaluationRound(benchmark::State& state) {
 }
 BENCHMARK(BM_EvaluationRound)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(5);
 
+// The accord_capacity_* part of GET /metrics for N hosts (after an evaluation round).
+void BM_RenderCapacityMetrics(benchmark::State& state) {
+  SetLogLevel(LogLevel::kError);
+  const int hosts = static_cast<int>(state.range(0));
+  ManualClock clock;
+  HostRegistry registry(clock);
+  CapacityOptions options;
+  options.history_refresh = absl::Hours(1000);
+  CapacityService capacity(registry, clock, nullptr, options);
+  std::vector<Host> fleet;
+  Fill(registry, clock, &capacity, hosts, &fleet);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text;
+    capacity.RenderMetrics(&text);
+    bytes = text.size();
+  }
+  state.counters["hosts"] = hosts;
+  state.counters["metrics_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_RenderCapacityMetrics)->Arg(1000)->Unit(benchmark::kMillisecond);
+
 void BM_HostReport(benchmark::State& state) {
   SetLogLevel(LogLevel::kError);
   const std::string dir = "/tmp/accord-capacity-bench";
