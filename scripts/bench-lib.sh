@@ -158,3 +158,134 @@ bench_parse_args() {
     esac
   done
 }
+
+# --- Process trees (a program that forks: zabbix_agentd's listeners, netdata's spawn server).
+
+# The pids of the process tree rooted at $1, the root first, from every process's ppid.
+bench_tree_pids() {
+  ps -e -o pid= -o ppid= 2>/dev/null | awk -v root="$1" '
+    { kids[$2] = kids[$2] " " $1 }
+    END {
+      q[1] = root; n = 1
+      for (i = 1; i <= n; i++) {
+        print q[i]
+        m = split(kids[q[i]], k, " ")
+        for (j = 1; j <= m; j++) q[++n] = k[j]
+      }
+    }'
+}
+
+# CPU seconds of a process tree: the schedstat of every live thread (ns) plus the cutime and
+# cstime (clock ticks) of every live process, i.e. the CPU of children already reaped. A
+# thread that exited is lost from the schedstat sum: use bench_tree_cpu_stat as the check.
+bench_tree_cpu_sched() {
+  local pid sched=0 ticks=0 rest
+  for pid in $(bench_tree_pids "$1"); do
+    rest="$(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null)" || continue
+    ticks="$(awk -v t="$ticks" '{ print t + $14 + $15 }' <<<"$rest")"
+    sched="$(cat /proc/"$pid"/task/*/schedstat 2>/dev/null |
+             awk -v s="$sched" '{ s += $1 } END { printf "%.0f\n", s }')"
+  done
+  awk -v s="$sched" -v t="$ticks" -v tck="$CLK_TCK" 'BEGIN { printf "%.6f\n", s / 1e9 + t / tck }'
+}
+
+# CPU seconds of a process tree from /proc/<pid>/stat: utime + stime + cutime + cstime of every
+# live process (clock-tick resolution; includes threads that exited).
+bench_tree_cpu_stat() {
+  local pid ticks=0 rest
+  for pid in $(bench_tree_pids "$1"); do
+    rest="$(sed -E 's/^.*\) //' "/proc/$pid/stat" 2>/dev/null)" || continue
+    ticks="$(awk -v t="$ticks" '{ print t + $12 + $13 + $14 + $15 }' <<<"$rest")"
+  done
+  awk -v t="$ticks" -v tck="$CLK_TCK" 'BEGIN { printf "%.3f\n", t / tck }'
+}
+
+# The sum of one /proc/<pid>/smaps_rollup field (KiB) over a process tree. Pss sums correctly
+# over processes that share pages (forked workers); Rss counts shared pages once per process.
+bench_tree_smaps() {
+  local pid total=0 v
+  for pid in $(bench_tree_pids "$1"); do
+    v="$(bench_smaps "$pid" "$2" 2>/dev/null)"
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# "processes threads" of a process tree.
+bench_tree_count() {
+  local pid procs=0 threads=0 t
+  for pid in $(bench_tree_pids "$1"); do
+    t="$(bench_status "$pid" Threads 2>/dev/null)"
+    [ -n "$t" ] || continue
+    procs=$((procs + 1)); threads=$((threads + t))
+  done
+  echo "$procs $threads"
+}
+
+# Like bench_track, for a process that may fork: bench_cleanup_trees stops its descendants too.
+BENCH_TREES=()
+bench_track_tree() { BENCH_TREES+=("$1"); bench_track "$1"; }
+
+# Stops a process tree now: TERM to the root, KILL after `grace` seconds to whatever is left
+# of the tree as it was when called (and as it is then).
+bench_stop_tree() {
+  local root="$1" grace="${2:-5}" pids pid
+  pids="$(bench_tree_pids "$root")"
+  bench_stop "$root" "$grace"
+  for pid in $pids $(bench_tree_pids "$root" | tail -n +2); do
+    [ "$pid" = "$root" ] && continue
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  done
+  return 0
+}
+
+# For an EXIT trap before bench_cleanup: stops every tree tracked with bench_track_tree.
+bench_cleanup_trees() {
+  local root
+  set +e
+  for root in "${BENCH_TREES[@]}"; do
+    kill -0 "$root" 2>/dev/null && bench_stop_tree "$root" 5
+  done
+  BENCH_TREES=()
+}
+
+# --- Benchmark-only Debian packages.
+
+# Installs the Debian packages "$@" with apt-get when `binary` ($1) is not on the PATH, only as
+# root and only when BENCH_INSTALL is not 0. Where systemd started the packages' service
+# `unit` ($2; "-" for none) on installing, it is stopped again: the script starts its own
+# instance. Returns 1, and says why on stdout, when the binary is still missing.
+bench_apt_install() {
+  local binary="$1" unit="$2"; shift 2
+  command -v "$binary" >/dev/null 2>&1 && return 0
+  if [ "${BENCH_INSTALL:-1}" = 0 ]; then echo "$binary missing and BENCH_INSTALL=0"; return 1; fi
+  if [ "$(id -u)" != 0 ]; then echo "$binary missing and not root (apt-get install $*)"; return 1; fi
+  command -v apt-get >/dev/null || { echo "$binary missing and no apt-get"; return 1; }
+  bench_log "installing $* (benchmark-only dependency)"
+  local log="${BENCH_TMP:-/tmp}/apt-$binary.log"
+  # On a stale or empty package list, update once and try again.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >"$log" 2>&1 ||
+    { apt-get update -q >>"$log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$log" 2>&1; } ||
+    { echo "apt-get install $* failed: $(tail -1 "$log")"; return 1; }
+  if [ "$unit" != - ] && [ -d /run/systemd/system ] &&
+     systemctl is-active --quiet "$unit" 2>/dev/null; then
+    systemctl stop "$unit" 2>/dev/null && bench_log "stopped the $unit service apt-get started"
+  fi
+  command -v "$binary" >/dev/null 2>&1 || { echo "$binary not found after installing $*"; return 1; }
+}
+
+# Renders template $1 into $2: every @NAME@ becomes the value of the environment variable
+# BT_NAME (values may span lines). Fails on a placeholder without a variable.
+bench_render() {
+  python3 - "$1" "$2" <<'PYEOF'
+import os, re, sys
+text = open(sys.argv[1]).read()
+def sub(m):
+    v = os.environ.get("BT_" + m.group(1))
+    if v is None:
+        sys.exit("bench_render: %s: no value for @%s@" % (sys.argv[1], m.group(1)))
+    return v
+open(sys.argv[2], "w").write(re.sub(r"@([A-Z_]+)@", sub, text))
+PYEOF
+}

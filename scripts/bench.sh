@@ -6,19 +6,24 @@
 #      spool_bench, backfill_bench, capacity_bench, and the forecast backtest;
 #   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
 #   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times;
-#   5. bench/report/render_benchmarks.py -> docs/benchmarks.md.
+#   5. scripts/bench-detection.sh (kill/freeze detection latency at 1,000 and 10,000 agents)
+#      and scripts/bench-detection-prometheus.sh (the same event in Prometheus), unless
+#      SKIP_DETECTION=1 (they add about 10 minutes; PROM_DEFAULTS=1 adds 8 more);
+#   6. bench/report/render_benchmarks.py -> docs/benchmarks.md.
 # Raw results stay in build-bench/bench-results/<timestamp>/.
 #
 # Usage: scripts/bench.sh
 # Env:   REPS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
-# Runs about 3 minutes with the defaults (each extra slow run adds about 2.5 minutes).
+#        SKIP_DETECTION=0 DETECTION_AGENTS="1000 10000" PROM_DEFAULTS=0
+# Runs about 3 minutes with the defaults plus about 10 for detection (each extra slow run adds
+# about 2.5 minutes).
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
 REPS="${REPS:-3}"
 RUNS_SLOW="${RUNS_SLOW:-1}"
 DOCS="${DOCS:-$BENCH_ROOT/docs/benchmarks.md}"
-case "${1:-}" in -h|--help) sed -n '2,13p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,18p' "$0"; exit 0 ;; esac
 
 bench_init
 OUT="$BUILD_DIR/bench-results/$(date +%Y%m%dT%H%M%S)"
@@ -102,6 +107,26 @@ for ((i = 1; i <= RUNS_SLOW; i++)); do
   run "$BENCH_ROOT/scripts/bench-collector.sh" --out "$OUT/collector-$i.env" \
     | tee "$OUT/collector-$i.txt" || bench_log "bench-collector.sh run $i failed (see above)"
 done
+
+# Detection latency (issue #6): kill/freeze at AGENTS in DETECTION_AGENTS (at 10,000 also
+# without the /metrics poller, whose scrapes disturb the collector), then Prometheus (tuned;
+# its defaults only with PROM_DEFAULTS=1).
+if [ "${SKIP_DETECTION:-0}" != 1 ]; then
+  for a in ${DETECTION_AGENTS:-1000 10000}; do
+    bench_log "bench-detection.sh with $a agents"
+    run env AGENTS="$a" "$BENCH_ROOT/scripts/bench-detection.sh" --out "$OUT/detection-a$a-1.env" \
+      | tee "$OUT/detection-a$a-1.txt" || bench_log "bench-detection.sh ($a agents) failed"
+    if [ "$a" -ge 10000 ]; then
+      run env AGENTS="$a" METRICS_POLL_MS=0 "$BENCH_ROOT/scripts/bench-detection.sh" \
+        --out "$OUT/detection-a$a-nometrics-1.env" | tee "$OUT/detection-a$a-nometrics-1.txt" \
+        || bench_log "bench-detection.sh ($a agents, no /metrics poller) failed"
+    fi
+  done
+  bench_log "bench-detection-prometheus.sh (PROM_DEFAULTS=${PROM_DEFAULTS:-0})"
+  run env PROM_DEFAULTS="${PROM_DEFAULTS:-0}" "$BENCH_ROOT/scripts/bench-detection-prometheus.sh" \
+    --out "$OUT/detection-prometheus.env" | tee "$OUT/detection-prometheus.txt" \
+    || bench_log "bench-detection-prometheus.sh failed"
+fi
 
 bench_log "writing $DOCS"
 mkdir -p "$(dirname "$DOCS")"

@@ -119,6 +119,396 @@ def status(ok):
     return "**met**" if ok else "**not met**"
 
 
+AGENT_NAMES = {
+    "accord": "accord-agent",
+    "node_exporter": "node_exporter",
+    "collectd": "collectd",
+    "zabbix": "zabbix_agentd",
+    "netdata": "netdata",
+}
+
+AGENT_SETUP = {
+    "accord": "`--sample.interval` = the interval, heartbeats every 1 s, streaming over gRPC to "
+              "accord-collector on loopback with its disk spool on. Cycle = a batch the collector "
+              "accepted.",
+    "node_exporter": "the collectors cpu, meminfo, loadavg, filesystem, diskstats, netdev, stat, "
+                     "time; scraped by curl every interval (`Accept-Encoding: gzip`, as Prometheus "
+                     "does). Cycle = a scrape.",
+    "collectd": "`collectd -f`, plugins cpu (per CPU and state, raw jiffies), memory, swap, load, "
+                "uptime, df (space and inodes), disk and interface with the agent's filesystem, "
+                "disk and interface filters; the `network` plugin sends to a UDP socket on "
+                "loopback (`scripts/bench-peers/udp_sink.py`), collectd's production path to a "
+                "central server and cheaper than the `csv` plugin (which opens, appends to and "
+                "closes one file per value list). Cycle = an interval.",
+    "zabbix": "`zabbix_agentd -f`, passive checks on loopback with the default 3 listener "
+              "processes (plus the main and collector processes). Debian 12 ships no "
+              "`zabbix_get`, so `scripts/bench-peers/zabbix_poll.py` plays the server's poller: "
+              "every interval it requests each item of the agent's series as a Zabbix item key "
+              "(`system.cpu.util[cpu,mode]` for every CPU and all, memory, swap, load, uptime, "
+              "boot time, context switches, `vfs.fs.size`/`vfs.fs.inode`, `vfs.dev.read/write` "
+              "operations and sectors, `net.if.in/out` bytes, packets, errors, drops), one TCP "
+              "connection per item as a server does. Zabbix has no items for forks, procs "
+              "running/blocked, disk I/O time or link speed. Cycle = a poll round.",
+    "netdata": "`netdata -D` trimmed: only the proc plugin's /proc/stat, /proc/meminfo (RAM, "
+               "swap), /proc/loadavg, /proc/uptime, /proc/diskstats (bandwidth, operations, I/O "
+               "time), /proc/net/dev (bytes, packets, errors, drops, speed) and the diskspace "
+               "plugin; no web server or dashboard, registry, health, ML, streaming, statsd, "
+               "cgroups, apps or any external plugin; `update every` = the interval. Cycle = an "
+               "interval.",
+}
+
+
+def render_agent_section(w, agent, machine):
+    """The agent section of docs/benchmarks.md: scripts/bench-agent.sh's results."""
+    def txt(key):  # the first run's value of a text key
+        t = agent.text(key)
+        return t[0] if isinstance(t, list) else t
+
+    def count(key):  # a count's median over runs, without the range
+        v = agent.med(key)
+        return "n/a" if v is None else "{:,.0f}".format(v)
+
+    intervals = (txt("intervals") or "1").split()
+    names = (txt("agents") or "accord").split()
+    for e in agent.envs:  # peers skipped in one run but measured in another
+        for n in (e.get("agents") or "").split():
+            if n not in names:
+                names.append(n)
+    skipped = [p for p in ("node_exporter", "collectd", "zabbix", "netdata")
+               if p not in names and txt(p + "_skipped")]
+    mib = 1 / 1024
+
+
+    w("## Agent: accord-agent vs its peers")
+    w("")
+    w("`scripts/bench-agent.sh`: at each interval (%s) every agent runs alone, one after the "
+      "other in one script run, for %s s after a warm-up, collecting the kinds of metrics "
+      "accord-agent collects on this host: CPU (%s CPUs), memory, swap, load, uptime, "
+      "filesystems (`%s`), disks (`%s`) and network interfaces (`%s`). CPU is the sum of "
+      "`/proc/<pid>/task/*/schedstat` (ns) over every thread of the agent's whole process tree, "
+      "plus the CPU of children it reaped; memory is `/proc/<pid>/smaps_rollup` summed over the "
+      "tree at the end of its window (Pss adds up correctly over forked workers, Rss counts "
+      "their shared pages once per process). The floor, `accord-bench-floor`, only reads the "
+      "files one agent cycle reads, every interval, through all of that interval's runs." %
+      (", ".join("%s s" % i for i in intervals), agent.fmt("accord_i%s_duration_s" %
+                                                            intervals[0], 0),
+       txt("host_cpus") or "n/a", txt("host_filesystems") or "",
+       txt("host_disks") or "", txt("host_interfaces") or ""))
+    w("")
+    cols = [("CPU ms/s", "cpu_ms_per_s", 3, 1), ("CPU ms/cycle", "cpu_ms_per_cycle", 3, 1),
+            ("RSS MiB", "rss_kib", 2, mib), ("Pss MiB", "pss_kib", 2, mib),
+            ("Private MiB", "anon_kib", 2, mib)]
+    head = ["Agent", "Processes / threads"]
+    for iv in intervals:
+        head += ["%s s: %s" % (iv, c[0]) for c in cols]
+    head.append("Samples per cycle")
+    w("| " + " | ".join(head) + " |")
+    w("|" + "---|" * len(head))
+    for n in names:
+        label = AGENT_NAMES.get(n, n)
+        if n != "accord" and txt(n + "_version"):
+            label += " " + txt(n + "_version")
+        k0 = "%s_i%s" % (n, intervals[0])
+        row = [label, "%s / %s" % (count(k0 + "_procs"), count(k0 + "_threads"))]
+        for iv in intervals:
+            k = "%s_i%s" % (n, iv)
+            failed = txt(k + "_failed")
+            if not agent.values(k + "_cpu_ms_per_s"):
+                row += ["failed: " + failed if failed else "n/a"] + [""] * (len(cols) - 1)
+                continue
+            row += [agent.fmt(k + "_" + key, dg, sc) for _, key, dg, sc in cols]
+        spc = "n/a"
+        if agent.values(k0 + "_samples_per_cycle"):
+            spc = count(k0 + "_samples_per_cycle")
+            if n == "zabbix":
+                spc += " items"
+            if n == "collectd":
+                spc += " values"
+        elif n == "netdata":
+            spc = "not counted (no web API)"
+        row.append(spc)
+        w("| " + " | ".join(row) + " |")
+    row = ["floor (reads the files only)", "1 / 1"]
+    for iv in intervals:
+        row += ["", agent.fmt("floor_i%s_cpu_ms_per_cycle" % iv, 3), "", "", ""]
+    row.append("")
+    w("| " + " | ".join(row) + " |")
+    for p in skipped:
+        w("")
+        w("%s was skipped: %s." % (AGENT_NAMES[p], txt(p + "_skipped")))
+    w("")
+    w("Private MiB is the tree's anonymous memory (heap, stacks: what only it uses). "
+      "Samples per cycle at %s s: accord-agent's samples per batch, node_exporter's samples per "
+      "scrape, collectd's values per interval (counted by the UDP sink), Zabbix's items per "
+      "round." % intervals[0])
+    w("")
+
+    # Verdicts, from the medians over runs.
+    w("| Target | " + " | ".join("%s s" % iv for iv in intervals) + " |")
+    w("|---|" + "---|" * len(intervals))
+    cells = []
+    for iv in intervals:
+        a = agent.med("accord_i%s_cpu_ms_per_s" % iv)
+        peers = [(agent.med("%s_i%s_cpu_ms_per_s" % (p, iv)), p) for p in names if p != "accord"]
+        peers = [(v, p) for v, p in peers if v is not None]
+        if a is None or not peers:
+            cells.append("n/a | not measured")
+            continue
+        best, who = min(peers)
+        cells.append("accord-agent %.3f ms/s vs the cheapest peer, %s, %.3f ms/s: %s" %
+                     (a, AGENT_NAMES.get(who, who), best, status(a < best)))
+    w("| Less CPU than every peer | " + " | ".join(cells) + " |")
+    cells = []
+    for iv in intervals:
+        r = agent.med("accord_i%s_rss_kib" % iv)
+        cells.append("%s MiB (Pss %s): %s" % (
+            agent.fmt("accord_i%s_rss_kib" % iv, 2, mib), agent.fmt("accord_i%s_pss_kib" % iv, 2, mib),
+            status(None if r is None else r < 10 * 1024)))
+    w("| accord-agent RSS < 10 MiB | " + " | ".join(cells) + " |")
+    cells = []
+    for iv in intervals:
+        r = agent.med("accord_i%s_cycle_over_floor" % iv)
+        cells.append("%s ms per cycle = %s× the floor (%s ms): %s" % (
+            agent.fmt("accord_i%s_cpu_ms_per_cycle" % iv, 3),
+            agent.fmt("accord_i%s_cycle_over_floor" % iv, 2),
+            agent.fmt("floor_i%s_cpu_ms_per_cycle" % iv, 3),
+            status(None if r is None else r <= 2)))
+    w("| accord-agent CPU per cycle ≤ 2× the floor | " + " | ".join(cells) + " |")
+    w("")
+    if len(intervals) > 1 or intervals[0] != "1":
+        w("At intervals longer than 1 s a cycle of accord-agent also holds its heartbeats (every "
+          "1 s whatever the sampling interval) and its gRPC threads' timers, which the floor "
+          "(reads only) and the peers (no liveness traffic) do not have.")
+        w("")
+
+    w("How each agent was configured and measured (\"the same metrics\" for each):")
+    w("")
+    for n in names:
+        extra = " Database: %s." % txt("netdata_db") if n == "netdata" and txt("netdata_db") else ""
+        w("- **%s**: %s%s" % (AGENT_NAMES.get(n, n), AGENT_SETUP.get(n, ""), extra))
+    extra = []
+    if "zabbix" in names:
+        extra.append("Zabbix: %s items per round, %s not supported, %s failed requests; the "
+                     "slowest round took %s ms." %
+                     (agent.fmt("zabbix_i%s_items" % intervals[0], 0),
+                      agent.fmt("zabbix_i%s_not_supported" % intervals[0], 0),
+                      agent.fmt("zabbix_i%s_poll_errors" % intervals[0], 0),
+                      agent.fmt("zabbix_i%s_round_ms_max" % intervals[0], 1)))
+    if "netdata" in names and txt("netdata_i%s_open_files" % intervals[0]):
+        extra.append("netdata kept open: `%s`." % txt("netdata_i%s_open_files" %
+                                                             intervals[0]))
+    if extra:
+        w("")
+        w(" ".join(extra))
+    w("")
+    w("The peers are benchmark-only Debian packages: the script installs a missing one with "
+      "apt-get (as root) and skips, with the reason, a peer it cannot install or start. Their "
+      "commands (paths are the run's temp dir; configs rendered from `scripts/bench-peers/`):")
+    w("")
+    w("```sh")
+    for n in names:
+        for what in ("cmd", "scrape", "poll"):
+            t = txt("%s_i%s_%s" % (n, intervals[0], what))
+            if t:
+                w(t.replace(machine.get("root", "\0") + "/", ""))
+    for iv in intervals:
+        t = txt("floor_i%s_cmd" % iv)
+        if t:
+            w(t.replace(machine.get("root", "\0") + "/", ""))
+    w("```")
+    w("")
+
+    d = txt("detail_interval") or "1"
+    w("### accord-agent in detail (%s s)" % d)
+    w("")
+    w("**The RSS column.** Most of the agent's RSS is shared, clean, file-backed pages of the "
+      "libraries it maps (libgrpc, libprotobuf, libstdc++, libc, libcrypto: see the table "
+      "below, from `/proc/<pid>/smaps`); they are counted in full in every process that maps "
+      "them, and the kernel can drop and re-read them. Pss divides shared pages among the "
+      "processes mapping them (here the collector maps the same libraries during the run, so "
+      "the agent's Pss is lower than on a host where it runs alone); Anonymous is the memory "
+      "only this process uses (heap, stacks). node_exporter is a static Go binary: almost all "
+      "of its RSS is its own.")
+    w("")
+    maps = agent.envs[0].get("agent_map") if agent else None
+    if maps:
+        if not isinstance(maps, list):
+            maps = [maps]
+        w("| Agent RSS by mapping (first run) | kB |")
+        w("|---|---|")
+        for line in maps:
+            parts = line.split()
+            w("| `%s` | %s |" % (" ".join(parts[2:]), parts[0]))
+        w("")
+    threads = agent.envs[0].get("agent_thread") if agent else None
+    if threads:
+        if not isinstance(threads, list):
+            threads = [threads]
+        w("Where the agent's CPU per cycle goes, by thread name (first run; the agent's own "
+          "threads are all named `accord-agent`, gRPC names its own):")
+        w("")
+        w("| Thread | CPU ms per cycle |")
+        w("|---|---|")
+        for line in threads:
+            ms, name = line.split(None, 1)
+            w("| `%s` | %s |" % (name, ms))
+        w("")
+    w("The floor: `accord-bench-floor` reads exactly the files one `Sampler::Collect` reads "
+      "(`bench/sampled_files.h`) once every interval and does nothing else; it runs through the "
+      "interval's windows and is measured the same way: %s ms CPU per cycle at %s s. In a hot "
+      "loop (Google Benchmark, caches warm) reading them costs %s ms and a full `Collect` %s ms "
+      "(table below)." %
+      (agent.fmt("floor_paced_ms_per_cycle", 3), d, agent.fmt("floor_read_ms", 3),
+       agent.fmt("sampler_collect_ms", 3)))
+    w("")
+
+    w("### Wire size per sample (%s s)" % d)
+    w("")
+    w("| | bytes per sample |")
+    w("|---|---|")
+    w("| accord-agent → collector, protobuf payload (`accord_collector_received_bytes_total` / "
+      "`accord_collector_samples_received_total`, steady state, heartbeats included) | %s |" %
+      agent.fmt("agent_wire_pb_bytes_per_sample", 2))
+    w("| accord-agent → collector, TCP payload (`ss` bytes_sent: + gRPC/HTTP/2 framing, pings) "
+      "| %s |" % agent.fmt("agent_wire_tcp_bytes_per_sample", 2))
+    if agent.values("ne_wire_text_matched"):
+        w("| node_exporter text exposition, families the agent also reports (%s samples; "
+          "HELP/TYPE included) | %s |" % (agent.fmt("ne_samples_matched", 0),
+                                          agent.fmt("ne_wire_text_matched", 1)))
+        w("| node_exporter text exposition, same families, gzip | %s |" %
+          agent.fmt("ne_wire_gzip_matched", 2))
+        w("| node_exporter text exposition, whole scrape (%s samples) | %s |" %
+          (agent.fmt("ne_samples_all", 0), agent.fmt("ne_wire_text_all", 1)))
+        w("| node_exporter whole scrape as transferred (gzip) | %s |" %
+          agent.fmt("ne_wire_gzip_scrape", 2))
+    if agent.values("collectd_i%s_wire_bytes_per_sample" % d):
+        w("| collectd network plugin, UDP payload per value (%s values per interval) | %s |" %
+          (agent.fmt("collectd_i%s_samples_per_cycle" % d, 0),
+           agent.fmt("collectd_i%s_wire_bytes_per_sample" % d, 2)))
+    w("")
+    w("A steady-state batch carries per sample a varint series id and an 8-byte double; series "
+      "names and labels travel once per stream (`new_series`). node_exporter's collectors: `%s`."
+      % (txt("ne_collectors") or "n/a"))
+    w("")
+
+
+def render_detection_section(w, d):
+    """Detection latency (issue #6): scripts/bench-detection.sh (detection-*.env) and
+    scripts/bench-detection-prometheus.sh (detection-prometheus*.env)."""
+    groups = {}
+    for p in sorted(glob.glob(os.path.join(d, "detection-a*.env"))):
+        e = read_env(p)
+        key = (int(num(e.get("agents")) or 0), "poll_metrics_polls" in e)
+        groups.setdefault(key, []).append(e)
+    prom = Runs([read_env(p) for p in
+                 sorted(glob.glob(os.path.join(d, "detection-prometheus*.env")))])
+    if not groups and not prom:
+        return
+    w("## Detection latency (issue #6)")
+    w("")
+    first = Runs([e for g in groups.values() for e in g])
+    frac = first.med("fraction")
+    w("`scripts/bench-detection.sh`: `accord-loadgen` streams the simulated agents (heartbeat "
+      "every %s s, a sample batch every %s, as the agent's defaults) to the collector; once "
+      "every host is up, its fault timetable kills %s of the hosts (the stream is cancelled "
+      "without a goodbye and the host's own TCP connection closed, as kill -9 does), 0.5 s "
+      "later freezes another %s (nothing more is sent on an open stream), and 8 s later "
+      "brings them all back, in %s rounds 15 s apart (hosts drawn by seed). The load generator "
+      "records the wall time it applied each host's fault; two pollers "
+      "(`bench/loadgen/detection_watch.py`, separate processes, one keep-alive connection each) "
+      "record when each host left `up` in GET /api/v1/hosts and when `accord_host_up` became 0 "
+      "in GET /metrics; *registry* is the collector's own `recorded_at` of the transition "
+      "(GET /api/v1/hosts/{id}, ms resolution, no polling). A latency is response fully read "
+      "(or recorded_at) − fault applied; p99 is nearest-rank (the maximum below 100 values). "
+      "Targets: p99 ≤ 1 s for a kill, ≤ 3 heartbeats + 0.5 s for a freeze." %
+      ("%g" % (first.med("heartbeat_s") or 1), first.text("sample_interval") or "n/a",
+       "%g %%" % (frac * 100) if frac else "n/a", "%g %%" % (frac * 100) if frac else "n/a",
+       "%g" % (first.med("rounds") or 0)))
+    w("")
+    if groups:
+        w("| Agents | Fault | Endpoint | n | p50 ms | p99 ms | max ms | missed | Target |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for (agents, with_metrics) in sorted(groups):
+            r = Runs(groups[(agents, with_metrics)])
+            label = "{:,}".format(agents) + ("" if with_metrics else " (no /metrics poller)")
+            for kind in ("kill", "freeze"):
+                for ep, ep_label in (("registry", "registry"), ("api", "/api/v1/hosts"),
+                                     ("metrics", "/metrics")):
+                    pre = "%s_%s_" % (kind, ep)
+                    if not r.values(pre + "n"):
+                        continue
+                    met = r.values(pre + "met")
+                    target = r.med("target_%s_p99_s" % kind)
+                    w("| %s | %s | %s | %s | %s | %s | %s | %s | p99 ≤ %s ms: %s |" % (
+                        label, kind, ep_label, r.fmt(pre + "n", 0),
+                        r.fmt(pre + "p50_s", 0, 1000), r.fmt(pre + "p99_s", 0, 1000),
+                        r.fmt(pre + "max_s", 0, 1000), r.fmt(pre + "missed", 0),
+                        "%.0f" % (target * 1000) if target else "n/a",
+                        status(bool(met) and min(met) == 1 if met else None)))
+        w("")
+        w("| Agents | Poll period /api/v1/hosts: median / max ms (GET median ms) | "
+          "Poll period /metrics: median / max ms (GET median ms) | Hosts never faulted that "
+          "left `up` while polled | One GET /metrics, no fault active: s, then hosts falsely "
+          "unreachable | Collector / load generator CPU (% of one core) |")
+        w("|---|---|---|---|---|---|")
+        for (agents, with_metrics) in sorted(groups):
+            r = Runs(groups[(agents, with_metrics)])
+            label = "{:,}".format(agents) + ("" if with_metrics else " (no /metrics poller)")
+            pm = "not polled"
+            if with_metrics:
+                pm = "%s / %s (%s)" % (r.fmt("poll_metrics_period_ms_median", 0),
+                                       r.fmt("poll_metrics_period_ms_max", 0),
+                                       r.fmt("poll_metrics_request_ms_median", 0))
+            w("| %s | %s / %s (%s) | %s | %s | %s, %s | %s / %s |" % (
+                label, r.fmt("poll_api_period_ms_median", 0), r.fmt("poll_api_period_ms_max", 0),
+                r.fmt("poll_api_request_ms_median", 1), pm, r.fmt("false_down_api_hosts", 0),
+                r.fmt("scrape_metrics_s", 2), r.fmt("scrape_metrics_false_unreachable", 0),
+                r.fmt("collector_cpu_pct", 0), r.fmt("loadgen_cpu_pct", 0)))
+        w("")
+        w("The poll periods are the resolution of the /api/v1/hosts and /metrics rows (a change "
+          "is seen at most one period late, plus the GET itself). Hosts that left `up` without "
+          "a fault, and the false `unreachable` after one scrape, count heartbeat timeouts of "
+          "hosts whose heartbeats were on time but still waiting in the collector's ingest "
+          "queue: liveness is judged from the last message *processed*, and GET /metrics renders "
+          "every host while holding the host registry's lock, which stops the ingest thread for "
+          "as long as the render takes.")
+        w("")
+    if prom:
+        version = prom.text("prometheus") or "n/a"
+        w("### Prometheus against the same event")
+        w("")
+        w("`scripts/bench-detection-prometheus.sh`: Prometheus %s (Debian package) scrapes %s "
+          "tiny HTTP servers (job `target`), with the alert rule `up{job=\"target\"} == 0` and "
+          "`for:`; the servers are killed (SIGKILL) one by one, spread over one scrape "
+          "interval. Seconds from the kill to: the first failed scrape (timestamp of the first "
+          "`up` = 0 sample), `up` = 0 visible in `/api/v1/query`, the rule evaluation that "
+          "fired (first `ALERTS{alertstate=\"firing\"}` sample) and the alert `firing` in "
+          "`/api/v1/alerts` (both APIs polled every second). Alertmanager's `group_wait` "
+          "(30 s by default) would come on top before a notification." %
+          (version if isinstance(version, str) else version[0],
+           prom.fmt("prom_tuned_targets" if prom.values("prom_tuned_targets")
+                    else "prom_defaults_targets", 0)))
+        w("")
+        w("| Configuration | Event | n | median s | min s | max s | all values s |")
+        w("|---|---|---|---|---|---|---|")
+        for cfg, label in (("tuned", "tuned: scrape and evaluation 15 s, `for: 1m`"),
+                           ("defaults", "defaults: scrape and evaluation 1m, `for: 5m`")):
+            if not prom.values("prom_%s_targets" % cfg):
+                if cfg == "defaults":
+                    w("| %s | not run (`PROM_DEFAULTS=1`, about 8 minutes) | | | | | |" % label)
+                continue
+            for ev, ev_label in (("up0_scrape", "first failed scrape"),
+                                 ("up0_query", "`up` = 0 in /api/v1/query"),
+                                 ("firing_eval", "evaluation that fired"),
+                                 ("firing_alerts", "`firing` in /api/v1/alerts")):
+                k = "prom_%s_%s_" % (cfg, ev)
+                vals = prom.text(k + "values_s") or ""
+                w("| %s | %s | %s | %s | %s | %s | %s |" % (
+                    label, ev_label, prom.fmt(k + "n", 0), prom.fmt(k + "p50_s", 1),
+                    prom.fmt(k + "min_s", 1), prom.fmt(k + "max_s", 1), vals.replace(",", ", ")))
+        w("")
+
+
 def main():
     d = sys.argv[1]
     machine = read_env(os.path.join(d, "machine.env"))
@@ -211,96 +601,7 @@ def main():
     w("")
 
     # ---- Agent.
-    w("## Agent: accord-agent vs prometheus-node-exporter")
-    w("")
-    w("`scripts/bench-agent.sh`: both run side by side for %s s; the agent samples every 1 s and "
-      "streams to a collector on loopback, node_exporter is scraped every 1 s by curl "
-      "(`Accept-Encoding: gzip`, as Prometheus does). CPU is the sum of "
-      "`/proc/<pid>/task/*/schedstat` (ns; `/proc/<pid>/stat` utime+stime shown as a check, "
-      "10 ms ticks); memory from `/proc/<pid>/smaps_rollup` at the end of the run." %
-      agent.fmt("duration_s", 0))
-    w("")
-    w("| | accord-agent | node_exporter %s |" % (agent.text("ne_version") or ""))
-    w("|---|---|---|")
-    rows = [
-        ("CPU ms per second", "agent_cpu_ms_per_s", "ne_cpu_ms_per_s", 3, 1),
-        ("CPU ms per second (stat ticks)", "agent_cpu_ms_per_s_stat", "ne_cpu_ms_per_s_stat", 3, 1),
-        ("CPU ms per cycle (agent) / per scrape (node_exporter)", "agent_cpu_ms_per_cycle",
-         "ne_cpu_ms_per_scrape", 3, 1),
-        ("RSS MiB", "agent_rss_kib", "ne_rss_kib", 2, 1 / 1024),
-        ("Pss MiB", "agent_pss_kib", "ne_pss_kib", 2, 1 / 1024),
-        ("Anonymous MiB", "agent_anon_kib", "ne_anon_kib", 2, 1 / 1024),
-        ("Private_Dirty MiB", "agent_private_dirty_kib", "ne_private_dirty_kib", 2, 1 / 1024),
-        ("Private (clean + dirty) MiB", "agent_private_kib", "ne_private_kib", 2, 1 / 1024),
-        ("Peak RSS (VmHWM) MiB", "agent_hwm_kib", "ne_hwm_kib", 2, 1 / 1024),
-        ("Samples per cycle / scrape", "agent_samples_per_cycle", "ne_samples_all", 0, 1),
-    ]
-    for label, ka, kn, dg, sc in rows:
-        w("| %s | %s | %s |" % (label, agent.fmt(ka, dg, sc), agent.fmt(kn, dg, sc)))
-    w("")
-    w("**The RSS row.** Most of the agent's RSS is shared, clean, file-backed pages of the "
-      "libraries it maps (libgrpc, libprotobuf, libstdc++, libc, libcrypto: see the table "
-      "below, from `/proc/<pid>/smaps`); they are counted in full in every process that maps "
-      "them, and the kernel can drop and re-read them. Pss divides shared pages among the "
-      "processes mapping them (here the collector maps the same libraries during the run, so "
-      "the agent's Pss is lower than on a host where it runs alone); Anonymous is the memory "
-      "only this process uses (heap, stacks). node_exporter is a static Go binary: almost all "
-      "of its RSS is its own.")
-    w("")
-    maps = agent.envs[0].get("agent_map") if agent else None
-    if maps:
-        if not isinstance(maps, list):
-            maps = [maps]
-        w("| Agent RSS by mapping (first run) | kB |")
-        w("|---|---|")
-        for line in maps:
-            parts = line.split()
-            w("| `%s` | %s |" % (" ".join(parts[2:]), parts[0]))
-        w("")
-    threads = agent.envs[0].get("agent_thread") if agent else None
-    if threads:
-        if not isinstance(threads, list):
-            threads = [threads]
-        w("Where the agent's CPU per cycle goes, by thread name (first run; the agent's own "
-          "threads are all named `accord-agent`, gRPC names its own):")
-        w("")
-        w("| Thread | CPU ms per cycle |")
-        w("|---|---|")
-        for line in threads:
-            ms, name = line.split(None, 1)
-            w("| `%s` | %s |" % (name, ms))
-        w("")
-    w("The floor: `accord-bench-floor` reads exactly the files one `Sampler::Collect` reads "
-      "(`bench/sampled_files.h`) once a second and does nothing else; it runs in the same window "
-      "and is measured the same way: %s ms CPU per cycle. In a hot loop (Google Benchmark, "
-      "caches warm) reading them costs %s ms and a full `Collect` %s ms (table below)." %
-      (agent.fmt("floor_paced_ms_per_cycle", 3), agent.fmt("floor_read_ms", 3),
-       agent.fmt("sampler_collect_ms", 3)))
-    w("")
-
-    w("### Wire size per sample")
-    w("")
-    w("| | bytes per sample |")
-    w("|---|---|")
-    w("| accord-agent → collector, protobuf payload (`accord_collector_received_bytes_total` / "
-      "`accord_collector_samples_received_total`, steady state, heartbeats included) | %s |" %
-      agent.fmt("agent_wire_pb_bytes_per_sample", 2))
-    w("| accord-agent → collector, TCP payload (`ss` bytes_sent: + gRPC/HTTP/2 framing, pings) "
-      "| %s |" % agent.fmt("agent_wire_tcp_bytes_per_sample", 2))
-    w("| node_exporter text exposition, families the agent also reports (%s samples; HELP/TYPE "
-      "included) | %s |" % (agent.fmt("ne_samples_matched", 0),
-                            agent.fmt("ne_wire_text_matched", 1)))
-    w("| node_exporter text exposition, same families, gzip | %s |" %
-      agent.fmt("ne_wire_gzip_matched", 2))
-    w("| node_exporter text exposition, whole scrape (%s samples) | %s |" %
-      (agent.fmt("ne_samples_all", 0), agent.fmt("ne_wire_text_all", 1)))
-    w("| node_exporter whole scrape as transferred (gzip) | %s |" %
-      agent.fmt("ne_wire_gzip_scrape", 2))
-    w("")
-    w("A steady-state batch carries per sample a varint series id and an 8-byte double; series "
-      "names and labels travel once per stream (`new_series`). node_exporter's collectors: `%s`."
-      % (agent.text("ne_collectors") or "n/a"))
-    w("")
+    render_agent_section(w, agent, machine)
 
     # ---- Collector.
     w("## Collector: %s agents on loopback" % coll.fmt("agents", 0))
@@ -367,6 +668,9 @@ def main():
     for label, v in crow:
         w("| %s | %s |" % (label, v))
     w("")
+
+    # ---- Detection latency (issue #6): scripts/bench-detection*.sh.
+    render_detection_section(w, d)
 
     # ---- Google Benchmarks.
     w("## Google Benchmarks")
