@@ -108,6 +108,10 @@ for ((i = 1; i <= RUNS_SLOW; i++)); do
     | tee "$OUT/collector-$i.txt" || bench_log "bench-collector.sh run $i failed (see above)"
 done
 
+bench_log "bench-profile.sh (perf on the collector under 1,000 agents)"
+run "$BENCH_ROOT/scripts/bench-profile.sh" --out "$OUT/profile-collector.env" \
+  | tee "$OUT/profile-collector.txt" || bench_log "bench-profile.sh failed (see above)"
+
 # Detection latency (issue #6): kill/freeze at AGENTS in DETECTION_AGENTS (at 10,000 also
 # without the /metrics poller, whose scrapes disturb the collector), then Prometheus (tuned;
 # its defaults only with PROM_DEFAULTS=1).
