@@ -223,24 +223,33 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options,
     return absl::InvalidArgumentError(
         absl::StrCat("--spool.dir \"", o.spool_dir, "\": cannot create: ", ec.message()));
   }
+  if (o.spool_max_bytes < kMinSpoolMaxBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("--spool.max-bytes ", o.spool_max_bytes,
+                                                   " is below the minimum ", kMinSpoolMaxBytes));
+  }
   auto impl = std::make_unique<Impl>(o, clock);
   Impl* p = impl.get();
   DiskSpoolOptions so;
   so.dir = o.spool_dir + "/segments";
   so.max_bytes = o.spool_max_bytes;
+  so.segment_bytes = SegmentBytesForCap(o.spool_max_bytes);
   so.max_age = o.spool_max_age;
   so.clock = &clock;
+  // A heartbeat gap up to two intervals still extends a span (slow heartbeats must not
+  // open a new span each).
+  so.max_alive_gap = std::max(so.max_alive_gap, 2 * o.heartbeat_interval);
   auto disk = DiskSpool::Open(so);
   if (!disk.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--spool.dir \"", so.dir, "\": ", disk.status().message()));
   }
   p->disk = std::move(*disk);
-  // Samples produced by earlier runs: every one was acknowledged, dropped (both counted for
-  // the spool's lifetime) or is still waiting in it. So accepted + dropped = produced holds
-  // across restarts, and across kill -9 (forgotten acks turn into waiting batches again).
+  // Samples produced by earlier runs: every batch the spool was given, counted by the spool for
+  // its lifetime. Each was acknowledged, dropped or is still waiting; Open counts the ones
+  // found missing (cut off with a damaged segment, say) as dropped. So accepted + dropped =
+  // produced holds across restarts, kill -9 and damage, and no loss is hidden.
   SpoolStats prior = p->disk->Stats();
-  p->samples_produced = prior.acked_samples + prior.dropped_samples + prior.samples;
+  p->samples_produced = p->disk->DiskStats().appended_samples;
   auto boot = p->sampler.BootTimeSeconds();
   if (!boot.ok()) {
     return absl::FailedPreconditionError(

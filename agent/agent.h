@@ -30,6 +30,8 @@ struct AgentOptions {
   // sent and deleted after the collector acknowledged them (agent/spool/disk_spool.h).
   std::string spool_dir = "/var/lib/accord/spool";
   // Caps: when reached, the oldest whole segment goes and its samples count as dropped.
+  // spool_max_bytes >= kMinSpoolMaxBytes (16 KiB, agent/spool/disk_spool.h); the segment size
+  // follows from it (SegmentBytesForCap: cap/8 within [64 KiB, 4 MiB], at most cap/2).
   uint64_t spool_max_bytes = uint64_t{256} << 20;
   absl::Duration spool_max_age = absl::Hours(24 * 7);
 };
@@ -38,7 +40,7 @@ class Agent {
  public:
   // Resolves the host id, reads the boot time and the saved sequence, starts sampling and
   // streaming. Errors: FailedPrecondition when the host id or boot time cannot be found;
-  // InvalidArgument for an unusable spool dir.
+  // InvalidArgument for an unusable spool dir or a spool cap below kMinSpoolMaxBytes.
   static absl::StatusOr<std::unique_ptr<Agent>> Start(const AgentOptions& options, Clock& clock);
   ~Agent();
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
+#include "agent/spool/disk_spool.h"
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -40,13 +41,23 @@ int main(int argc, char** argv) {
   schema.AddString("spool.dir", &options.spool_dir,
                    "durable spool and agent state (default /var/lib/accord/spool)");
   schema.AddBytes("spool.max-bytes", &options.spool_max_bytes,
-                  "spool size cap; the oldest segment is dropped and counted (default 256MiB)");
+                  "spool size cap; the oldest segment (an eighth of the cap, 64KiB to 4MiB) is "
+                  "dropped and counted (default 256MiB, minimum 16KiB)");
   schema.AddDuration("spool.max-age", &options.spool_max_age,
                      "batches older than this are dropped and counted (default 7d)",
                      absl::Minutes(1));
 
   if (auto exit_code = accord::ParseCommandLine(schema, argc, argv, "accord-agent"))
     return *exit_code;
+  // The schema has no minimum for sizes: checked here, reported like its errors (status 2).
+  if (options.spool_max_bytes < accord::agent::kMinSpoolMaxBytes) {
+    std::fprintf(stderr,
+                 "accord-agent: configuration error:\nflag --spool.max-bytes: size %llu is below "
+                 "the minimum %lluKiB\n",
+                 static_cast<unsigned long long>(options.spool_max_bytes),
+                 static_cast<unsigned long long>(accord::agent::kMinSpoolMaxBytes >> 10));
+    return 2;
+  }
 
   sigset_t signals = accord::BlockShutdownSignals(/*hup=*/false);
 

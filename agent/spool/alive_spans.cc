@@ -30,13 +30,20 @@ bool AliveSpans::Ack(absl::Time up_to) {
   bool changed = false;
   std::vector<AliveSpan> kept;
   kept.reserve(spans_.size());
-  for (const AliveSpan& s : spans_) {
-    if (s.last <= up_to) {
-      changed = true;
-      continue;
-    }
-    AliveSpan k = s;
-    if (k.first < up_to) {
+  for (size_t i = 0; i < spans_.size(); ++i) {
+    AliveSpan k = spans_[i];
+    if (k.last <= up_to) {
+      if (i + 1 < spans_.size()) {
+        changed = true;
+        continue;
+      }
+      // The newest span may still be growing: keep it as the point it was acknowledged at,
+      // so the next heartbeat extends it instead of opening a span with a hole before it.
+      if (k.first != k.last) {
+        k.first = k.last;
+        changed = true;
+      }
+    } else if (k.first < up_to) {
       k.first = ToMillis(up_to);
       changed = true;
     }

@@ -4,7 +4,8 @@
 // it comes from the same boot and within `max_gap` after `last`; otherwise it opens a new
 // span. A week of 1-second heartbeats in one boot is a single span. Times are kept at
 // millisecond resolution (what the state file stores). At most `max_spans` are kept: beyond
-// that the oldest span is dropped and counted.
+// that the oldest span is dropped and counted. Acknowledging never removes the newest span
+// (see Ack): there is always an anchor for the next heartbeat once one was recorded.
 //
 // Pure logic, no I/O; DiskSpool persists the spans in its state file.
 // Thread safety: not thread-safe (DiskSpool guards it with its mutex).
@@ -35,8 +36,17 @@ class AliveSpans {
   bool Record(absl::Time t, int64_t boot_time);
 
   // The collector holds the evidence up to and including `up_to`: spans with last <= up_to
-  // are removed; a span with first < up_to < last keeps only (up_to, last] and becomes
-  // {up_to, last}. Returns true if the spans changed.
+  // are removed, except the newest one, which becomes the point {last, last}; a span with
+  // first < up_to < last keeps only (up_to, last] and becomes {up_to, last}. Returns true if
+  // the spans changed.
+  //
+  // Why the newest span stays: it may still be growing (heartbeats go on while connected).
+  // Kept as an anchor at the acknowledged point, the next heartbeat within max_gap extends
+  // it, so the evidence stays continuous from what the collector holds; removing it would
+  // leave the time from the acknowledged point to the next heartbeat covered by nothing, and
+  // a collector that dies before it saved a later sighting would count that time as
+  // downtime. The point is sent again after a reconnect (the collector merges it: a resend
+  // of what it holds adds nothing).
   bool Ack(absl::Time up_to);
 
   // Replaces the spans (restoring from the state file); keeps the newest max_spans.

@@ -1,6 +1,7 @@
 #include "agent/spool/disk_spool.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -17,6 +18,7 @@ namespace {
 
 constexpr absl::string_view kStateName = "state";
 constexpr absl::string_view kStateTmpName = "state.tmp";
+constexpr absl::string_view kJournalName = "appended";
 constexpr absl::string_view kLockName = "LOCK";
 constexpr absl::string_view kSegmentPrefix = "seg-";
 constexpr absl::string_view kSegmentSuffix = ".log";
@@ -70,6 +72,13 @@ absl::Status ValidateOptions(const DiskSpoolOptions& o) {
 
 }  // namespace
 
+uint64_t SegmentBytesForCap(uint64_t max_bytes) {
+  constexpr uint64_t kMinSegment = uint64_t{64} << 10;
+  constexpr uint64_t kMaxSegment = uint64_t{4} << 20;
+  const uint64_t segment = std::clamp(max_bytes / 8, kMinSegment, kMaxSegment);
+  return std::min(segment, max_bytes / 2);
+}
+
 absl::StatusOr<std::unique_ptr<DiskSpool>> DiskSpool::Open(const DiskSpoolOptions& options) {
   absl::Status valid = ValidateOptions(options);
   if (!valid.ok()) return valid;
@@ -111,6 +120,7 @@ absl::Status DiskSpool::Load() {
     absl::MutexLock l(&mu_);
     st = LoadState();
     if (!st.ok()) return st;
+    LoadJournal();
     std::vector<std::pair<uint64_t, std::string>> segments;
     for (const std::string& name : *names) {
       uint64_t first = 0;
@@ -123,14 +133,18 @@ absl::Status DiskSpool::Load() {
       }
     }
     std::sort(segments.begin(), segments.end());
+    bool all_read = true;
     for (size_t i = 0; i < segments.size(); ++i) {
-      LoadSegment(segments[i].second, segments[i].first, i + 1 == segments.size());
+      if (!LoadSegment(segments[i].second, segments[i].first, i + 1 == segments.size())) {
+        all_read = false;
+      }
     }
     for (const Segment& s : segments_) {
       to_sync.push_back(s.name);
       last_sequence_ = std::max(last_sequence_, s.records.back().sequence);
     }
     last_sequence_ = std::max(last_sequence_, FloorLocked());
+    ReconcileCountsLocked(all_read);
     CollectFreedSegmentsLocked();
     EnforceCapsLocked(0);
   }
@@ -151,7 +165,9 @@ absl::Status DiskSpool::Load() {
     if (all_synced) synced_sequence_ = last_sequence_;
   }
   PruneCorruptFiles();
-  PersistStateAndUnlink().IgnoreError();  // counted and logged; the spool still works
+  // Counted and logged; the spool still works. The journal starts afresh once a state covers
+  // it (here, or at the next successful state write).
+  if (PersistStateAndUnlink().ok()) ResetJournal();
   last_sync_ = clock_.Monotonic();
   closed_ = false;
   return absl::OkStatus();
@@ -160,12 +176,21 @@ absl::Status DiskSpool::Load() {
 absl::Status DiskSpool::LoadState() {
   std::string content;
   absl::Status st = env_.ReadFile(PathOf(kStateName), &content);
-  if (absl::IsNotFound(st)) return absl::OkStatus();  // a new spool
+  if (absl::IsNotFound(st)) {
+    // A new spool (or one whose state was removed): a journal left here belongs to no state
+    // we have. The first state is written at once, so a journal always continues one.
+    env_.RemoveFile(PathOf(kJournalName)).IgnoreError();
+    state_dirty_ = true;
+    return absl::OkStatus();
+  }
   if (!st.ok()) return st;
   absl::StatusOr<SpoolState> state = ParseSpoolState(content);
   if (!state.ok()) {
     ++corrupt_state_files_;
     state_dirty_ = true;
+    // The journal continues the damaged state: remove it first, so that no later Open can
+    // pair it with the fresh state that replaces this one.
+    env_.RemoveFile(PathOf(kJournalName)).IgnoreError();
     absl::Status moved = env_.RenameFile(PathOf(kStateName), PathOf("state.corrupt"));
     Log(LogLevel::kError, "spool state file damaged; set aside, everything on disk will be resent",
         {{"dir", options_.dir},
@@ -179,6 +204,11 @@ absl::Status DiskSpool::LoadState() {
   dropped_batches_ = state->dropped_batches;
   dropped_samples_ = state->dropped_samples;
   acked_samples_ = state->acked_samples;
+  acked_batches_ = state->acked_batches;
+  appended_batches_ = state->appended_batches;
+  appended_samples_ = state->appended_samples;
+  appended_known_ = state->has_appended;
+  if (!appended_known_) state_dirty_ = true;  // rewritten as version 2
   corrupt_segments_ = state->corrupt_segments;
   rejected_ = std::move(state->rejected);
   std::sort(rejected_.begin(), rejected_.end());
@@ -188,29 +218,93 @@ absl::Status DiskSpool::LoadState() {
   return absl::OkStatus();
 }
 
-void DiskSpool::LoadSegment(const std::string& name, uint64_t first_sequence, bool is_last) {
+void DiskSpool::LoadJournal() {
+  if (!appended_known_) return;  // no state, a damaged one (journal removed) or version 1
+  std::string content;
+  absl::Status st = env_.ReadFile(PathOf(kJournalName), &content);
+  if (!st.ok()) {
+    if (!absl::IsNotFound(st)) {
+      Log(LogLevel::kWarn, "cannot read the spool's append journal; counting from the state",
+          {{"dir", options_.dir}, {"error", std::string(st.message())}});
+    }
+    return;
+  }
+  const std::optional<AppendMark> mark = LastAppendMark(content);
+  if (!mark.has_value()) return;
+  // Counters only grow: a mark below the state's is one the state already covers.
+  if (mark->appended_batches > appended_batches_ || mark->appended_samples > appended_samples_) {
+    appended_batches_ = std::max(appended_batches_, mark->appended_batches);
+    appended_samples_ = std::max(appended_samples_, mark->appended_samples);
+    state_dirty_ = true;
+  }
+  // Its batch may never have reached a segment: number the next ones above it anyway.
+  last_sequence_ = std::max(last_sequence_, mark->sequence);
+}
+
+void DiskSpool::ReconcileCountsLocked(bool all_segments_read) {
+  const uint64_t have_batches = acked_batches_ + dropped_batches_ + waiting_batches_;
+  const uint64_t have_samples = acked_samples_ + dropped_samples_ + waiting_samples_;
+  if (appended_known_ && all_segments_read &&
+      (appended_batches_ > have_batches || appended_samples_ > have_samples)) {
+    // Appended, yet neither acknowledged, nor dropped, nor on disk: lost with damaged or torn
+    // records, or in an append a crash interrupted. Counted, so the loss shows.
+    missing_batches_ = appended_batches_ > have_batches ? appended_batches_ - have_batches : 0;
+    missing_samples_ = appended_samples_ > have_samples ? appended_samples_ - have_samples : 0;
+    dropped_batches_ += missing_batches_;
+    dropped_samples_ += missing_samples_;
+    state_dirty_ = true;
+    Log(LogLevel::kError,
+        "spool: appended batches are missing (damaged or torn records); counted as dropped",
+        {{"dir", options_.dir},
+         {"missing_batches", absl::StrCat(missing_batches_)},
+         {"missing_samples", absl::StrCat(missing_samples_)},
+         {"appended_batches", absl::StrCat(appended_batches_)},
+         {"appended_samples", absl::StrCat(appended_samples_)},
+         {"acked_samples", absl::StrCat(acked_samples_)},
+         {"dropped_samples", absl::StrCat(dropped_samples_ - missing_samples_)},
+         {"waiting_samples", absl::StrCat(waiting_samples_)}});
+  } else if (appended_known_ && !all_segments_read) {
+    Log(LogLevel::kWarn,
+        "spool: a segment could not be read; missing batches are counted at a later start",
+        {{"dir", options_.dir}});
+  }
+  // On disk but not counted (a version-1 or damaged state, a journal that a power loss cut
+  // short): counted now. Afterwards appended = acked + dropped + waiting.
+  const uint64_t batches =
+      std::max(appended_batches_, acked_batches_ + dropped_batches_ + waiting_batches_);
+  const uint64_t samples =
+      std::max(appended_samples_, acked_samples_ + dropped_samples_ + waiting_samples_);
+  if (batches != appended_batches_ || samples != appended_samples_) {
+    appended_batches_ = batches;
+    appended_samples_ = samples;
+    state_dirty_ = true;
+  }
+  appended_known_ = true;
+}
+
+bool DiskSpool::LoadSegment(const std::string& name, uint64_t first_sequence, bool is_last) {
   const std::string path = PathOf(name);
   std::string content;
   absl::Status st = env_.ReadFile(path, &content);
   if (!st.ok()) {
     Log(LogLevel::kError, "cannot read spool segment; skipped until the next start",
         {{"file", path}, {"error", std::string(st.message())}});
-    return;
+    return false;
   }
   SegmentScan scan = ScanSegment(content);
   const uint64_t previous = segments_.empty() ? 0 : segments_.back().records.back().sequence;
   if (scan.header_ok && scan.first_sequence != first_sequence) {
     SetAside(name, content, 0, "header sequence does not match the file name");
-    return;
+    return true;
   }
   if (!scan.records.empty() && scan.records.front().sequence <= previous) {
     SetAside(name, content, 0, "sequences overlap the previous segment");
-    return;
+    return true;
   }
   const bool has_records = !scan.records.empty();
   if (scan.tail == SegmentTail::kCorrupt || (scan.tail == SegmentTail::kTorn && !is_last)) {
     SetAside(name, content, has_records ? scan.valid_bytes : 0, scan.problem);
-    if (!has_records) return;
+    if (!has_records) return true;
   } else if (scan.tail == SegmentTail::kTorn && has_records) {
     // An interrupted append: cut it off, it is not a corruption.
     absl::Status cut = env_.TruncateFile(path, scan.valid_bytes);
@@ -223,7 +317,7 @@ void DiskSpool::LoadSegment(const std::string& name, uint64_t first_sequence, bo
   // Nothing left to send in it: remove it (the state on disk covers it).
   if (!has_records || scan.records.back().sequence <= FloorLocked()) {
     env_.RemoveFile(path).IgnoreError();
-    return;
+    return true;
   }
   Segment seg;
   seg.first_sequence = first_sequence;
@@ -254,6 +348,7 @@ void DiskSpool::LoadSegment(const std::string& name, uint64_t first_sequence, bo
   }
   disk_bytes_ += seg.bytes;
   segments_.push_back(std::move(seg));
+  return true;
 }
 
 void DiskSpool::SetAside(const std::string& name, absl::string_view content, uint64_t valid_bytes,
@@ -307,24 +402,34 @@ void DiskSpool::PruneCorruptFiles() {
 void DiskSpool::Append(PendingBatch batch) {
   absl::MutexLock w(&write_mu_);
   const size_t record_bytes = BatchRecordBytes(batch);
+  // Every batch counts as appended, and its mark goes to the journal before its record, or
+  // right after it was dropped here (see ACCOUNTING).
+  auto drop = [&](absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    AppendMark mark;
+    {
+      absl::MutexLock l(&mu_);
+      mark = CountAppendedLocked(batch);
+      CountDroppedLocked(batch, why);
+    }
+    if (why != "closed") WriteJournalMark(mark);  // after Close, neither is persisted
+  };
+  absl::string_view refused;
   {
     absl::MutexLock l(&mu_);
     if (closed_) {
-      CountDroppedLocked(batch, "closed");
-      return;
-    }
-    if (batch.sequence <= std::max(last_sequence_, FloorLocked())) {
-      CountDroppedLocked(batch, "sequence");
-      return;
-    }
-    if (record_bytes > options_.segment_bytes - kSegmentHeaderBytes) {
-      CountDroppedLocked(batch, "too large");
-      return;
+      refused = "closed";
+    } else if (batch.sequence <= std::max(last_sequence_, FloorLocked())) {
+      refused = "sequence";
+    } else if (record_bytes > options_.segment_bytes - kSegmentHeaderBytes) {
+      refused = "too large";
     }
   }
+  if (!refused.empty()) {
+    drop(refused);
+    return;
+  }
   if (!EnsureActive(batch, record_bytes)) {
-    absl::MutexLock l(&mu_);
-    CountDroppedLocked(batch, "write");
+    drop("write");
     return;
   }
   bool persist = false;
@@ -339,6 +444,14 @@ void DiskSpool::Append(PendingBatch batch) {
 
   scratch_.clear();
   AppendBatchRecord(batch, &scratch_);
+  AppendMark mark;
+  {
+    absl::MutexLock l(&mu_);
+    mark = CountAppendedLocked(batch);
+  }
+  // The counters reach the kernel just before the record: a kill -9 between the two writes
+  // leaves a batch that Open finds missing and counts as dropped.
+  WriteJournalMark(mark);
   absl::Status st = active_->Append(scratch_);
   if (!st.ok()) {
     NoteWriteError(st, "append");
@@ -484,6 +597,8 @@ absl::Status DiskSpool::PersistStateAndUnlink() {
     absl::MutexLock l(&mu_);
     durable_floor_ = std::max(state.acked_sequence, state.dropped_through);
   }
+  // The state holds the totals of every mark (appends hold write_mu_, as this does).
+  if (!closed_) ResetJournal();
   for (const std::string& name : unlink_) {
     absl::Status removed = env_.RemoveFile(PathOf(name));
     if (!removed.ok() && !absl::IsNotFound(removed)) NoteWriteError(removed, "unlink");
@@ -503,6 +618,30 @@ absl::Status DiskSpool::WriteStateFile(const SpoolState& state) {
   if (st.ok()) st = env_.RenameFile(tmp, PathOf(kStateName));
   if (st.ok()) st = TimedSyncDir();
   return st;
+}
+
+void DiskSpool::ResetJournal() {
+  if (journal_ != nullptr) {
+    journal_->Close().IgnoreError();
+    journal_.reset();
+  }
+  absl::StatusOr<std::unique_ptr<SpoolWritableFile>> file =
+      env_.NewWritableFile(PathOf(kJournalName));
+  if (!file.ok()) {
+    NoteWriteError(file.status(), "create append journal");
+    return;
+  }
+  journal_ = std::move(*file);
+}
+
+void DiskSpool::WriteJournalMark(const AppendMark& mark) {
+  if (journal_ == nullptr) return;  // see ResetJournal
+  absl::Status st = journal_->Append(EncodeAppendMark(mark));
+  if (st.ok()) return;
+  // A partial mark fails its CRC and ends the journal: later marks would not be read.
+  NoteWriteError(st, "append journal");
+  journal_->Close().IgnoreError();
+  journal_.reset();
 }
 
 absl::Status DiskSpool::TimedSync(SpoolWritableFile& file) {
@@ -553,6 +692,10 @@ absl::Status DiskSpool::Close() {
   }
   absl::Status st = MaybeSyncLocked(/*force=*/true);
   CloseActive(/*sync=*/false);
+  if (journal_ != nullptr) {
+    journal_->Close().IgnoreError();
+    journal_.reset();
+  }
   closed_ = true;
   lock_.reset();
   return st;
@@ -650,6 +793,9 @@ SpoolState DiskSpool::SnapshotStateLocked() const {
   s.dropped_samples = dropped_samples_;
   s.acked_samples = acked_samples_;
   s.corrupt_segments = corrupt_segments_;
+  s.acked_batches = acked_batches_;
+  s.appended_batches = appended_batches_;
+  s.appended_samples = appended_samples_;
   s.rejected = rejected_;
   s.alive = alive_.spans();
   return s;
@@ -667,6 +813,13 @@ void DiskSpool::PruneRejectedLocked() {
   const uint64_t floor = FloorLocked();
   auto keep = std::upper_bound(rejected_.begin(), rejected_.end(), floor);
   rejected_.erase(rejected_.begin(), keep);
+}
+
+AppendMark DiskSpool::CountAppendedLocked(const PendingBatch& batch) {
+  ++appended_batches_;
+  appended_samples_ += batch.values.size();
+  state_dirty_ = true;
+  return AppendMark{batch.sequence, appended_batches_, appended_samples_};
 }
 
 void DiskSpool::CountDroppedLocked(const PendingBatch& batch, absl::string_view why) {
@@ -741,6 +894,7 @@ void DiskSpool::Ack(uint64_t sequence) {
         return;
       }
       if ((r.flags & kRejected) != 0) continue;
+      ++acked_batches_;
       acked_samples_ += r.values;
       --waiting_batches_;
       waiting_bytes_ -= r.length;
@@ -786,6 +940,11 @@ DiskSpoolStats DiskSpool::DiskStats() {
   s.spool.dropped_samples = dropped_samples_;
   s.spool.dropped_batches = dropped_batches_;
   s.spool.acked_samples = acked_samples_;
+  s.appended_batches = appended_batches_;
+  s.appended_samples = appended_samples_;
+  s.acked_batches = acked_batches_;
+  s.missing_batches = missing_batches_;
+  s.missing_samples = missing_samples_;
   s.disk_bytes = disk_bytes_;
   s.segments = segments_.size();
   for (Position p = UpperBoundLocked(FloorLocked()); p.segment < segments_.size();

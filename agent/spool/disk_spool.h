@@ -5,18 +5,21 @@
 //
 // Directory layout (`DiskSpoolOptions::dir`, owned exclusively: a `LOCK` file is flock'ed):
 //   seg-<first sequence, 20 digits>.log  batches, format in agent/spool/segment_format.h
-//   state                                the index: ack mark, drop mark, loss counters,
+//   state                                the index: ack mark, drop mark, lifetime counters,
 //                                        rejected sequences, alive spans (spool_state.h)
+//   appended                             the append journal: the lifetime append counters
+//                                        since the last state write (spool_state.h)
 //   seg-*.log.corrupt, state.corrupt     damaged files set aside for a human (the newest
 //                                        `keep_corrupt_files` are kept)
 //   LOCK                                 held while open; other files are left alone
 //
-// Life of a batch: Append writes one record (a single write(2)) to the newest ("active")
-// segment; a segment rolls when the next record would take it past `segment_bytes`. NextAfter
-// reads records back by position. Ack(seq) is cumulative. Whole segments whose records are all
-// acknowledged are deleted at the next sync point: the state file (with the new ack mark) is
-// made durable FIRST, then the segment is unlinked, so a crash in between leaves a segment the
-// state covers, which Open removes. After a restart NextAfter starts after the durable mark.
+// Life of a batch: Append adds a mark to the append journal, then writes one record (a single
+// write(2)) to the newest ("active") segment; a segment rolls when the next record would take
+// it past `segment_bytes`. NextAfter reads records back by position. Ack(seq) is cumulative. Whole
+// segments whose records are all acknowledged are deleted at the next sync point: the state file
+// (with the new ack mark) is made durable FIRST, then the segment is unlinked, so a crash in
+// between leaves a segment the state covers, which Open removes. After a restart NextAfter starts
+// after the durable mark.
 //
 // Budgets: before a record is written, while the segment files would exceed `max_bytes`, the
 // OLDEST WHOLE SEGMENT is dropped; a segment whose newest batch is older than `max_age` (batch
@@ -26,8 +29,9 @@
 // (written durably before the unlink, as for acks).
 //
 // FSYNC POLICY, AND WHAT CAN BE LOST. A "sync point" fsyncs the active segment (if it has
-// unsynced records) and rewrites the state file if it changed (write state.tmp, fsync, rename,
-// fsync dir). Sync points happen:
+// unsynced records) and rewrites the state file if it changed (appends, acks and heartbeats
+// change it: write state.tmp, fsync, rename, fsync dir), then starts the append journal
+// afresh. Sync points happen:
 //   - in Append and RecordAlive, when `sync_interval` (default 1 s, monotonic clock) has
 //     passed since the last one (sync_interval = 0: every Append; InfiniteDuration: never);
 //   - at every segment roll (the full segment is fsynced; the new one's directory entry is
@@ -44,7 +48,8 @@
 //     state changes of the last sync_interval (resends, never losses). Every batch with
 //     sequence <= DiskSpoolStats::synced_sequence survives.
 // Open never fails because of damaged data. A torn tail of the last segment is truncated
-// (logged at info, not counted: it is what an interrupted append leaves). Any other damage
+// (logged at info, not counted as a corruption: it is what an interrupted append leaves; its
+// batch counts as dropped, see ACCOUNTING). Any other damage
 // (bad magic/version, bad CRC or length with data after it, a damaged non-last segment, a
 // garbage `seg-*.log`) sets the file aside: it is copied to `<name>.corrupt` and the original
 // is cut to its valid records (or renamed aside whole if it has none), so the valid records
@@ -63,17 +68,37 @@
 // rewritten at sync points only when they changed, so at most once per sync_interval: a
 // week-long partition in one boot is one span, ~100 bytes on disk. The transport sends
 // PendingAliveSpans() after it reconnects and, once the collector has stored them, calls
-// AckAliveSpans(last of the newest span sent); a span still growing is trimmed, not lost.
-// A crash loses at most the span changes since the last sync point.
+// AckAliveSpans(last of the newest span sent); a span still growing is trimmed, not lost, and
+// the newest span is never removed (wholly acknowledged, it stays as the point it was
+// acknowledged at), so the next heartbeat extends it and the evidence has no hole after the
+// acknowledged point. A crash loses at most the span changes since the last sync point.
 //
-// Loss counters (dropped_*, acked_samples, corrupt_segments) are lifetime totals persisted in
-// the state file at sync points (a crash can forget the increments since the last one); the
-// fsync and error counters count from Open.
+// ACCOUNTING. Every batch given to Append counts in appended_batches/appended_samples (the
+// agent reports them as the samples it produced), and between calls
+//     appended = acked + dropped + waiting        (batches, and samples)
+// holds. The lifetime counters (appended_*, acked_*, dropped_*, corrupt_segments) are
+// persisted in the state file at sync points; a crash forgets the increments since the last
+// one, except appended_*, which the append journal carries: its mark goes to the kernel BEFORE
+// the batch's record, so a kill -9 never leaves a record the counters do not cover. Open
+// re-establishes the equation: forgotten acks and rejects show up as waiting batches again
+// (they are resent), and any SHORTFALL -- appended batches that are neither acknowledged, nor
+// dropped, nor on disk: the records cut off with a damaged segment (set aside), a torn record,
+// a batch whose append a kill interrupted -- is counted as dropped (missing_batches /
+// missing_samples, logged once with the numbers). So a loss is never hidden by a restart. The
+// rule for a power loss: the journal is never fsynced (the state, written at sync points, is),
+// so a batch of the lost unsynced tail is counted either as dropped (its mark reached the disk)
+// or not at all, neither appended nor dropped (it never became durable); every batch up to
+// synced_sequence is counted. Should a segment be unreadable at Open (an I/O error, not
+// damage), the shortfall is not counted until an Open that can read it, and appended stays
+// above the sum meanwhile. A state file from before the counters existed (version 1) or a
+// damaged state starts them from what is on disk. The fsync and error counters count from
+// Open.
 //
-// Costs: memory ≈ 32 bytes per batch on disk (the record index); Append is one write(2) plus,
-// at most once per sync_interval, an fdatasync (and one per segment roll); NextAfter is one
-// pread(2); Open reads each segment whole, one at a time, to check every CRC. Measured in
-// bench/spool_bench.cc.
+// Costs: memory ≈ 32 bytes per batch on disk (the record index); Append is two write(2)s (the
+// 28-byte journal mark and the record) plus, at most once per sync_interval, a sync point
+// (an fdatasync, a state write, a truncation of the journal), and an fdatasync per segment
+// roll; NextAfter is one pread(2); Open reads each segment whole, one at a time, to check
+// every CRC. Measured in bench/spool_bench.cc.
 //
 // Thread safety: thread-safe. Append/RecordAlive/Sync/Close (the writer side; they may wait
 // for the disk) are serialized on one mutex; NextAfter/Ack/Reject/Stats/DiskStats/
@@ -104,11 +129,26 @@
 
 namespace accord::agent {
 
+// The smallest byte cap the agent accepts for its spool (--spool.max-bytes): two segments of
+// 8 KiB, each holding a batch of up to ~680 samples (12 bytes a sample plus 28 per record).
+inline constexpr uint64_t kMinSpoolMaxBytes = uint64_t{16} << 10;
+
+// The segment size for a byte cap: cap/8 (dropping a segment frees an eighth of the spool, and
+// a full spool is 8 files), clamped to [64 KiB, 4 MiB] (a segment holds a batch of ~5,000 to
+// ~350,000 samples; beyond 4 MiB a drop only loses more at once), and at most cap/2 (the cap
+// holds two segments: the active one is never dropped). 256 MiB (the default) -> 4 MiB;
+// 8 MiB -> 1 MiB; 1 MiB -> 128 KiB; 128 KiB and less -> cap/2 (16 KiB -> 8 KiB).
+// A batch whose record is larger than the segment is dropped and counted, so a cap should be
+// at least 8 times the largest batch (about 12 bytes a sample).
+// REQUIRES: max_bytes >= kMinSpoolMaxBytes (then the result is a valid segment_bytes).
+uint64_t SegmentBytesForCap(uint64_t max_bytes);
+
 struct DiskSpoolOptions {
   // The spool directory, created if missing. Required.
   std::string dir;
   // Cap on the bytes of all segment files. When the next record would pass it, the oldest whole
-  // segment is dropped and its batches counted. REQUIRES: >= 2 * segment_bytes.
+  // segment is dropped and its batches counted. REQUIRES: >= 2 * segment_bytes (the agent
+  // derives segment_bytes from it with SegmentBytesForCap).
   uint64_t max_bytes = uint64_t{256} << 20;
   // Segments whose newest batch timestamp is older than this (against clock->Now()) are
   // dropped and counted. REQUIRES: > 0.
@@ -143,6 +183,13 @@ struct DiskSpoolStats {
   //   accord_agent_spool_dropped_samples_total, accord_agent_spool_dropped_batches_total,
   //   accord_agent_spool_acked_samples_total
   SpoolStats spool;
+  // Lifetime: every batch given to Append (the agent's produced samples). Equal to acked +
+  // dropped + waiting (see ACCOUNTING above).
+  uint64_t appended_batches = 0;
+  uint64_t appended_samples = 0;     // accord_agent_samples_produced_total
+  uint64_t acked_batches = 0;        // lifetime
+  uint64_t missing_batches = 0;      // found missing at Open, counted as dropped
+  uint64_t missing_samples = 0;      //   (part of spool.dropped_*)
   uint64_t disk_bytes = 0;           // segment files        accord_agent_spool_disk_bytes
   uint64_t segments = 0;             // segment files        accord_agent_spool_segments
   uint64_t oldest_sequence = 0;      // oldest waiting batch (0 if none)
@@ -252,7 +299,14 @@ class DiskSpool final : public Spool {
   // Open's work, before the spool is shared.
   absl::Status Load();
   absl::Status LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
-  void LoadSegment(const std::string& name, uint64_t first_sequence, bool is_last)
+  // Takes the counters of the append journal's last mark, if the state it continues was
+  // loaded.
+  void LoadJournal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  // After the segments are loaded: counts a shortfall of appended batches as dropped (see
+  // ACCOUNTING) and brings appended_* up to what is on disk.
+  void ReconcileCountsLocked(bool all_segments_read) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
+  // False if the file could not be read (it stays for the next Open).
+  bool LoadSegment(const std::string& name, uint64_t first_sequence, bool is_last)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
   // Copies a damaged file to <name>.corrupt and cuts it to `valid_bytes` (or renames it aside
   // when 0), logs and counts it.
@@ -273,6 +327,12 @@ class DiskSpool final : public Spool {
   absl::Status PersistStateAndUnlink() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status WriteStateFile(const SpoolState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Starts the append journal afresh. Only right after the state on disk covers every mark
+  // written so far (a successful state write). On failure journal_ stays null: appends go on
+  // unjournaled until the next state write.
+  void ResetJournal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Appends a mark; on failure logs, counts and closes the journal.
+  void WriteJournalMark(const AppendMark& mark) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status TimedSync(SpoolWritableFile& file);
   absl::Status TimedSyncDir();
   void CountFsync(absl::Duration took);
@@ -291,6 +351,8 @@ class DiskSpool final : public Spool {
   SpoolState SnapshotStateLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void DropWaitingLocked(const RecordRef& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneRejectedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts a batch given to Append; returns the journal mark for it.
+  AppendMark CountAppendedLocked(const PendingBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountDroppedLocked(const PendingBatch& batch, absl::string_view why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -302,6 +364,7 @@ class DiskSpool final : public Spool {
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::unique_ptr<SpoolFileLock> lock_ ABSL_GUARDED_BY(write_mu_);
   std::unique_ptr<SpoolWritableFile> active_ ABSL_GUARDED_BY(write_mu_);
+  std::unique_ptr<SpoolWritableFile> journal_ ABSL_GUARDED_BY(write_mu_);  // null: none open
   std::string active_name_ ABSL_GUARDED_BY(write_mu_);
   uint64_t active_bytes_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t active_last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
@@ -337,11 +400,18 @@ class DiskSpool final : public Spool {
   uint64_t dropped_batches_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_samples_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t acked_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t acked_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t appended_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t appended_samples_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t corrupt_segments_ ABSL_GUARDED_BY(mu_) = 0;
+  // Open only: whether the loaded state carries appended_* (version 2, not damaged).
+  bool appended_known_ ABSL_GUARDED_BY(mu_) = false;
   // Since Open.
   uint64_t dropped_segments_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t corrupt_state_files_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t read_errors_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t missing_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t missing_samples_ ABSL_GUARDED_BY(mu_) = 0;
   // Log-once flags per kind of dropped append.
   uint32_t warned_drops_ ABSL_GUARDED_BY(mu_) = 0;
   bool warned_read_ ABSL_GUARDED_BY(mu_) = false;

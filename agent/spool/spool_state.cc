@@ -15,7 +15,8 @@ using spool_coding::PutFixed32;
 using spool_coding::PutFixed64;
 
 constexpr char kStateMagic[4] = {'A', 'S', 'S', 'T'};
-constexpr uint32_t kStateVersion = 1;
+constexpr uint32_t kStateVersion = 2;
+constexpr uint32_t kStateVersionWithoutAppended = 1;
 constexpr size_t kStateHeaderBytes = 12;
 
 // Reads fixed-width fields from a body, remembering whether it ran short.
@@ -53,7 +54,9 @@ bool SpoolState::operator==(const SpoolState& o) const {
   return acked_sequence == o.acked_sequence && dropped_through == o.dropped_through &&
          last_sequence == o.last_sequence && dropped_batches == o.dropped_batches &&
          dropped_samples == o.dropped_samples && acked_samples == o.acked_samples &&
-         corrupt_segments == o.corrupt_segments && rejected == o.rejected && alive == o.alive;
+         corrupt_segments == o.corrupt_segments && acked_batches == o.acked_batches &&
+         appended_batches == o.appended_batches && appended_samples == o.appended_samples &&
+         has_appended == o.has_appended && rejected == o.rejected && alive == o.alive;
 }
 
 std::string EncodeSpoolState(const SpoolState& s) {
@@ -65,6 +68,9 @@ std::string EncodeSpoolState(const SpoolState& s) {
   PutFixed64(&body, s.dropped_samples);
   PutFixed64(&body, s.acked_samples);
   PutFixed64(&body, s.corrupt_segments);
+  PutFixed64(&body, s.acked_batches);
+  PutFixed64(&body, s.appended_batches);
+  PutFixed64(&body, s.appended_samples);
   PutFixed32(&body, static_cast<uint32_t>(s.rejected.size()));
   for (uint64_t r : s.rejected) PutFixed64(&body, r);
   PutFixed32(&body, static_cast<uint32_t>(s.alive.size()));
@@ -83,8 +89,9 @@ std::string EncodeSpoolState(const SpoolState& s) {
 
 absl::StatusOr<SpoolState> ParseSpoolState(absl::string_view content) {
   if (content.size() < kStateHeaderBytes + 4) return absl::DataLossError("spool state: too short");
+  const uint32_t version = DecodeFixed32(content.data() + 4);
   if (std::memcmp(content.data(), kStateMagic, sizeof(kStateMagic)) != 0 ||
-      DecodeFixed32(content.data() + 4) != kStateVersion) {
+      (version != kStateVersion && version != kStateVersionWithoutAppended)) {
     return absl::DataLossError("spool state: bad magic or version");
   }
   const uint32_t body_length = DecodeFixed32(content.data() + 8);
@@ -105,6 +112,13 @@ absl::StatusOr<SpoolState> ParseSpoolState(absl::string_view content) {
   s.dropped_samples = r.U64();
   s.acked_samples = r.U64();
   s.corrupt_segments = r.U64();
+  if (version == kStateVersion) {
+    s.acked_batches = r.U64();
+    s.appended_batches = r.U64();
+    s.appended_samples = r.U64();
+  } else {
+    s.has_appended = false;
+  }
   const uint32_t n_rejected = r.U32();
   if (!r.ok() || r.left() / 8 < n_rejected) return absl::DataLossError("spool state: bad body");
   s.rejected.reserve(n_rejected);
@@ -121,6 +135,26 @@ absl::StatusOr<SpoolState> ParseSpoolState(absl::string_view content) {
   }
   if (!r.ok() || r.left() != 0) return absl::DataLossError("spool state: bad body");
   return s;
+}
+
+std::string EncodeAppendMark(const AppendMark& mark) {
+  std::string out;
+  out.reserve(kAppendMarkBytes);
+  PutFixed64(&out, mark.sequence);
+  PutFixed64(&out, mark.appended_batches);
+  PutFixed64(&out, mark.appended_samples);
+  PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
+  return out;
+}
+
+std::optional<AppendMark> LastAppendMark(absl::string_view journal) {
+  std::optional<AppendMark> last;
+  for (; journal.size() >= kAppendMarkBytes; journal.remove_prefix(kAppendMarkBytes)) {
+    const char* p = journal.data();
+    if (crc32c::Unmask(DecodeFixed32(p + 24)) != crc32c::Value(p, 24)) break;
+    last = AppendMark{DecodeFixed64(p), DecodeFixed64(p + 8), DecodeFixed64(p + 16)};
+  }
+  return last;
 }
 
 }  // namespace accord::agent

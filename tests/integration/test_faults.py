@@ -271,20 +271,13 @@ class CollectorCrashTest(FaultTest):
                           i["duration_seconds"] for p, i in excused if "/hosts/" in p)
                       if excused else "0 s"))
 
-    # BUG (agent: agent/spool/alive_spans.cc AliveSpans::Ack, with
-    # agent/transport/stream_client.cc StreamClient::Run): when the collector acknowledges the
-    # alive spans sent after a reconnect, Ack removes every span whose `last` is <= the
-    # acknowledged time -- the newest, still-growing one too -- and the agent records no new
-    # evidence until its next heartbeat tick (a heartbeat interval after the stream opened) or
-    # until the stream breaks. The continuity from the acknowledged point is lost: if the
-    # collector dies in that window, the time from its last durable sighting of the host (it
-    # writes host records once a second) to the new span's start is covered by nothing:
-    # unknown, counted as downtime (cause collector_restart), although the agent was up and
-    # connected throughout. The same hole opens on a first connection (no span exists until
-    # the first tick). Made deterministic here: 3 s heartbeats, the collector killed 1.5 s after
-    # the agent reconnected: the spans are acknowledged, the collector has written a sighting
-    # (after the hello, so the gap is not bridged as part of the outage), no tick yet.
-    @unittest.expectedFailure
+    # Was a hole: acknowledging the alive spans sent after a reconnect removed the newest,
+    # still-growing span too, so a collector that died before it saved a later sighting
+    # counted the time up to the next span as downtime (collector_restart). AliveSpans::Ack
+    # now keeps the newest span as an anchor the next heartbeat extends. Deterministic here:
+    # 3 s heartbeats, the collector killed 1.5 s after the agent reconnected: the spans are
+    # acknowledged, the collector has written a sighting (after the hello, so the gap is not
+    # bridged as part of the outage), no tick yet.
     def test_kill_soon_after_a_reconnect_is_not_downtime(self):
         host, service = "fault-ackhole", "ackhole-svc"
         config = write_catalogue(self.tmp, service, [host])
@@ -309,9 +302,9 @@ class CollectorCrashTest(FaultTest):
         self.assert_no_downtime(c, host, service, t0, t1)
 
 
-# Set to False once AliveSpans::Ack is fixed (see the test above): the random kills of the
-# scenario then must not leave any downtime at all.
-ALIVE_ACK_HOLE_BUG = True
+# False since AliveSpans::Ack keeps the newest span (see the test above): the random kills of
+# the scenario must not leave any downtime at all.
+ALIVE_ACK_HOLE_BUG = False
 
 
 def alive_ack_hole(incident, detail):
@@ -380,29 +373,24 @@ class SpoolCapTest(FaultTest):
         return c, host, dropped
 
     def test_spool_beyond_cap_drops_oldest_segments_counted_no_downtime(self):
-        # 8 MiB is the smallest cap the agent accepts (2 segments of 4 MiB, see below).
+        # 8 MiB: 1 MiB segments (SegmentBytesForCap) holding a few of these big batches each.
         self.run_cap_scenario(8 * MIB, BIG_BATCH_INTERFACES)
 
-    # BUG (agent: agent/agent.cc Agent::Start, agent/main.cc): --spool.max-bytes below 8 MiB
-    # makes the agent exit at start ("disk spool: max_bytes 65536 is less than 2 * segment_bytes
-    # (8388608)", status 1) because the segment size is fixed at 4 MiB and DiskSpool requires
-    # max_bytes >= 2 * segment_bytes; --help and the README do not say so. A small cap (an
-    # embedded host, a small /var) cannot be configured.
-    @unittest.expectedFailure
+    # Was refused below 8 MiB (segments fixed at 4 MiB). The segment size now follows the cap
+    # (SegmentBytesForCap: 8 KiB here); the minimum cap is 16 KiB.
     def test_tiny_spool_cap_is_accepted_and_enforced(self):
         self.run_cap_scenario(16 * 1024, 0)
 
-    # MISSING (collector: collector/web/api.cc AppendHost): /api/v1/hosts/{id} has no drop
-    # counters; the agent's accord_agent_spool_dropped_samples_total is only on /metrics.
-    @unittest.expectedFailure
+    # /api/v1/hosts/{id} carries the agent's side of the accounting too.
     def test_host_api_shows_dropped_samples(self):
         host = "fault-capapi"
         c = self.start_collector()
         agent = self.start_agent(c.grpc_address, host)
         self.wait_up(c, agent, host, 1)
-        detail = c.get_json("/api/v1/hosts/" + host)
-        text = repr(detail["host"])
-        self.assertIn("dropped", text, detail["host"])
+        detail = c.get_json("/api/v1/hosts/" + host)["host"]
+        self.assertEqual(detail.get("samples_dropped"), 0, detail)
+        self.assertGreaterEqual(detail.get("samples_produced", -1), detail["samples_accepted"],
+                                detail)
 
 
 class CorruptSegmentTest(FaultTest):
@@ -541,14 +529,10 @@ class CorruptSegmentTest(FaultTest):
               "agent carried on: %d accepted, %d dropped, produced (reported) %d; 0 s downtime" %
               (s["lost_batches"], s["lost_samples"], s["accepted"], s["dropped"], s["produced"]))
 
-    # BUG (agent: agent/spool/disk_spool.cc DiskSpool::LoadSegment/SetAside, and the produced
-    # counter in agent/agent.cc Agent::Start): the batches after the damage in a set-aside
-    # segment are neither acknowledged nor counted as dropped; and since the agent rebuilds its
-    # lifetime `samples_produced` at start as acked + dropped + waiting, those samples vanish
-    # from `produced` too (the counter goes backwards across the restart). accepted + dropped =
-    # produced still holds as reported, but the loss is invisible: it is short of the samples
-    # actually produced by exactly the samples of the cut-off records.
-    @unittest.expectedFailure
+    # Was invisible: the batches after the damage in a set-aside segment were neither
+    # acknowledged nor dropped, and `produced` (rebuilt at start) lost them too. The spool now
+    # keeps a lifetime appended counter (state + append journal) and counts the shortfall found
+    # at open as dropped.
     def test_samples_in_set_aside_segments_are_counted_as_dropped(self):
         s = self.run_scenario()
         per_batch = s["per_batch"]
@@ -711,24 +695,14 @@ class AgentRestartWithBacklogTest(FaultTest):
         self.assertEqual(accepted, per_old * max_seq_old +
                          per_new * (h["last_sequence"] - int(started.group(1)) + 1), h)
 
-    # BUG (agent: agent/transport/series_table.h, agent/transport/stream_client.cc
-    # Call::PumpLocked): spooled batches refer to series by SeriesTable ids, which are only
-    # valid for the process that assigned them, but the spool outlives the process. After a
-    # restart the stream client sends the backlog as soon as the stream opens, and describes
-    # its series with `series_.Get(id)` from the NEW process's table: before the sampler's
-    # first cycle has interned anything (a race the sampler loses when a cycle has many
-    # series: here ~20,000, 12 ms) the table is empty, Get reads past the vector's end and the
-    # agent dies with SIGSEGV -- at every restart, since the backlog is still there: a crash
-    # loop; the host's data never arrives again.
-    @unittest.expectedFailure
+    # Was a crash loop: spooled batches name series by SeriesTable id, and a new process
+    # resolved them against its own (empty or different) table. The ids are durable now
+    # (agent/transport/series_journal.h).
     def test_restart_with_a_backlog_while_the_collector_is_reachable(self):
         self.run_restart(BIG_BATCH_INTERFACES, BIG_BATCH_INTERFACES, reboot=False)
 
-    # BUG (same cause as above): when the series differ between the two processes (here 100
-    # interfaces gone after a reboot) the old batches' ids point past the new table (SIGSEGV
-    # at every start: a crash loop) or, when the new table is long enough, at OTHER series:
-    # old values are silently recorded under the wrong names.
-    @unittest.expectedFailure
+    # The series differ between the two processes (100 interfaces gone after a reboot): the
+    # old batches are still described with their own series.
     def test_reboot_with_fewer_interfaces_delivers_the_old_backlog(self):
         self.run_restart(100, 0, reboot=True)
 

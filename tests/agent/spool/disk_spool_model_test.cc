@@ -6,7 +6,11 @@
 //   - the byte cap drops the OLDEST waiting batches (whole segments), counted as dropped;
 //   - kill -9 loses no appended batch; acked/rejected batches above the durable floor may
 //     come back (at-least-once);
-//   - power loss additionally loses a suffix of the batches above synced_sequence.
+//   - power loss additionally loses a suffix of the batches above synced_sequence;
+//   - the accounting: every batch given to Append counts in appended_*, and appended =
+//     acked + dropped + waiting holds after every step and every reopen; after a kill -9
+//     appended is exact (the journal mark precedes the record), after a power loss it lies
+//     between what synced_sequence covers and what was appended.
 // Crashes happen between operations and also INSIDE them: the env takes its snapshot just
 // before a random one of the file operations an Append or Sync makes (between a state write
 // and an unlink, mid-roll, mid-record...).
@@ -107,12 +111,17 @@ class ModelRun {
     absl::StatusOr<std::unique_ptr<DiskSpool>> spool = DiskSpool::Open(options_);
     ASSERT_TRUE(spool.ok()) << spool.status();
     spool_ = std::move(*spool);
+    // Open makes its counts durable: no later crash can forget a batch appended before it.
+    sizes_.clear();
   }
 
   void Append(int n) {
     for (int i = 0; i < n; ++i) {
       PendingBatch b =
           MakeBatch(next_++, static_cast<size_t>(Uniform(1, 30)), absl::ToUnixMillis(clock_.Now()));
+      ++appended_batches_;
+      appended_samples_ += b.values.size();
+      sizes_[b.sequence] = b.values.size();
       waiting_[b.sequence] = b;
       spool_->Append(b);
       clock_.Advance(absl::Milliseconds(Uniform(0, 300)));
@@ -162,18 +171,31 @@ class ModelRun {
   // What a crash may lose, fixed before the operation it interrupts.
   struct CrashBounds {
     bool power_loss;
-    uint64_t synced_sequence;  // power loss keeps every waiting batch up to it
-    uint64_t durable_floor;    // nothing at or below it may come back
-    uint64_t first_new;        // kill -9 may lose only batches appended from here on
+    uint64_t synced_sequence;   // power loss keeps every waiting batch up to it
+    uint64_t durable_floor;     // nothing at or below it may come back
+    uint64_t first_new;         // kill -9 may lose only batches appended from here on
+    uint64_t appended_batches;  // the model's counts then
+    uint64_t appended_samples;
   };
 
   CrashBounds Bounds(bool power_loss) {
     const DiskSpoolStats st = spool_->DiskStats();
-    return CrashBounds{power_loss, st.synced_sequence, st.durable_floor, next_};
+    return CrashBounds{power_loss, st.synced_sequence, st.durable_floor,
+                       next_,      appended_batches_,  appended_samples_};
   }
 
   void CrashReopen(const CrashBounds& bounds, std::unique_ptr<FaultInjectionEnv> left) {
     ++crashes_;
+    // The least the spool may count as appended afterwards (see the checks below).
+    uint64_t min_batches = bounds.appended_batches;
+    uint64_t min_samples = bounds.appended_samples;
+    if (bounds.power_loss) {
+      for (auto it = sizes_.upper_bound(bounds.synced_sequence);
+           it != sizes_.end() && it->first < bounds.first_new; ++it) {
+        --min_batches;
+        min_samples -= it->second;
+      }
+    }
     Reopen(std::move(left));
     std::vector<PendingBatch> got = Drain(*spool_);
     // Every batch the spool shows must be one the model still has, or dropped in the
@@ -211,7 +233,18 @@ class ModelRun {
       }
     }
     waiting_ = std::move(now);
-    // Counters may step back to the last sync point: take the spool's.
+    // Every batch appended before the crash is counted (kill -9), the one the crash
+    // interrupted maybe; a power loss may forget the unsynced tail, never a synced batch.
+    const DiskSpoolStats ds = spool_->DiskStats();
+    EXPECT_GE(ds.appended_batches, min_batches);
+    EXPECT_GE(ds.appended_samples, min_samples);
+    EXPECT_LE(ds.appended_batches, appended_batches_);
+    EXPECT_LE(ds.appended_samples, appended_samples_);
+    // What a power loss made the spool forget it takes as never appended; the model follows.
+    appended_batches_ = ds.appended_batches;
+    appended_samples_ = ds.appended_samples;
+    // Counters may step back to the last sync point, and missing batches are counted as
+    // dropped: take the spool's.
     const SpoolStats st = spool_->Stats();
     dropped_batches_ = st.dropped_batches;
     dropped_samples_ = st.dropped_samples;
@@ -249,6 +282,12 @@ class ModelRun {
     EXPECT_LE(st.disk_bytes, options_.max_bytes);
     EXPECT_EQ(st.corrupt_segments, 0u);
     EXPECT_EQ(st.oldest_sequence, waiting_.empty() ? 0 : waiting_.begin()->first);
+    // The accounting: appended = acked + dropped + waiting, in batches and samples.
+    EXPECT_EQ(st.appended_batches, st.acked_batches + st.spool.dropped_batches + st.spool.batches);
+    EXPECT_EQ(st.appended_samples,
+              st.spool.acked_samples + st.spool.dropped_samples + st.spool.samples);
+    EXPECT_EQ(st.appended_batches, appended_batches_);
+    EXPECT_EQ(st.appended_samples, appended_samples_);
   }
 
   std::mt19937 rng_;
@@ -261,6 +300,11 @@ class ModelRun {
   std::map<uint64_t, PendingBatch> gone_;         // acked or rejected: may come back after a crash
   std::map<uint64_t, PendingBatch> dropped_now_;  // by the caps in the current step
   uint64_t next_ = 1;
+  // Every batch given to Append (less what a power loss made the spool forget), and the sizes
+  // of those appended since the last Open, by sequence.
+  uint64_t appended_batches_ = 0;
+  uint64_t appended_samples_ = 0;
+  std::map<uint64_t, uint64_t> sizes_;
   uint64_t dropped_batches_ = 0;
   uint64_t dropped_samples_ = 0;
   int reopens_ = 0;

@@ -15,7 +15,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/spool/crc32c.h"
 #include "agent/spool/segment_format.h"
+#include "agent/spool/spool_state.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent/spool/fault_injection_env.h"
@@ -114,8 +116,8 @@ TEST_F(DiskSpoolTest, AppendNextAckRejectFollowTheSpoolContract) {
 TEST_F(DiskSpoolTest, SegmentsRollAndAreNamedByTheirFirstSequence) {
   auto spool = MustOpen(PosixOptions());
   for (uint64_t s = 1; s <= 10; ++s) spool->Append(MakeBatch(s, 90));
-  EXPECT_THAT(DirNames(scratch_.path()),
-              ElementsAre("LOCK", SegName(1), SegName(4), SegName(7), SegName(10)));
+  EXPECT_THAT(DirNames(scratch_.path()), ElementsAre("LOCK", "appended", SegName(1), SegName(4),
+                                                     SegName(7), SegName(10), "state"));
   EXPECT_EQ(fs::file_size(scratch_.Sub(SegName(1))), kSegmentHeaderBytes + 3 * kRecord90);
   DiskSpoolStats st = spool->DiskStats();
   EXPECT_EQ(st.segments, 4u);
@@ -133,7 +135,7 @@ TEST_F(DiskSpoolTest, AckedSegmentsAreDeletedOnlyAfterTheStateIsDurable) {
   EXPECT_TRUE(env.Exists(absl::StrCat(kDir, "/", SegName(1))));
   auto before_sync = env.PowerLossCopy();
   ASSERT_TRUE(spool->Sync().ok());
-  EXPECT_THAT(env.Names(kDir), ElementsAre(SegName(7), SegName(10), "state"));
+  EXPECT_THAT(env.Names(kDir), ElementsAre("appended", SegName(7), SegName(10), "state"));
   DiskSpoolStats st = spool->DiskStats();
   EXPECT_EQ(st.durable_floor, 6u);
   EXPECT_EQ(st.segments, 2u);
@@ -269,6 +271,12 @@ TEST_F(DiskSpoolTest, PowerLossLosesOnlyTheUnsyncedTail) {
   EXPECT_EQ(reopened->DiskStats().corrupt_segments, 0u);
   // The numbering goes on above what the spool knows.
   EXPECT_EQ(reopened->LastSequence(), 6u);
+  // The lost tail never became durable, and its journal marks did not either: it counts as
+  // neither appended nor dropped (see ACCOUNTING in disk_spool.h).
+  DiskSpoolStats back = reopened->DiskStats();
+  EXPECT_EQ(back.appended_batches, 6u);
+  EXPECT_EQ(back.appended_samples, 30u);
+  EXPECT_EQ(back.spool.dropped_batches, 0u);
 }
 
 TEST_F(DiskSpoolTest, TruncatedLastRecordIsCutSilently) {
@@ -286,6 +294,10 @@ TEST_F(DiskSpoolTest, TruncatedLastRecordIsCutSilently) {
   EXPECT_EQ(st.corrupt_segments, 0u);
   EXPECT_EQ(fs::file_size(last), kSegmentHeaderBytes + kRecord90);
   EXPECT_FALSE(fs::exists(last + ".corrupt"));
+  // Not a corruption, but batch 5 was appended and is gone: counted as dropped.
+  EXPECT_EQ(st.missing_batches, 1u);
+  EXPECT_EQ(st.spool.dropped_batches, 1u);
+  EXPECT_EQ(st.spool.dropped_samples, 90u);
   EXPECT_EQ(spool->LastSequence(), 5u);  // from the state written at Close
   spool->Append(MakeBatch(6, 90));
   EXPECT_THAT(Sequences(*spool), ElementsAre(1, 2, 3, 4, 6));
@@ -358,8 +370,8 @@ TEST_F(DiskSpoolTest, OnlyTheNewestCorruptFilesAreKept) {
   for (uint64_t s : {10, 20, 30, 40}) WriteAll(scratch_.Sub(SegName(s)), "garbage garbage garbage");
   auto spool = MustOpen(o);
   EXPECT_EQ(spool->DiskStats().corrupt_segments, 4u);
-  EXPECT_THAT(DirNames(scratch_.path()),
-              ElementsAre("LOCK", SegName(30) + ".corrupt", SegName(40) + ".corrupt", "state"));
+  EXPECT_THAT(DirNames(scratch_.path()), ElementsAre("LOCK", "appended", SegName(30) + ".corrupt",
+                                                     SegName(40) + ".corrupt", "state"));
 }
 
 TEST_F(DiskSpoolTest, DamagedStateIsSetAsideAndEverythingIsResent) {
@@ -372,8 +384,14 @@ TEST_F(DiskSpoolTest, DamagedStateIsSetAsideAndEverythingIsResent) {
   WriteAll(scratch_.Sub("state"), "scribbled");
   auto spool = MustOpen(o);
   EXPECT_THAT(Sequences(*spool), ElementsAre(1, 2, 3, 4));  // at-least-once
-  EXPECT_EQ(spool->DiskStats().corrupt_state_files, 1u);
+  DiskSpoolStats st = spool->DiskStats();
+  EXPECT_EQ(st.corrupt_state_files, 1u);
   EXPECT_TRUE(fs::exists(scratch_.Sub("state.corrupt")));
+  // The counters start again from what is on disk; the journal of the old state is not used.
+  EXPECT_EQ(st.appended_batches, 4u);
+  EXPECT_EQ(st.appended_samples, 36u);
+  EXPECT_EQ(st.spool.dropped_batches, 0u);
+  EXPECT_EQ(st.missing_batches, 0u);
 }
 
 TEST_F(DiskSpoolTest, WriteErrorsDropTheBatchAndTheSpoolRecovers) {
@@ -523,6 +541,215 @@ TEST_F(DiskSpoolTest, AWeekOfHeartbeatsCostsKilobytesAndSurvivesPowerLoss) {
   reopened.reset();
   auto again = MustOpen(MemOptions(lost.get()));
   EXPECT_EQ(again->PendingAliveSpans().size(), 1u);
+}
+
+// Issue #4 scenario 5: the records after the damage in a set-aside segment are lost. They were
+// appended, so they count as dropped, and appended = acked + dropped + waiting holds (the agent
+// reports appended as its produced samples). Here after a kill -9 that left no state write
+// since the appends: the journal knows them.
+TEST_F(DiskSpoolTest, RecordsCutOffWithADamagedSegmentAreCountedAsDropped) {
+  DiskSpoolOptions o = PosixOptions();
+  o.sync_interval = absl::InfiniteDuration();  // no sync point: only the journal counts them
+  auto spool = MustOpen(o);
+  for (uint64_t s = 1; s <= 10; ++s) spool->Append(MakeBatch(s, 90));  // seg-1/4/7/10
+  spool->Ack(2);  // in memory only: 1 and 2 come back
+  DiskSpoolStats before = spool->DiskStats();
+  EXPECT_EQ(before.appended_batches, 10u);
+  EXPECT_EQ(before.appended_samples, 900u);
+  ScratchDir copy;  // what kill -9 leaves
+  fs::copy(scratch_.path(), copy.path(), fs::copy_options::recursive);
+  // Damage record 2 of seg-4 (sequence 5) and cut seg-7 inside its first record.
+  const std::string seg4 = copy.Sub(SegName(4));
+  std::string content = ReadAll(seg4);
+  content[kSegmentHeaderBytes + kRecord90 + 100] ^= 0x5a;
+  WriteAll(seg4, content);
+  WriteAll(copy.Sub(SegName(7)), ReadAll(copy.Sub(SegName(7))).substr(0, kSegmentHeaderBytes + 50));
+
+  DiskSpoolOptions oc = o;
+  oc.dir = copy.path();
+  auto reopened = MustOpen(oc);
+  EXPECT_THAT(Sequences(*reopened), ElementsAre(1, 2, 3, 4, 10));
+  DiskSpoolStats st = reopened->DiskStats();
+  EXPECT_EQ(st.corrupt_segments, 2u);
+  EXPECT_EQ(st.appended_batches, 10u);
+  EXPECT_EQ(st.appended_samples, 900u);
+  EXPECT_EQ(st.missing_batches, 5u);  // 5, 6 and 7, 8, 9
+  EXPECT_EQ(st.missing_samples, 450u);
+  EXPECT_EQ(st.spool.dropped_batches, 5u);
+  EXPECT_EQ(st.spool.dropped_samples, 450u);
+  EXPECT_EQ(st.spool.acked_samples + st.spool.dropped_samples + st.spool.samples,
+            st.appended_samples);
+  // Counted once: the next start finds nothing missing, and the totals stay.
+  reopened->Ack(4);
+  ASSERT_TRUE(reopened->Close().ok());
+  reopened.reset();
+  auto again = MustOpen(oc);
+  DiskSpoolStats st2 = again->DiskStats();
+  EXPECT_EQ(st2.missing_batches, 0u);
+  EXPECT_EQ(st2.spool.dropped_samples, 450u);
+  EXPECT_EQ(st2.spool.acked_samples, 360u);
+  EXPECT_EQ(st2.appended_samples, 900u);
+  EXPECT_EQ(st2.acked_batches + st2.spool.dropped_batches + st2.spool.batches, 10u);
+}
+
+TEST_F(DiskSpoolTest, DamageFoundAfterACleanCloseIsCountedAsDropped) {
+  DiskSpoolOptions o = PosixOptions();
+  {
+    auto spool = MustOpen(o);
+    for (uint64_t s = 1; s <= 10; ++s) spool->Append(MakeBatch(s, 90));
+    spool->Ack(3);
+    spool->Reject(8);
+  }
+  const std::string seg = scratch_.Sub(SegName(7));
+  std::string content = ReadAll(seg);
+  content[kSegmentHeaderBytes + 40] ^= 1;  // record 1 of 3 (7; 8 was rejected; 9)
+  WriteAll(seg, content);
+  auto spool = MustOpen(o);
+  EXPECT_THAT(Sequences(*spool), ElementsAre(4, 5, 6, 10));
+  DiskSpoolStats st = spool->DiskStats();
+  EXPECT_EQ(st.missing_batches, 2u);  // 7 and 9; 8 was already counted when it was rejected
+  EXPECT_EQ(st.spool.dropped_batches, 3u);
+  EXPECT_EQ(st.spool.dropped_samples, 270u);
+  EXPECT_EQ(st.acked_batches, 3u);
+  EXPECT_EQ(st.appended_batches, 10u);
+  EXPECT_EQ(st.acked_batches + st.spool.dropped_batches + st.spool.batches, 10u);
+}
+
+// A kill -9 between the journal mark and the record: the batch was appended and is nowhere.
+TEST_F(DiskSpoolTest, AnAppendInterruptedByACrashCountsAsDropped) {
+  FaultInjectionEnv env;
+  DiskSpoolOptions o = MemOptions(&env);
+  o.sync_interval = absl::InfiniteDuration();
+  auto spool = MustOpen(o);
+  spool->Append(MakeBatch(1, 7));
+  env.ArmCrash(2, /*process_only=*/true, nullptr);  // before the record of 2 (after its mark)
+  spool->Append(MakeBatch(2, 9));
+  std::unique_ptr<FaultInjectionEnv> left = env.TakeCrashSnapshot();
+  ASSERT_NE(left, nullptr);
+  auto reopened = MustOpen(MemOptions(left.get()));
+  EXPECT_THAT(Sequences(*reopened), ElementsAre(1));
+  DiskSpoolStats st = reopened->DiskStats();
+  EXPECT_EQ(st.appended_batches, 2u);
+  EXPECT_EQ(st.appended_samples, 16u);
+  EXPECT_EQ(st.missing_batches, 1u);
+  EXPECT_EQ(st.spool.dropped_samples, 9u);
+  EXPECT_EQ(reopened->LastSequence(), 2u);  // numbering goes on above it
+}
+
+// The journal continues the state it was started after: with that state damaged, its marks
+// (counting batches acknowledged and deleted long ago) must not be taken for missing ones.
+TEST_F(DiskSpoolTest, AJournalIsNotUsedWithoutItsState) {
+  DiskSpoolOptions o = PosixOptions();
+  o.sync_interval = absl::InfiniteDuration();
+  auto spool = MustOpen(o);
+  for (uint64_t s = 1; s <= 6; ++s) spool->Append(MakeBatch(s, 90));  // seg-1: 1-3, seg-4: 4-6
+  spool->Ack(3);
+  ASSERT_TRUE(spool->Sync().ok());  // seg-1 goes; the journal starts afresh
+  spool->Append(MakeBatch(7, 90));  // its mark says 7 batches
+  ScratchDir copy;                  // kill -9
+  fs::copy(scratch_.path(), copy.path(), fs::copy_options::recursive);
+  WriteAll(copy.Sub("state"), "scribbled");
+  DiskSpoolOptions oc = o;
+  oc.dir = copy.path();
+  auto reopened = MustOpen(oc);
+  EXPECT_THAT(Sequences(*reopened), ElementsAre(4, 5, 6, 7));
+  DiskSpoolStats st = reopened->DiskStats();
+  EXPECT_EQ(st.missing_batches, 0u);
+  EXPECT_EQ(st.spool.dropped_batches, 0u);
+  EXPECT_EQ(st.appended_batches, 4u);
+  EXPECT_FALSE(fs::exists(copy.Sub("appended")) && ReadAll(copy.Sub("appended")).size() > 0);
+}
+
+TEST_F(DiskSpoolTest, AStateWithoutAppendCountersStartsThemFromTheDisk) {
+  // What an agent from before the counters left: a version-1 state (here: acked through 2,
+  // 180 samples) and segments; no journal.
+  DiskSpoolOptions o = PosixOptions();
+  {
+    auto spool = MustOpen(o);
+    for (uint64_t s = 1; s <= 5; ++s) spool->Append(MakeBatch(s, 90));
+  }
+  std::string body;
+  for (uint64_t v : {2, 0, 5, 0, 0, 180, 0}) {
+    for (int i = 0; i < 8; ++i) body.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  body.append(8, '\0');  // no rejected sequences, no spans
+  std::string state = "ASST";
+  state.append("\x01\x00\x00\x00", 4);
+  state.push_back(static_cast<char>(body.size()));
+  state.append(3, '\0');
+  state += body;
+  const uint32_t crc = crc32c::Mask(crc32c::Value(state.data(), state.size()));
+  for (int i = 0; i < 4; ++i) state.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  WriteAll(scratch_.Sub("state"), state);
+  fs::remove(scratch_.Sub("appended"));
+
+  auto spool = MustOpen(o);
+  EXPECT_THAT(Sequences(*spool), ElementsAre(3, 4, 5));
+  DiskSpoolStats st = spool->DiskStats();
+  EXPECT_EQ(st.missing_batches, 0u);
+  EXPECT_EQ(st.spool.dropped_batches, 0u);
+  EXPECT_EQ(st.appended_samples, 180u + 270u);
+  EXPECT_EQ(st.appended_batches, 3u);  // acked batches were not counted by version 1
+  EXPECT_EQ(st.corrupt_state_files, 0u);
+  // Rewritten as the current version at once.
+  absl::StatusOr<SpoolState> now = ParseSpoolState(ReadAll(scratch_.Sub("state")));
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_TRUE(now->has_appended);
+  EXPECT_EQ(now->appended_samples, 450u);
+}
+
+// Issue #4, "kill soon after a reconnect": after the collector acknowledged the spans, the
+// newest stays as an anchor, durably, and the next heartbeat extends it without a hole.
+TEST_F(DiskSpoolTest, AcknowledgedNewestAliveSpanStaysAnchoredAcrossARestart) {
+  FaultInjectionEnv env;
+  auto spool = MustOpen(MemOptions(&env));
+  const absl::Time t0 = clock_.Now();
+  for (int i = 0; i <= 10; ++i) spool->RecordAlive(t0 + absl::Seconds(i), 7);
+  spool->AckAliveSpans(t0 + absl::Seconds(10));
+  ASSERT_THAT(spool->PendingAliveSpans(),
+              ElementsAre(AliveSpan{t0 + absl::Seconds(10), t0 + absl::Seconds(10), 7}));
+  ASSERT_TRUE(spool->Sync().ok());
+  auto lost = env.PowerLossCopy();
+  auto reopened = MustOpen(MemOptions(lost.get()));
+  ASSERT_THAT(reopened->PendingAliveSpans(),
+              ElementsAre(AliveSpan{t0 + absl::Seconds(10), t0 + absl::Seconds(10), 7}));
+  reopened->RecordAlive(t0 + absl::Milliseconds(11500), 7);
+  EXPECT_THAT(reopened->PendingAliveSpans(),
+              ElementsAre(AliveSpan{t0 + absl::Seconds(10), t0 + absl::Milliseconds(11500), 7}));
+}
+
+TEST(SegmentBytesForCapTest, AnEighthOfTheCapWithinBoundsAndTwoSegmentsAlwaysFit) {
+  EXPECT_EQ(SegmentBytesForCap(uint64_t{256} << 20), uint64_t{4} << 20);  // the default
+  EXPECT_EQ(SegmentBytesForCap(uint64_t{8} << 20), uint64_t{1} << 20);
+  EXPECT_EQ(SegmentBytesForCap(uint64_t{1} << 20), uint64_t{128} << 10);
+  EXPECT_EQ(SegmentBytesForCap(uint64_t{256} << 10), uint64_t{64} << 10);
+  EXPECT_EQ(SegmentBytesForCap(uint64_t{100} << 10), uint64_t{50} << 10);
+  EXPECT_EQ(SegmentBytesForCap(kMinSpoolMaxBytes), uint64_t{8} << 10);
+  EXPECT_EQ(SegmentBytesForCap(uint64_t{1} << 40), uint64_t{4} << 20);
+  // Every cap the agent accepts gives options DiskSpool accepts.
+  for (uint64_t cap : {kMinSpoolMaxBytes, kMinSpoolMaxBytes + 1, uint64_t{20000}, uint64_t{1} << 17,
+                       (uint64_t{1} << 17) + 7, uint64_t{1} << 19, uint64_t{3} << 20,
+                       uint64_t{32} << 20, uint64_t{1} << 30, uint64_t{1} << 40}) {
+    const uint64_t seg = SegmentBytesForCap(cap);
+    EXPECT_GE(seg, 4096u) << cap;
+    EXPECT_LE(2 * seg, cap) << cap;
+    EXPECT_LE(seg, uint64_t{4} << 20) << cap;
+  }
+}
+
+// Issue #4: a 16 KiB cap (an embedded host) is accepted and enforced.
+TEST_F(DiskSpoolTest, TheSmallestCapIsAcceptedAndEnforced) {
+  FaultInjectionEnv env;
+  DiskSpoolOptions o = MemOptions(&env);
+  o.max_bytes = kMinSpoolMaxBytes;
+  o.segment_bytes = SegmentBytesForCap(o.max_bytes);
+  auto spool = MustOpen(o);
+  for (uint64_t s = 1; s <= 40; ++s) spool->Append(MakeBatch(s, 90));
+  DiskSpoolStats st = spool->DiskStats();
+  EXPECT_LE(st.disk_bytes, kMinSpoolMaxBytes);
+  EXPECT_GT(st.spool.dropped_batches, 0u);
+  EXPECT_EQ(st.spool.dropped_batches + st.spool.batches, 40u);
+  EXPECT_EQ(Sequences(*spool).back(), 40u);
 }
 
 TEST_F(DiskSpoolTest, SamplerAndTransportThreadsShareTheSpool) {

@@ -143,13 +143,66 @@ TEST(SpoolStateTest, RoundTrips) {
   s.dropped_samples = 270;
   s.acked_samples = 9000;
   s.corrupt_segments = 1;
+  s.acked_batches = 90;
+  s.appended_batches = 114;
+  s.appended_samples = 11500;
   s.rejected = {105, 110};
   s.alive.push_back(AliveSpan{absl::FromUnixMillis(1000), absl::FromUnixMillis(61000), 77});
   std::string bytes = EncodeSpoolState(s);
-  EXPECT_EQ(bytes.size(), 80u + 2 * 8 + 24);
+  EXPECT_EQ(bytes.size(), 104u + 2 * 8 + 24);
   absl::StatusOr<SpoolState> back = ParseSpoolState(bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, s);
+}
+
+// A state file written before the append counters existed (version 1) is still read: an
+// agent upgraded in place keeps its ack mark and spans.
+TEST(SpoolStateTest, VersionOneIsReadWithoutAppendCounters) {
+  std::string body;
+  for (uint64_t v : {100, 50, 120, 3, 270, 9000, 1}) {
+    for (int i = 0; i < 8; ++i) body.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  body.append("\x01\x00\x00\x00", 4);                  // one rejected sequence
+  body.append("\x69\x00\x00\x00\x00\x00\x00\x00", 8);  // 105
+  body.append("\x00\x00\x00\x00", 4);                  // no spans
+  std::string bytes = "ASST";
+  bytes.append("\x01\x00\x00\x00", 4);  // version 1
+  const uint32_t n = static_cast<uint32_t>(body.size());
+  for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  bytes += body;
+  const uint32_t crc = crc32c::Mask(crc32c::Value(bytes.data(), bytes.size()));
+  for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  ASSERT_EQ(bytes.size(), 80u + 8);
+  absl::StatusOr<SpoolState> back = ParseSpoolState(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->acked_sequence, 100u);
+  EXPECT_EQ(back->acked_samples, 9000u);
+  EXPECT_EQ(back->corrupt_segments, 1u);
+  EXPECT_EQ(back->rejected, std::vector<uint64_t>{105});
+  EXPECT_FALSE(back->has_appended);
+  EXPECT_EQ(back->appended_samples, 0u);
+  // Written back as the current version, with the counters.
+  back->has_appended = true;
+  back->appended_samples = 9270;
+  absl::StatusOr<SpoolState> again = ParseSpoolState(EncodeSpoolState(*back));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *back);
+}
+
+TEST(AppendJournalTest, TheLastIntactMarkWins) {
+  EXPECT_FALSE(LastAppendMark("").has_value());
+  std::string journal;
+  for (uint64_t s = 1; s <= 3; ++s) journal += EncodeAppendMark(AppendMark{s, s, 10 * s});
+  EXPECT_EQ(journal.size(), 3 * kAppendMarkBytes);
+  EXPECT_EQ(LastAppendMark(journal), (AppendMark{3, 3, 30}));
+  // A torn last mark (an interrupted write, a power loss) is ignored.
+  EXPECT_EQ(LastAppendMark(journal.substr(0, journal.size() - 1)), (AppendMark{2, 2, 20}));
+  std::string flipped = journal;
+  flipped[2 * kAppendMarkBytes + 9] ^= 1;
+  EXPECT_EQ(LastAppendMark(flipped), (AppendMark{2, 2, 20}));
+  // Zeros (a power loss can leave a file's unwritten tail as zeros) are no mark.
+  EXPECT_EQ(LastAppendMark(journal + std::string(kAppendMarkBytes, '\0')), (AppendMark{3, 3, 30}));
+  EXPECT_FALSE(LastAppendMark(std::string(kAppendMarkBytes, '\0')).has_value());
 }
 
 TEST(SpoolStateTest, DamageIsDataLoss) {
