@@ -722,6 +722,11 @@ bool DiskSpool::EnforceCapsLocked(uint64_t incoming_bytes) {
     const bool expired =
         !front.records.empty() && absl::FromUnixMillis(front.records.back().timestamp_ms) < cutoff;
     if (!over && !expired) break;
+    // Never drop what is in flight on the current stream (it may yet be accepted).
+    if (in_flight_through_ > FloorLocked() && !front.records.empty() &&
+        front.records.front().sequence <= in_flight_through_) {
+      break;
+    }
     DropFrontSegmentLocked();
     dropped = true;
   }
@@ -738,6 +743,7 @@ void DiskSpool::DropFrontSegmentLocked() {
     DropWaitingLocked(r);
     ++batches;
     samples += r.values;
+    if (r.sequence <= unsettled_through_) unsettled_drops_.emplace_back(r.sequence, r.values);
   }
   if (!seg.records.empty()) {
     dropped_through_ = std::max(dropped_through_, seg.records.back().sequence);
@@ -840,8 +846,7 @@ void DiskSpool::CountDroppedLocked(const PendingBatch& batch, absl::string_view 
        {"record_bytes", absl::StrCat(BatchRecordBytes(batch))}});
 }
 
-bool DiskSpool::NextAfter(uint64_t after, PendingBatch* out) {
-  absl::MutexLock l(&mu_);
+bool DiskSpool::ReadAfterLocked(uint64_t after, PendingBatch* out) {
   Position p = UpperBoundLocked(std::max(after, FloorLocked()));
   for (; p.segment < segments_.size(); ++p.segment, p.record = 0) {
     Segment& seg = segments_[p.segment];
@@ -876,8 +881,42 @@ bool DiskSpool::NextAfter(uint64_t after, PendingBatch* out) {
   return false;
 }
 
+bool DiskSpool::NextAfter(uint64_t after, PendingBatch* out) {
+  absl::MutexLock l(&mu_);
+  if (!ReadAfterLocked(after, out)) return false;
+  in_flight_through_ = std::max(in_flight_through_, out->sequence);
+  return true;
+}
+
+bool DiskSpool::PreviewAfter(uint64_t after, PendingBatch* out) {
+  absl::MutexLock l(&mu_);
+  return ReadAfterLocked(after, out);
+}
+
+void DiskSpool::StreamEnded() {
+  absl::MutexLock l(&mu_);
+  unsettled_through_ = std::max(unsettled_through_, in_flight_through_);
+  in_flight_through_ = 0;
+  settle_on_next_ack_ = unsettled_through_ > FloorLocked();
+}
+
 void DiskSpool::Ack(uint64_t sequence) {
   absl::MutexLock l(&mu_);
+  if (settle_on_next_ack_) {
+    // The answer to a new stream's hello: the collector accepted everything up to
+    // `sequence`. Batches dropped while their fate was open and covered by it were accepted.
+    settle_on_next_ack_ = false;
+    for (const auto& [seq, samples] : unsettled_drops_) {
+      if (seq > sequence) continue;
+      --dropped_batches_;
+      dropped_samples_ -= samples;
+      ++acked_batches_;
+      acked_samples_ += samples;
+      state_dirty_ = true;
+    }
+    unsettled_drops_.clear();
+    unsettled_through_ = 0;
+  }
   if (sequence <= acked_) return;
   const uint64_t old_floor = FloorLocked();
   acked_ = sequence;

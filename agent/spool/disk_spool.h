@@ -234,6 +234,8 @@ class DiskSpool final : public Spool {
   // The first waiting batch with sequence > max(after, acked mark, drop mark), not rejected.
   // One pread(2). False if there is none.
   bool NextAfter(uint64_t after, PendingBatch* out) override;
+  bool PreviewAfter(uint64_t after, PendingBatch* out) override;
+  void StreamEnded() override;
   // Cumulative: every batch with sequence <= `sequence` is acknowledged. Memory only; made
   // durable, and whole segments freed, at the next sync point.
   void Ack(uint64_t sequence) override;
@@ -347,6 +349,19 @@ class DiskSpool final : public Spool {
 
   // Index side: mu_ held.
   uint64_t FloorLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // NextAfter without marking the batch in flight.
+  bool ReadAfterLocked(uint64_t after, PendingBatch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sent and not yet acknowledged: sequences in (floor, in_flight_through_] went out on the
+  // current stream. Their segment is not dropped (the collector may accept them: they would
+  // count twice), so the cap can be exceeded by what is in flight, bounded by the stream's
+  // flow-control window.
+  uint64_t in_flight_through_ ABSL_GUARDED_BY(mu_) = 0;
+  // Sent on a stream that ended, not acknowledged: accepted or not is unknown until the next
+  // stream's first ack. Dropped meanwhile they count as dropped, and move to acked if that
+  // ack covers them.
+  uint64_t unsettled_through_ ABSL_GUARDED_BY(mu_) = 0;
+  bool settle_on_next_ack_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<uint64_t, uint64_t>> unsettled_drops_ ABSL_GUARDED_BY(mu_);  // seq, samples
   Position UpperBoundLocked(uint64_t sequence) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   SpoolState SnapshotStateLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void DropWaitingLocked(const RecordRef& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

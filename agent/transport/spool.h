@@ -53,8 +53,15 @@ class Spool {
   virtual ~Spool() = default;
   // Appends a batch; sequences must increase. Never blocks on I/O for long.
   virtual void Append(PendingBatch batch) = 0;
-  // Copies the first waiting batch with sequence > `after` into *out. False if none.
+  // Copies the first waiting batch with sequence > `after` into *out, to be sent (in order,
+  // counted by the collector). False if none.
   virtual bool NextAfter(uint64_t after, PendingBatch* out) = 0;
+  // The same for a preview (a copy the collector does not count).
+  virtual bool PreviewAfter(uint64_t after, PendingBatch* out) { return NextAfter(after, out); }
+  // The stream that NextAfter fed has ended: batches sent on it and not acknowledged may or
+  // may not have been accepted; the first Ack of the next stream (the answer to its hello)
+  // settles it.
+  virtual void StreamEnded() {}
   // Removes every batch with sequence <= `sequence` (cumulative ack).
   virtual void Ack(uint64_t sequence) = 0;
   // Removes one batch the collector rejected permanently; its samples count as dropped.

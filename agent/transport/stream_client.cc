@@ -208,7 +208,7 @@ class StreamClient::Call final : public grpc::ClientBidiReactor<AgentMessage, Co
     }
     new_batch_ = false;
     uint64_t after = std::max({preview_sequence_, sent_sequence_, live_from_ - 1});
-    if (!owner_->spool_.NextAfter(after, &batch_) || !Resolvable(batch_)) return false;
+    if (!owner_->spool_.PreviewAfter(after, &batch_) || !Resolvable(batch_)) return false;
     // More live batches may be waiting behind this one.
     new_batch_ = true;
     return true;
@@ -385,6 +385,7 @@ void StreamClient::Run() {
       call_ = nullptr;
       stopping = stopping_;
     }
+    spool_.StreamEnded();
     grpc::Status status = call->status();
     uint64_t rejected = call->rejected_sequence();
     bool said_goodbye = call->goodbye_sent();

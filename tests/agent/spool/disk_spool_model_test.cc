@@ -154,7 +154,7 @@ class ModelRun {
   void CheckNextAfter() {
     const uint64_t after = static_cast<uint64_t>(Uniform(0, static_cast<int>(next_)));
     PendingBatch got;
-    const bool found = spool_->NextAfter(after, &got);
+    const bool found = spool_->PreviewAfter(after, &got);  // a look, not a send
     auto want = waiting_.upper_bound(after);
     ASSERT_EQ(found, want != waiting_.end()) << "after " << after;
     if (found) {

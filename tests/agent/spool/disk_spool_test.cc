@@ -181,6 +181,56 @@ TEST_F(DiskSpoolTest, FullSpoolDropsTheOldestWholeSegmentAndCountsIt) {
   EXPECT_EQ(Sequences(*again).front(), st.oldest_sequence);
 }
 
+TEST_F(DiskSpoolTest, InFlightBatchesAreNotDroppedAndUnsettledDropsSettleOnTheNextHelloAck) {
+  DiskSpoolOptions o = PosixOptions();
+  o.max_bytes = 3 * 4096;  // 3 segments of 3 batches
+  auto spool = MustOpen(o);
+  uint64_t seq = 0;
+  for (int i = 0; i < 6; ++i) spool->Append(MakeBatch(++seq, 90));
+  // Batches 1..2 go out on a stream and are not acknowledged yet.
+  PendingBatch out;
+  ASSERT_TRUE(spool->NextAfter(0, &out));
+  ASSERT_TRUE(spool->NextAfter(1, &out));
+  // Over the cap: the first segment holds batches in flight and stays (the collector may
+  // accept them; dropping would count them twice).
+  for (int i = 0; i < 6; ++i) spool->Append(MakeBatch(++seq, 90));
+  EXPECT_EQ(spool->Stats().dropped_batches, 0u);
+  EXPECT_EQ(Sequences(*spool).front(), 1u);
+  // The stream breaks. Now the segment may go: its batches count as dropped for now.
+  spool->StreamEnded();
+  spool->Append(MakeBatch(++seq, 90));
+  SpoolStats st = spool->Stats();
+  EXPECT_GE(st.dropped_batches, 3u);
+  const uint64_t dropped_before = st.dropped_samples;
+  // The next stream's hello is answered: the collector had accepted up to batch 2. Those two
+  // were accepted, not lost: they move from dropped to acked; batch 3 (never sent) stays lost.
+  spool->Ack(2);
+  st = spool->Stats();
+  EXPECT_EQ(st.dropped_samples, dropped_before - 180);
+  EXPECT_EQ(st.acked_samples, 180u);
+  EXPECT_EQ(st.acked_samples + st.dropped_samples + st.samples, seq * 90);
+  // Later acks settle nothing more.
+  spool->Ack(seq);
+  EXPECT_EQ(spool->Stats().dropped_samples, dropped_before - 180);
+}
+
+TEST_F(DiskSpoolTest, UnsettledDropsTheCollectorNeverGotStayDropped) {
+  DiskSpoolOptions o = PosixOptions();
+  o.max_bytes = 3 * 4096;
+  auto spool = MustOpen(o);
+  uint64_t seq = 0;
+  for (int i = 0; i < 6; ++i) spool->Append(MakeBatch(++seq, 90));
+  PendingBatch out;
+  ASSERT_TRUE(spool->NextAfter(0, &out));  // batch 1 sent, then the stream breaks
+  spool->StreamEnded();
+  for (int i = 0; i < 7; ++i) spool->Append(MakeBatch(++seq, 90));
+  const uint64_t dropped = spool->Stats().dropped_samples;
+  ASSERT_GE(dropped, 270u);
+  spool->Ack(0);  // the hello answer: the collector has nothing from this host
+  EXPECT_EQ(spool->Stats().dropped_samples, dropped);
+  EXPECT_EQ(spool->Stats().acked_samples, 0u);
+}
+
 TEST_F(DiskSpoolTest, ExpiredSegmentsAreDroppedByAge) {
   DiskSpoolOptions o = PosixOptions();
   o.max_age = absl::Hours(1);

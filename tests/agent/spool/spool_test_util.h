@@ -38,7 +38,7 @@ inline bool SameBatch(const PendingBatch& a, const PendingBatch& b) {
 inline std::vector<PendingBatch> Drain(Spool& spool, uint64_t after = 0) {
   std::vector<PendingBatch> out;
   PendingBatch b;
-  while (spool.NextAfter(after, &b)) {
+  while (spool.PreviewAfter(after, &b)) {  // a look, not a send (no batch in flight)
     after = b.sequence;
     out.push_back(b);
   }
