@@ -1,6 +1,8 @@
 // Keepalive settings that agree on both sides (see docs/protocol.md): the agent pings every
 // 30 s (timeout 10 s, also without calls); the collector accepts pings 20 s apart and pings
 // idle agents every 60 s. Keepalive proves the TCP path only; liveness comes from heartbeats.
+// The agent's channel also turns off HTTP/2 bandwidth-delay probing and DNS service configs
+// (see AgentChannelArguments).
 #ifndef ACCORD_COMMON_GRPC_KEEPALIVE_H_
 #define ACCORD_COMMON_GRPC_KEEPALIVE_H_
 
@@ -9,6 +11,8 @@
 
 namespace accord {
 
+// Arguments for every agent channel: keepalive as above, gRPC's reconnect backoff kept short
+// (ours paces reconnects), no BDP probe pings, no service config from DNS.
 grpc::ChannelArguments AgentChannelArguments();
 void ApplyCollectorKeepalive(grpc::ServerBuilder* builder);
 
