@@ -418,8 +418,7 @@ absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string
     slow_at = series.slow_at;
   }
   const std::vector<double> levels = Levels(threshold);
-  ForecastOptions fo;
-  fo.max_horizon_seconds = absl::ToDoubleSeconds(options_.horizon);
+  const ForecastOptions fo = Forecasting();
   if (with_history) {
     auto minutes = Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
     if (!minutes.ok()) return minutes.status();
@@ -528,8 +527,7 @@ absl::StatusOr<std::vector<ResourceReport>> CapacityService::HostResources(
 
 absl::StatusOr<HostCapacity> CapacityService::HostReport(const std::string& host) {
   auto cat = catalogue();
-  std::vector<HostRef> hosts;
-  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  const std::vector<HostRef> hosts = HostRefs();
   auto resources =
       HostResources(host, ServicesOf(cat.get(), host, hosts), /*with_history=*/true, /*cache=*/true);
   if (!resources.ok()) return resources.status();
@@ -637,8 +635,7 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
     }
     history.minutes = ToPoints(minutes, 60);
     history.hours = ToPoints(hours, 3600);
-    ForecastOptions fo;
-    fo.max_horizon_seconds = absl::ToDoubleSeconds(options_.horizon);
+    const ForecastOptions fo = Forecasting();
     r.forecast = ForecastExhaustion(history, now, Levels(threshold), fo);
     Fill(r, threshold);
 
@@ -682,8 +679,7 @@ absl::StatusOr<ServiceCapacity> CapacityService::ServiceReport(const std::string
   auto cat = catalogue();
   const Service* service = cat != nullptr ? cat->FindService(id) : nullptr;
   if (service == nullptr) return absl::NotFoundError(absl::StrCat("no service \"", id, "\""));
-  std::vector<HostRef> hosts;
-  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  const std::vector<HostRef> hosts = HostRefs();
   return EvaluateService(*cat, *service, hosts, /*with_history=*/true);
 }
 
@@ -694,8 +690,7 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
   auto cat = catalogue();
   const Service* service = cat != nullptr ? cat->FindService(id) : nullptr;
   if (service == nullptr) return absl::NotFoundError(absl::StrCat("no service \"", id, "\""));
-  std::vector<HostRef> hosts;
-  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  const std::vector<HostRef> hosts = HostRefs();
   WhatIf w;
   w.service = id;
   w.demand_growth = growth;
@@ -852,8 +847,7 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
   }
   History history;
   history.minutes = ToPoints(projected, 60);
-  ForecastOptions fo;
-  fo.max_horizon_seconds = absl::ToDoubleSeconds(options_.horizon);
+  const ForecastOptions fo = Forecasting();
   w.forecast = ForecastExhaustion(history, now, Levels(w.threshold), fo);
   if (w.cores_per_host > 0 && w.threshold.warning > 0) {
     double busy = w.cpu_value_projected * total_cores;
@@ -881,8 +875,7 @@ void CapacityService::RunOnce() {
 
 void CapacityService::Evaluate(absl::Time now) {
   auto cat = catalogue();
-  std::vector<HostRef> hosts;
-  for (HostView& h : registry_.Hosts()) hosts.push_back({std::move(h.id), std::move(h.labels)});
+  const std::vector<HostRef> hosts = HostRefs();
   std::vector<std::pair<std::string, bool>> todo;  // host, refresh from the store
   {
     absl::MutexLock lock(&mu_);
@@ -938,6 +931,18 @@ void CapacityService::Evaluate(absl::Time now) {
   absl::MutexLock lock(&results_mu_);
   host_results_ = std::move(host_results);
   if (services_due) service_results_ = std::move(service_results);
+}
+
+std::vector<HostRef> CapacityService::HostRefs() const {
+  std::vector<HostRef> refs;
+  for (HostView& h : registry_.Hosts()) refs.push_back({std::move(h.id), std::move(h.labels)});
+  return refs;
+}
+
+ForecastOptions CapacityService::Forecasting() const {
+  ForecastOptions fo;
+  fo.max_horizon_seconds = absl::ToDoubleSeconds(options_.horizon);
+  return fo;
 }
 
 std::vector<std::string> CapacityService::ServiceIds() const {

@@ -197,6 +197,11 @@ class CapacityService final : public SampleObserver {
   struct HostState;
 
   std::shared_ptr<const Catalogue> catalogue() const;
+  // Every known host with its labels (for service membership). Takes the registry's lock:
+  // never call with mu_ held.
+  std::vector<HostRef> HostRefs() const;
+  // The forecast options every forecast here uses (the configured horizon).
+  ForecastOptions Forecasting() const;
   // The thresholds that apply to a host's series: the strictest of the services it is a
   // component of, else the catalogue's defaults.
   CapacityThreshold HostThreshold(const Catalogue* catalogue,

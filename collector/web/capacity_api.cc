@@ -18,14 +18,7 @@ using capacity::Kind;
 using capacity::ResourceReport;
 using capacity::WindowStats;
 
-// JSON numbers: finite values only (NaN and infinities become null).
-void Num(std::string* out, double v) {
-  if (!std::isfinite(v)) {
-    out->append("null");
-    return;
-  }
-  absl::StrAppend(out, absl::StrFormat("%.10g", v));
-}
+void Num(std::string* out, double v) { AppendJsonNumber(out, v); }
 
 void StatsJson(std::string* out, const WindowStats& s) {
   out->append("{\"minutes\":");

@@ -1,8 +1,10 @@
 #include "collector/web/json.h"
 
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/prom_text.h"
 
 namespace accord::collector {
 
@@ -44,6 +46,14 @@ void AppendJsonTime(std::string* out, absl::Time t) {
   out->push_back('"');
   out->append(Rfc3339(t));
   out->push_back('"');
+}
+
+void AppendJsonNumber(std::string* out, double v) {
+  if (!std::isfinite(v)) {
+    out->append("null");
+    return;
+  }
+  AppendPromValue(out, v);
 }
 
 HttpResponse Json(int status, std::string body) {

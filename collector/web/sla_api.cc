@@ -2,12 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "collector/web/json.h"
-#include "common/prom_text.h"
 
 namespace accord::collector {
 namespace {
 
-void Num(std::string* out, double v) { AppendPromValue(out, v); }
+void Num(std::string* out, double v) { AppendJsonNumber(out, v); }
 
 void Seconds(std::string* out, absl::Duration d) {
   // Millisecond resolution is what the transition log records meaningfully.
