@@ -132,8 +132,8 @@ void Agent::Impl::SampleOnce() {
   auto self = [this](const char* name, MetricKind kind, double v) {
     scratch.push_back({name, {}, kind, v});
   };
-  // Count this cycle's samples (including the health series themselves: 15 below).
-  constexpr int kHealthSeries = 15;
+  // Count this cycle's samples (including the health series themselves: 16 below).
+  constexpr int kHealthSeries = 16;
   samples_produced += scratch.size() + kHealthSeries;
   self("accord_agent_samples_produced_total", MetricKind::kCounter,
        static_cast<double>(samples_produced));
@@ -152,6 +152,7 @@ void Agent::Impl::SampleOnce() {
   self("accord_agent_spool_corrupt_segments_total", MetricKind::kCounter,
        static_cast<double>(ds.corrupt_segments));
   self("accord_agent_spool_fsync_seconds_total", MetricKind::kCounter, ds.fsync_seconds);
+  self("accord_agent_spool_fsyncs_total", MetricKind::kCounter, static_cast<double>(ds.fsyncs));
   self("accord_agent_spool_alive_spans", MetricKind::kGauge, static_cast<double>(ds.alive_spans));
   self("accord_agent_cycle_seconds", MetricKind::kGauge, last_cycle_seconds);
   auto usage = ReadSelfUsage("/proc");

@@ -4,6 +4,9 @@
 //                          fdatasync at most once a second (plus one per 4 MiB segment roll)
 //   BM_Append/sync_every   sync_interval = 0: fdatasync after every Append
 //   BM_Append/no_sync      sync_interval = infinite: fdatasync only at segment rolls
+//   BM_Append/acked_1s     the connected steady state: each Append is acknowledged at once
+//                          (Ack), default policy: no fdatasync for acked batches, the state
+//                          appended to the state log (no fsync) at most once a second
 //   BM_Replay24h           NextAfter over a 24 h backlog at 10 s (8,640 batches), spool open
 //   BM_OpenAndReplay24h    Open (checks every record's CRC) + the same replay
 //
@@ -68,7 +71,7 @@ std::unique_ptr<DiskSpool> MustOpen(const DiskSpoolOptions& o, benchmark::State&
   return std::move(*spool);
 }
 
-void BM_Append(benchmark::State& state, absl::Duration sync_interval) {
+void BM_Append(benchmark::State& state, absl::Duration sync_interval, bool acked) {
   DiskSpoolOptions o;
   o.dir = FreshDir("append");
   o.max_bytes = uint64_t{2} << 30;  // no cap drops inside the measurement
@@ -86,6 +89,7 @@ void BM_Append(benchmark::State& state, absl::Duration sync_interval) {
       PendingBatch b = batches[seq % batches.size()];
       b.sequence = ++seq;
       spool->Append(std::move(b));
+      if (acked) spool->Ack(seq);
     }
     const DiskSpoolStats after = spool->DiskStats();
     const double fsyncs = static_cast<double>(after.fsyncs - before.fsyncs);
@@ -99,9 +103,10 @@ void BM_Append(benchmark::State& state, absl::Duration sync_interval) {
   }
   RemoveDir(o.dir);
 }
-BENCHMARK_CAPTURE(BM_Append, sync_1s, absl::Seconds(1))->MinTime(3.0)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Append, sync_every, absl::ZeroDuration())->MinTime(3.0)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Append, no_sync, absl::InfiniteDuration())->MinTime(3.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Append, sync_1s, absl::Seconds(1), false)->MinTime(3.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Append, sync_every, absl::ZeroDuration(), false)->MinTime(3.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Append, no_sync, absl::InfiniteDuration(), false)->MinTime(3.0)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Append, acked_1s, absl::Seconds(1), true)->MinTime(3.0)->UseRealTime();
 
 // A spool directory holding a 24 h backlog, written once per process.
 const std::string& BacklogDir() {

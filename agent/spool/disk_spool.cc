@@ -19,6 +19,9 @@ namespace {
 constexpr absl::string_view kStateName = "state";
 constexpr absl::string_view kStateTmpName = "state.tmp";
 constexpr absl::string_view kJournalName = "appended";
+constexpr absl::string_view kStateLogName = "state.log";
+// The state log is started afresh (by a write of `state`) once it holds this much.
+constexpr uint64_t kMaxStateLogBytes = uint64_t{64} << 10;
 constexpr absl::string_view kLockName = "LOCK";
 constexpr absl::string_view kSegmentPrefix = "seg-";
 constexpr absl::string_view kSegmentSuffix = ".log";
@@ -64,6 +67,9 @@ absl::Status ValidateOptions(const DiskSpoolOptions& o) {
   }
   if (o.max_age <= absl::ZeroDuration()) errors.push_back("max_age must be > 0");
   if (o.sync_interval < absl::ZeroDuration()) errors.push_back("sync_interval must be >= 0");
+  if (o.state_sync_interval < absl::ZeroDuration()) {
+    errors.push_back("state_sync_interval must be >= 0");
+  }
   if (o.max_alive_gap <= absl::ZeroDuration()) errors.push_back("max_alive_gap must be > 0");
   if (o.max_alive_spans < 1) errors.push_back("max_alive_spans must be >= 1");
   if (errors.empty()) return absl::OkStatus();
@@ -160,6 +166,15 @@ absl::Status DiskSpool::Load() {
       NoteWriteError(synced, "fsync at open");
     }
   }
+  // Likewise the directory: a killed process may have renamed `state` without the directory
+  // fsync that makes it durable, and this process may not write `state` for a while (see the
+  // FSYNC POLICY). Without it, durable_floor would not be.
+  if (absl::Status dir = TimedSyncDir(); !dir.ok()) {
+    all_synced = false;
+    NoteWriteError(dir, "fsync dir at open");
+    absl::MutexLock l(&mu_);
+    durable_dirty_ = true;
+  }
   {
     absl::MutexLock l(&mu_);
     if (all_synced) synced_sequence_ = last_sequence_;
@@ -167,8 +182,12 @@ absl::Status DiskSpool::Load() {
   PruneCorruptFiles();
   // Counted and logged; the spool still works. The journal starts afresh once a state covers
   // it (here, or at the next successful state write).
-  if (PersistStateAndUnlink().ok()) ResetJournal();
+  if (PersistStateAndUnlink().ok()) {
+    ResetJournal();
+    ResetStateLog();
+  }
   last_sync_ = clock_.Monotonic();
+  last_durable_ = last_sync_;
   closed_ = false;
   return absl::OkStatus();
 }
@@ -180,23 +199,38 @@ absl::Status DiskSpool::LoadState() {
     // A new spool (or one whose state was removed): a journal left here belongs to no state
     // we have. The first state is written at once, so a journal always continues one.
     env_.RemoveFile(PathOf(kJournalName)).IgnoreError();
-    state_dirty_ = true;
+    env_.RemoveFile(PathOf(kStateLogName)).IgnoreError();
+    durable_dirty_ = true;
     return absl::OkStatus();
   }
   if (!st.ok()) return st;
   absl::StatusOr<SpoolState> state = ParseSpoolState(content);
   if (!state.ok()) {
     ++corrupt_state_files_;
-    state_dirty_ = true;
+    durable_dirty_ = true;
     // The journal continues the damaged state: remove it first, so that no later Open can
     // pair it with the fresh state that replaces this one.
     env_.RemoveFile(PathOf(kJournalName)).IgnoreError();
+    env_.RemoveFile(PathOf(kStateLogName)).IgnoreError();
     absl::Status moved = env_.RenameFile(PathOf(kStateName), PathOf("state.corrupt"));
     Log(LogLevel::kError, "spool state file damaged; set aside, everything on disk will be resent",
         {{"dir", options_.dir},
          {"error", std::string(state.status().message())},
          {"set_aside", moved.ok() ? "state.corrupt" : std::string(moved.message())}});
     return absl::OkStatus();
+  }
+  state_base_ = StateFileId(content);
+  durable_floor_ = std::max(state->acked_sequence, state->dropped_through);
+  // The state as of the last sync point before the process ended, if the log continues this
+  // very state file (see the state log in spool_state.h). A kill -9 leaves it whole; a power
+  // loss may leave an older record or none (then acks are forgotten: resends, see above).
+  std::string log;
+  if (state->has_appended && env_.ReadFile(PathOf(kStateLogName), &log).ok()) {
+    std::optional<SpoolState> logged = LastLoggedState(log, state_base_);
+    if (logged.has_value() && logged->has_appended) {
+      state = std::move(*logged);
+      durable_dirty_ = true;  // Open writes it as the new `state`
+    }
   }
   acked_ = state->acked_sequence;
   dropped_through_ = state->dropped_through;
@@ -208,13 +242,12 @@ absl::Status DiskSpool::LoadState() {
   appended_batches_ = state->appended_batches;
   appended_samples_ = state->appended_samples;
   appended_known_ = state->has_appended;
-  if (!appended_known_) state_dirty_ = true;  // rewritten as version 2
+  if (!appended_known_) durable_dirty_ = true;  // rewritten as version 2
   corrupt_segments_ = state->corrupt_segments;
   rejected_ = std::move(state->rejected);
   std::sort(rejected_.begin(), rejected_.end());
   PruneRejectedLocked();
   alive_.Restore(std::move(state->alive));
-  durable_floor_ = FloorLocked();
   return absl::OkStatus();
 }
 
@@ -235,7 +268,7 @@ void DiskSpool::LoadJournal() {
   if (mark->appended_batches > appended_batches_ || mark->appended_samples > appended_samples_) {
     appended_batches_ = std::max(appended_batches_, mark->appended_batches);
     appended_samples_ = std::max(appended_samples_, mark->appended_samples);
-    state_dirty_ = true;
+    durable_dirty_ = true;
   }
   // Its batch may never have reached a segment: number the next ones above it anyway.
   last_sequence_ = std::max(last_sequence_, mark->sequence);
@@ -252,7 +285,7 @@ void DiskSpool::ReconcileCountsLocked(bool all_segments_read) {
     missing_samples_ = appended_samples_ > have_samples ? appended_samples_ - have_samples : 0;
     dropped_batches_ += missing_batches_;
     dropped_samples_ += missing_samples_;
-    state_dirty_ = true;
+    durable_dirty_ = true;
     Log(LogLevel::kError,
         "spool: appended batches are missing (damaged or torn records); counted as dropped",
         {{"dir", options_.dir},
@@ -277,7 +310,7 @@ void DiskSpool::ReconcileCountsLocked(bool all_segments_read) {
   if (batches != appended_batches_ || samples != appended_samples_) {
     appended_batches_ = batches;
     appended_samples_ = samples;
-    state_dirty_ = true;
+    durable_dirty_ = true;
   }
   appended_known_ = true;
 }
@@ -371,7 +404,7 @@ void DiskSpool::SetAside(const std::string& name, absl::string_view content, uin
   }
   if (st.ok()) st = TimedSyncDir();
   ++corrupt_segments_;
-  state_dirty_ = true;
+  durable_dirty_ = true;
   Log(LogLevel::kError, "spool segment damaged; set aside",
       {{"file", path},
        {"problem", problem},
@@ -448,6 +481,9 @@ void DiskSpool::Append(PendingBatch batch) {
   {
     absl::MutexLock l(&mu_);
     mark = CountAppendedLocked(batch);
+    // The records so far are all acknowledged: none needs an fsync any more, and this one's
+    // sync_interval starts now.
+    if (sync_due_ && active_last_sequence_ <= FloorLocked()) sync_due_ = false;
   }
   // The counters reach the kernel just before the record: a kill -9 between the two writes
   // leaves a batch that Open finds missing and counts as dropped.
@@ -480,6 +516,10 @@ void DiskSpool::Append(PendingBatch batch) {
   active_bytes_ += record_bytes;
   active_last_sequence_ = batch.sequence;
   active_unsynced_ = true;
+  if (!sync_due_) {
+    sync_due_ = true;
+    sync_due_since_ = clock_.Monotonic();
+  }
   MaybeSyncLocked(false).IgnoreError();
 }
 
@@ -498,7 +538,10 @@ bool DiskSpool::EnsureActive(const PendingBatch& batch, size_t record_bytes) {
   if (absl::StatusOr<std::unique_ptr<SpoolWritableFile>> f = env_.NewWritableFile(path); f.ok()) {
     file = std::move(*f);
     st = file->Append(header);
-    // The new name must be durable before anything in the file counts as synced.
+    // The header and the new name are made durable at once: records in the file may later
+    // stay unsynced for as long as they are acknowledged (see the FSYNC POLICY), and a
+    // power loss must not leave a segment without its header.
+    if (st.ok()) st = TimedSync(*file);
     if (st.ok()) st = TimedSyncDir();
     if (st.ok()) {
       absl::StatusOr<std::unique_ptr<SpoolReadableFile>> r = env_.NewReadableFile(path);
@@ -520,7 +563,7 @@ bool DiskSpool::EnsureActive(const PendingBatch& batch, size_t record_bytes) {
   active_name_ = name;
   active_bytes_ = header.size();
   active_last_sequence_ = 0;
-  active_unsynced_ = true;
+  active_unsynced_ = false;
   absl::MutexLock l(&mu_);
   Segment seg;
   seg.first_sequence = batch.sequence;
@@ -541,6 +584,7 @@ void DiskSpool::CloseActive(bool sync) {
     active_.reset();
   }
   active_unsynced_ = false;
+  sync_due_ = false;
   absl::MutexLock l(&mu_);
   has_active_ = false;
 }
@@ -555,11 +599,13 @@ absl::Status DiskSpool::SyncActive() {
     active_->Close().IgnoreError();
     active_.reset();
     active_unsynced_ = false;
+    sync_due_ = false;
     absl::MutexLock l(&mu_);
     has_active_ = false;
     return st;
   }
   active_unsynced_ = false;
+  sync_due_ = false;
   absl::MutexLock l(&mu_);
   synced_sequence_ = std::max(synced_sequence_, active_last_sequence_);
   return absl::OkStatus();
@@ -567,38 +613,91 @@ absl::Status DiskSpool::SyncActive() {
 
 absl::Status DiskSpool::MaybeSyncLocked(bool force) {
   const absl::Duration now = clock_.Monotonic();
-  if (!force && now - last_sync_ < options_.sync_interval) return absl::OkStatus();
+  // Records: an fdatasync only for a record that is still unacknowledged sync_interval after
+  // it was appended (see the FSYNC POLICY). Acknowledged ones need none: the collector has
+  // them.
+  absl::Status st;
+  if (sync_due_) {
+    absl::MutexLock l(&mu_);
+    if (active_last_sequence_ <= FloorLocked()) sync_due_ = false;
+  }
+  if (force || (sync_due_ && now - sync_due_since_ >= options_.sync_interval)) {
+    st = SyncActive();
+  }
+  // The state: at most once per sync_interval.
+  if (!force && now - last_sync_ < options_.sync_interval) return st;
   last_sync_ = now;
-  absl::Status st = SyncActive();
+  bool durable;
   {
     absl::MutexLock l(&mu_);
     CollectFreedSegmentsLocked();
+    const bool dirty = state_dirty_ || durable_dirty_ || lazy_dirty_;
+    durable = force || durable_dirty_ || !unlink_.empty() ||
+              (dirty && (state_log_ == nullptr || state_log_bytes_ >= kMaxStateLogBytes ||
+                         now - last_durable_ >= options_.state_sync_interval));
   }
-  absl::Status persisted = PersistStateAndUnlink();
+  absl::Status persisted = durable ? PersistStateAndUnlink() : LogState();
   return st.ok() ? persisted : st;
+}
+
+absl::Status DiskSpool::LogState() {
+  SpoolState state;
+  {
+    absl::MutexLock l(&mu_);
+    if (!state_dirty_) return absl::OkStatus();  // lazy changes wait for a write of `state`
+    state = SnapshotStateLocked();
+    state_dirty_ = false;
+    lazy_dirty_ = false;
+  }
+  const std::string record = EncodeStateLogRecord(state_base_, state);
+  absl::Status st = state_log_->Append(record);
+  if (!st.ok()) {
+    // A partial record ends the log: the next sync point writes `state` (and a new log).
+    NoteWriteError(st, "append state log");
+    state_log_->Close().IgnoreError();
+    state_log_.reset();
+    absl::MutexLock l(&mu_);
+    state_dirty_ = true;
+    return st;
+  }
+  state_log_bytes_ += record.size();
+  return absl::OkStatus();
 }
 
 absl::Status DiskSpool::PersistStateAndUnlink() {
   SpoolState state;
   {
     absl::MutexLock l(&mu_);
-    if (!state_dirty_ && unlink_.empty()) return absl::OkStatus();
+    if (!state_dirty_ && !durable_dirty_ && !lazy_dirty_ && unlink_.empty()) {
+      return absl::OkStatus();
+    }
     state = SnapshotStateLocked();
     state_dirty_ = false;
+    durable_dirty_ = false;
+    lazy_dirty_ = false;
   }
-  absl::Status st = WriteStateFile(state);
+  const std::string encoded = EncodeSpoolState(state);
+  absl::Status st = WriteStateFile(encoded);
   if (!st.ok()) {
     NoteWriteError(st, "write state");
     absl::MutexLock l(&mu_);
-    state_dirty_ = true;
+    durable_dirty_ = true;
     return st;  // the segments in unlink_ stay on disk until a state write succeeds
   }
+  state_base_ = StateFileId(encoded);
+  last_durable_ = clock_.Monotonic();
   {
     absl::MutexLock l(&mu_);
     durable_floor_ = std::max(state.acked_sequence, state.dropped_through);
+    // Every batch up to the durable floor is acknowledged or dropped for good, and counted.
+    synced_sequence_ = std::max(synced_sequence_, durable_floor_);
   }
-  // The state holds the totals of every mark (appends hold write_mu_, as this does).
-  if (!closed_) ResetJournal();
+  // The state holds the totals of every mark (appends hold write_mu_, as this does), and
+  // supersedes every record of the state log.
+  if (!closed_) {
+    ResetJournal();
+    ResetStateLog();
+  }
   for (const std::string& name : unlink_) {
     absl::Status removed = env_.RemoveFile(PathOf(name));
     if (!removed.ok() && !absl::IsNotFound(removed)) NoteWriteError(removed, "unlink");
@@ -607,11 +706,11 @@ absl::Status DiskSpool::PersistStateAndUnlink() {
   return absl::OkStatus();
 }
 
-absl::Status DiskSpool::WriteStateFile(const SpoolState& state) {
+absl::Status DiskSpool::WriteStateFile(const std::string& encoded) {
   const std::string tmp = PathOf(kStateTmpName);
   absl::StatusOr<std::unique_ptr<SpoolWritableFile>> file = env_.NewWritableFile(tmp);
   if (!file.ok()) return file.status();
-  absl::Status st = (*file)->Append(EncodeSpoolState(state));
+  absl::Status st = (*file)->Append(encoded);
   if (st.ok()) st = TimedSync(**file);
   absl::Status closed = (*file)->Close();
   if (st.ok()) st = closed;
@@ -632,6 +731,21 @@ void DiskSpool::ResetJournal() {
     return;
   }
   journal_ = std::move(*file);
+}
+
+void DiskSpool::ResetStateLog() {
+  if (state_log_ != nullptr) {
+    state_log_->Close().IgnoreError();
+    state_log_.reset();
+  }
+  state_log_bytes_ = 0;
+  absl::StatusOr<std::unique_ptr<SpoolWritableFile>> file =
+      env_.NewWritableFile(PathOf(kStateLogName));
+  if (!file.ok()) {
+    NoteWriteError(file.status(), "create state log");
+    return;
+  }
+  state_log_ = std::move(*file);
 }
 
 void DiskSpool::WriteJournalMark(const AppendMark& mark) {
@@ -688,13 +802,17 @@ absl::Status DiskSpool::Close() {
   if (closed_) return absl::OkStatus();
   {
     absl::MutexLock l(&mu_);
-    state_dirty_ = true;  // last_sequence is only written with other changes until now
+    durable_dirty_ = true;  // last_sequence is only written with other changes until now
   }
   absl::Status st = MaybeSyncLocked(/*force=*/true);
   CloseActive(/*sync=*/false);
   if (journal_ != nullptr) {
     journal_->Close().IgnoreError();
     journal_.reset();
+  }
+  if (state_log_ != nullptr) {
+    state_log_->Close().IgnoreError();
+    state_log_.reset();
   }
   closed_ = true;
   lock_.reset();
@@ -705,7 +823,16 @@ void DiskSpool::RecordAlive(absl::Time t, int64_t boot_time) {
   absl::MutexLock w(&write_mu_);
   {
     absl::MutexLock l(&mu_);
-    if (alive_.Record(t, boot_time)) state_dirty_ = true;
+    if (alive_.Record(t, boot_time)) {
+      // Evidence while the collector hears the agent (an ack on the current stream) only
+      // backs up the collector's own record of it: it waits for the next state write.
+      // Otherwise it is the only evidence there is: made durable at the next sync point.
+      if (stream_confirmed_) {
+        lazy_dirty_ = true;
+      } else {
+        durable_dirty_ = true;
+      }
+    }
   }
   if (!closed_) MaybeSyncLocked(false).IgnoreError();
 }
@@ -898,10 +1025,12 @@ void DiskSpool::StreamEnded() {
   unsettled_through_ = std::max(unsettled_through_, in_flight_through_);
   in_flight_through_ = 0;
   settle_on_next_ack_ = unsettled_through_ > FloorLocked();
+  stream_confirmed_ = false;
 }
 
 void DiskSpool::Ack(uint64_t sequence) {
   absl::MutexLock l(&mu_);
+  stream_confirmed_ = true;
   if (settle_on_next_ack_) {
     // The answer to a new stream's hello: the collector accepted everything up to
     // `sequence`. Batches dropped while their fate was open and covered by it were accepted.

@@ -7,6 +7,8 @@
 //   seg-<first sequence, 20 digits>.log  batches, format in agent/spool/segment_format.h
 //   state                                the index: ack mark, drop mark, lifetime counters,
 //                                        rejected sequences, alive spans (spool_state.h)
+//   state.log                            the state at later sync points, not fsynced
+//                                        (spool_state.h)
 //   appended                             the append journal: the lifetime append counters
 //                                        since the last state write (spool_state.h)
 //   seg-*.log.corrupt, state.corrupt     damaged files set aside for a human (the newest
@@ -28,25 +30,44 @@
 // in dropped_batches / dropped_samples; its last sequence becomes the state's drop mark
 // (written durably before the unlink, as for acks).
 //
-// FSYNC POLICY, AND WHAT CAN BE LOST. A "sync point" fsyncs the active segment (if it has
-// unsynced records) and rewrites the state file if it changed (appends, acks and heartbeats
-// change it: write state.tmp, fsync, rename, fsync dir), then starts the append journal
-// afresh. Sync points happen:
-//   - in Append and RecordAlive, when `sync_interval` (default 1 s, monotonic clock) has
-//     passed since the last one (sync_interval = 0: every Append; InfiniteDuration: never);
-//   - at every segment roll (the full segment is fsynced; the new one's directory entry is
-//     fsynced), before any segment is unlinked (state + dir), in Sync() and in Close().
+// FSYNC POLICY, AND WHAT CAN BE LOST. Durability is paid for only where a power loss would
+// lose something the collector does not have. Files: `state` (rewritten whole, durably: write
+// state.tmp, fsync, rename, fsync dir) and the state log `state.log` (the state appended at
+// sync points with one write(2), no fsync; it continues one `state` file, see spool_state.h).
+//   - Records: at every Append and RecordAlive (the transport calls it every heartbeat, 1 s),
+//     the active segment is fdatasynced if it holds a record that is still unacknowledged
+//     `sync_interval` (default 1 s, monotonic clock) after it was appended. A record acked
+//     within that time is never fsynced (sync_interval = 0: every unacknowledged Append is
+//     synced before Append returns; InfiniteDuration: never). Also fsynced: a full segment at
+//     its roll, and a new segment's header with its directory entry.
+//   - State: a "sync point" comes at most once per sync_interval, in Append and RecordAlive.
+//     It writes `state` if an alive span changed while no ack has come on the current stream
+//     (the only evidence of that time), if segments are to be unlinked (their state goes
+//     first), if the state log is missing or over 64 KiB, or if anything changed and
+//     `state` is older than `state_sync_interval` (default 1 min); otherwise, if acks,
+//     rejects or counters changed, it appends the state to the state log. An alive span
+//     extended while the collector acknowledges waits for the next write of either.
+//     Segments are unlinked only after a `state` that covers them is durable. Sync() and
+//     Close() write `state`; Open writes it if it changed (it folds the state log in) and
+//     fsyncs every segment and the directory, so what a killed process left is durable.
+// Connected and acked within milliseconds, the steady state is therefore one write(2) of the
+// state log per sync point and one `state` write per state_sync_interval; no fsync per cycle.
 // Hence:
 //   - kill -9 (or a crash of the agent) at any moment loses nothing Append returned from: each
 //     record is in the kernel once write(2) returns. An append interrupted mid-write leaves a
 //     torn record at the end of the last segment, which Open truncates. Acks, rejects and
-//     alive-span changes made since the last sync point are forgotten: those batches may be
-//     sent again (at-least-once) and those spans re-sent.
-//   - Power loss or a kernel crash additionally loses the unsynced tail: the batches appended
-//     since the last sync point, i.e. at most `sync_interval` of appends before the last
-//     Append (with 10 s sampling and the default 1 s, every Append syncs, so none), and the
-//     state changes of the last sync_interval (resends, never losses). Every batch with
-//     sequence <= DiskSpoolStats::synced_sequence survives.
+//     alive-span changes made since the last sync point are forgotten (the state log holds
+//     everything up to it): those batches may be sent again (at-least-once) and those spans
+//     re-sent.
+//   - Power loss or a kernel crash additionally loses: unacknowledged batches appended less
+//     than sync_interval (plus up to one heartbeat interval) before it; acknowledged batches
+//     whose records were never synced (the collector has them); and the state changes not in
+//     `state`, unless the state log's last record reached the disk -- at most
+//     state_sync_interval of acks (resends), counters (recounted at Open, see ACCOUNTING)
+//     and alive-span extensions made while the collector acknowledged (it has its own record
+//     of those). Every batch with sequence <= DiskSpoolStats::synced_sequence is on stable
+//     storage, or acknowledged or dropped in the `state` on disk: it is never lost unless
+//     the collector has it, and it is counted.
 // Open never fails because of damaged data. A torn tail of the last segment is truncated
 // (logged at info, not counted as a corruption: it is what an interrupted append leaves; its
 // batch counts as dropped, see ACCOUNTING). Any other damage
@@ -64,8 +85,9 @@
 //
 // Alive spans (heartbeat evidence while the collector is unreachable): RecordAlive(t, boot)
 // extends the newest span {first, last, boot_time} or opens a new one (another boot, or a gap
-// over max_alive_gap); see alive_spans.h. The spans live in the state file (24 bytes each),
-// rewritten at sync points only when they changed, so at most once per sync_interval: a
+// over max_alive_gap); see alive_spans.h. The spans live in the state (24 bytes each),
+// written at sync points only when they changed (see the FSYNC POLICY for which file), so at
+// most once per sync_interval: a
 // week-long partition in one boot is one span, ~100 bytes on disk. The transport sends
 // PendingAliveSpans() after it reconnects and, once the collector has stored them, calls
 // AckAliveSpans(last of the newest span sent); a span still growing is trimmed, not lost, and
@@ -77,28 +99,33 @@
 // agent reports them as the samples it produced), and between calls
 //     appended = acked + dropped + waiting        (batches, and samples)
 // holds. The lifetime counters (appended_*, acked_*, dropped_*, corrupt_segments) are
-// persisted in the state file at sync points; a crash forgets the increments since the last
-// one, except appended_*, which the append journal carries: its mark goes to the kernel BEFORE
+// persisted in the state (file or log) at sync points; a crash forgets the increments since the
+// last one, except appended_*, which the append journal carries: its mark goes to the kernel BEFORE
 // the batch's record, so a kill -9 never leaves a record the counters do not cover. Open
 // re-establishes the equation: forgotten acks and rejects show up as waiting batches again
 // (they are resent), and any SHORTFALL -- appended batches that are neither acknowledged, nor
 // dropped, nor on disk: the records cut off with a damaged segment (set aside), a torn record,
 // a batch whose append a kill interrupted -- is counted as dropped (missing_batches /
 // missing_samples, logged once with the numbers). So a loss is never hidden by a restart. The
-// rule for a power loss: the journal is never fsynced (the state, written at sync points, is),
+// rule for a power loss: neither the journal nor the state log is ever fsynced (`state` is),
 // so a batch of the lost unsynced tail is counted either as dropped (its mark reached the disk)
-// or not at all, neither appended nor dropped (it never became durable); every batch up to
-// synced_sequence is counted. Should a segment be unreadable at Open (an I/O error, not
-// damage), the shortfall is not counted until an Open that can read it, and appended stays
-// above the sum meanwhile. A state file from before the counters existed (version 1) or a
-// damaged state starts them from what is on disk. The fsync and error counters count from
+// or not at all, neither appended nor dropped (it never became durable) -- and so is an
+// acknowledged batch whose record and ack both missed the disk (the count errs towards loss,
+// never hides one); every batch up to synced_sequence is counted. Should a segment be unreadable at
+// Open (an I/O error, not damage), the shortfall is not counted until an Open that can read it, and
+// appended stays above the sum meanwhile. A state file from before the counters existed (version 1)
+// or a damaged state starts them from what is on disk. The fsync and error counters count from
 // Open.
 //
 // Costs: memory ≈ 32 bytes per batch on disk (the record index); Append is two write(2)s (the
-// 28-byte journal mark and the record) plus, at most once per sync_interval, a sync point
-// (an fdatasync, a state write, a truncation of the journal), and an fdatasync per segment
-// roll; NextAfter is one pread(2); Open reads each segment whole, one at a time, to check
-// every CRC. Measured in bench/spool_bench.cc.
+// 28-byte journal mark and the record); a sync point (at most once per sync_interval) is one
+// write(2) of ~130 bytes to the state log when acks or counters changed; an fdatasync only
+// for a batch still unacknowledged after sync_interval (disconnected: one per sync_interval);
+// a `state` write (two fsyncs, a rename, truncation of the journal and the state log) once
+// per state_sync_interval, or per sync_interval while disconnected and recording alive spans;
+// two fdatasyncs and a directory fsync per segment roll. NextAfter is one pread(2); Open
+// reads each segment whole, one at a time, to check every CRC. Measured in
+// bench/spool_bench.cc.
 //
 // Thread safety: thread-safe. Append/RecordAlive/Sync/Close (the writer side; they may wait
 // for the disk) are serialized on one mutex; NextAfter/Ack/Reject/Stats/DiskStats/
@@ -157,9 +184,15 @@ struct DiskSpoolOptions {
   // acknowledged space sooner and drops less at once; a larger one means fewer files.
   // REQUIRES: 4 KiB <= segment_bytes <= 1 GiB. A batch whose record is larger is dropped.
   uint64_t segment_bytes = uint64_t{4} << 20;
-  // The longest time appended data stays unsynced (see the fsync policy above). 0 syncs every
-  // Append; absl::InfiniteDuration() syncs only on roll, Sync() and Close(). REQUIRES: >= 0.
+  // The longest time an appended batch the collector has not acknowledged stays unsynced, and
+  // the least time between two state writes (see the FSYNC POLICY above). 0 syncs every
+  // unacknowledged Append; absl::InfiniteDuration() syncs only on roll, Sync() and Close().
+  // REQUIRES: >= 0.
   absl::Duration sync_interval = absl::Seconds(1);
+  // The longest time changes that only cause resends after a power loss (acks, counters,
+  // evidence while connected) stay out of the fsynced `state` file; meanwhile they go to the
+  // state log (no fsync) at sync points. REQUIRES: >= 0.
+  absl::Duration state_sync_interval = absl::Minutes(1);
   // Alive spans: a heartbeat more than this after the newest span's `last` opens a new span.
   // REQUIRES: > 0.
   absl::Duration max_alive_gap = absl::Seconds(5);
@@ -198,7 +231,8 @@ struct DiskSpoolStats {
   uint64_t last_sequence = 0;        // the highest sequence appended, ever
   uint64_t acked_sequence = 0;       // the collector's cumulative ack (in memory)
   uint64_t durable_floor = 0;        // in the state on disk: every sequence <= this is gone
-  uint64_t synced_sequence = 0;      // every batch <= this that is waiting is on stable storage
+  uint64_t synced_sequence = 0;      // every batch <= this is on stable storage, or acked or
+                                     // dropped in the state on disk
   uint64_t dropped_segments = 0;     // dropped by the caps since Open
   uint64_t corrupt_segments = 0;     // lifetime  accord_agent_spool_corrupt_segments_total
   uint64_t corrupt_state_files = 0;  // since Open
@@ -328,7 +362,13 @@ class DiskSpool final : public Spool {
   // If the state changed or segments await unlinking: writes the state durably, then unlinks.
   absl::Status PersistStateAndUnlink() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status WriteStateFile(const SpoolState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status WriteStateFile(const std::string& encoded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Appends the state to the state log if it changed (no fsync); on failure closes the log,
+  // so the next sync point writes `state`.
+  absl::Status LogState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Starts the state log afresh, right after a successful state write (on failure state_log_
+  // stays null: every sync point with changes writes `state`, as without a log).
+  void ResetStateLog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Starts the append journal afresh. Only right after the state on disk covers every mark
   // written so far (a successful state write). On failure journal_ stays null: appends go on
   // unjournaled until the next state write.
@@ -379,12 +419,19 @@ class DiskSpool final : public Spool {
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::unique_ptr<SpoolFileLock> lock_ ABSL_GUARDED_BY(write_mu_);
   std::unique_ptr<SpoolWritableFile> active_ ABSL_GUARDED_BY(write_mu_);
-  std::unique_ptr<SpoolWritableFile> journal_ ABSL_GUARDED_BY(write_mu_);  // null: none open
+  std::unique_ptr<SpoolWritableFile> journal_ ABSL_GUARDED_BY(write_mu_);    // null: none open
+  std::unique_ptr<SpoolWritableFile> state_log_ ABSL_GUARDED_BY(write_mu_);  // null: none open
+  uint64_t state_log_bytes_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint32_t state_base_ ABSL_GUARDED_BY(write_mu_) = 0;  // StateFileId of `state` on disk
   std::string active_name_ ABSL_GUARDED_BY(write_mu_);
   uint64_t active_bytes_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t active_last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
-  bool active_unsynced_ ABSL_GUARDED_BY(write_mu_) = false;
-  absl::Duration last_sync_ ABSL_GUARDED_BY(write_mu_);
+  bool active_unsynced_ ABSL_GUARDED_BY(write_mu_) = false;  // bytes not fdatasynced
+  // Unsynced records that may be unacknowledged exist, the oldest appended at sync_due_since_.
+  bool sync_due_ ABSL_GUARDED_BY(write_mu_) = false;
+  absl::Duration sync_due_since_ ABSL_GUARDED_BY(write_mu_);
+  absl::Duration last_sync_ ABSL_GUARDED_BY(write_mu_);         // the last state sync point
+  absl::Duration last_durable_ ABSL_GUARDED_BY(write_mu_);      // the last write of `state`
   std::vector<std::string> unlink_ ABSL_GUARDED_BY(write_mu_);  // out of the index, on disk
   std::string scratch_ ABSL_GUARDED_BY(write_mu_);
   bool closed_ ABSL_GUARDED_BY(write_mu_) = true;     // until Load succeeds
@@ -404,7 +451,14 @@ class DiskSpool final : public Spool {
   uint64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> rejected_ ABSL_GUARDED_BY(mu_);  // ascending, > floor
   AliveSpans alive_ ABSL_GUARDED_BY(mu_);
+  // State changes not yet on disk, by what they need: the state log at the next sync point
+  // (acks, counters, rejects); `state` (fsynced) at the next sync point (evidence while no
+  // ack came on the current stream, Open's repairs, Close); either at the next write for
+  // another reason (evidence while the collector acknowledges).
   bool state_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool durable_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool lazy_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool stream_confirmed_ ABSL_GUARDED_BY(mu_) = false;  // an Ack since the last StreamEnded
   uint64_t durable_floor_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t synced_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_batches_ ABSL_GUARDED_BY(mu_) = 0;

@@ -157,4 +157,39 @@ std::optional<AppendMark> LastAppendMark(absl::string_view journal) {
   return last;
 }
 
+uint32_t StateFileId(absl::string_view state_file) {
+  return crc32c::Value(state_file.data(), state_file.size());
+}
+
+std::string EncodeStateLogRecord(uint32_t base, const SpoolState& state) {
+  const std::string encoded = EncodeSpoolState(state);
+  std::string out;
+  out.reserve(12 + encoded.size());
+  PutFixed32(&out, base);
+  PutFixed32(&out, static_cast<uint32_t>(encoded.size()));
+  out += encoded;
+  PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
+  return out;
+}
+
+std::optional<SpoolState> LastLoggedState(absl::string_view log, uint32_t base) {
+  std::optional<SpoolState> last;
+  while (log.size() >= 12) {
+    const uint32_t record_base = DecodeFixed32(log.data());
+    const uint64_t length = DecodeFixed32(log.data() + 4);
+    if (log.size() < 12 + length) break;
+    const size_t crc_at = 8 + static_cast<size_t>(length);
+    if (crc32c::Unmask(DecodeFixed32(log.data() + crc_at)) != crc32c::Value(log.data(), crc_at)) {
+      break;
+    }
+    if (record_base == base) {
+      absl::StatusOr<SpoolState> state = ParseSpoolState(log.substr(8, length));
+      if (!state.ok()) break;
+      last = std::move(*state);
+    }
+    log.remove_prefix(crc_at + 4);
+  }
+  return last;
+}
+
 }  // namespace accord::agent

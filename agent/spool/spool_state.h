@@ -26,6 +26,15 @@
 // totals). A torn last mark (an interrupted write, or a power loss) fails its CRC and is
 // ignored.
 //
+// The state log `state.log`: the state as it was at later sync points, appended (one write(2),
+// no fsync) between two writes of `state`, so that a kill -9 forgets nothing of it while only
+// changes that matter after a power loss pay for an fsync (see the FSYNC POLICY in
+// disk_spool.h). A sequence of records {base u32 | length u32 | an encoded state (length
+// bytes, as above) | masked crc32c u32 of everything before it}. `base` is StateFileId of the
+// `state` file the record continues: a record is used only on top of that very file, so a log
+// left over from before the last write of `state` is ignored. DiskSpool starts the log afresh
+// after every write of `state`. A torn or damaged record ends the log.
+//
 // Thread safety: pure functions, thread-safe.
 #ifndef ACCORD_AGENT_SPOOL_SPOOL_STATE_H_
 #define ACCORD_AGENT_SPOOL_SPOOL_STATE_H_
@@ -90,6 +99,16 @@ std::string EncodeAppendMark(const AppendMark& mark);
 // The last intact mark of a journal's contents, reading from the start and stopping at the
 // first mark that is short or fails its CRC. nullopt if there is none.
 std::optional<AppendMark> LastAppendMark(absl::string_view journal);
+
+// The identity of a `state` file's contents (its CRC), for StateLogRecord's `base`.
+uint32_t StateFileId(absl::string_view state_file);
+
+// One record of the state log.
+std::string EncodeStateLogRecord(uint32_t base, const SpoolState& state);
+
+// The state of the last intact record of a state log whose base is `base`, reading from the
+// start and stopping at the first record that is short or fails its CRC. nullopt if none.
+std::optional<SpoolState> LastLoggedState(absl::string_view log, uint32_t base);
 
 }  // namespace accord::agent
 

@@ -663,15 +663,17 @@ class AgentRestartWithBacklogTest(FaultTest):
         port = c.grpc_port
         agent = self.start_agent(c.grpc_address, host, flags)
         first = self.wait_up(c, agent, host, 2)
-        per_old = first["samples_accepted"] // first["last_sequence"]
         # The collector goes away for two batches, then the agent dies.
         self.kill9(c)
         spool = self.spool_dir(host)
-        newest = lambda: max((r.sequence for p in spool_segments(spool)
-                              for r in read_spool_segment(p)), default=0)
+        # sequence -> samples of every batch in the spool
+        sizes = lambda: {r.sequence: r.values for p in spool_segments(spool)
+                         for r in read_spool_segment(p)}
+        newest = lambda: max(sizes(), default=0)
         self.assertTrue(wait_for(lambda: newest() >= first["last_sequence"] + 2, 10, 0.1))
         self.kill9(agent)
-        max_seq_old = newest()
+        old_sizes = sizes()
+        max_seq_old = max(old_sizes)
         # Back, with the collector there: after a reboot some interfaces may be gone (the
         # veth pairs of containers, say).
         with open(os.path.join(procfs, "net", "dev")) as f:
@@ -684,6 +686,8 @@ class AgentRestartWithBacklogTest(FaultTest):
             set_btime(procfs, int(time.time()) - 1)
             set_uptime(procfs, 1)
         c = self.start_collector(port=port)
+        # What the collector kept through its kill: every later batch must arrive once.
+        kept = c.host(host)
         agent = self.start_agent(c.grpc_address, host, flags)
         started = wait_for(lambda: agent.find(r'msg="agent started".* next_sequence=(\d+)'), 10)
         self.assertTrue(started, "\n".join(agent.log()))
@@ -691,9 +695,21 @@ class AgentRestartWithBacklogTest(FaultTest):
         self.assertIsNone(agent.proc.poll())
         self.assertEqual(dropped, 0)
         self.assertEqual(accepted, produced)
-        per_new = per_old + 8 * (interfaces_after - interfaces_before)
-        self.assertEqual(accepted, per_old * max_seq_old +
-                         per_new * (h["last_sequence"] - int(started.group(1)) + 1), h)
+        # Exactly: what the collector kept, plus each later old batch with its own series (as
+        # spooled by the old process), plus the new process's batches with the new series.
+        new_sizes = sizes()
+        first_new = int(started.group(1))
+        self.assertEqual(first_new, max_seq_old + 1)
+        missing = [q for q in range(kept["last_sequence"] + 1, h["last_sequence"] + 1)
+                   if q not in (old_sizes if q <= max_seq_old else new_sizes)]
+        self.assertEqual(missing, [], "batches not found in the spool")
+        expected = kept["samples_accepted"] + sum(
+            old_sizes[q] if q <= max_seq_old else new_sizes[q]
+            for q in range(kept["last_sequence"] + 1, h["last_sequence"] + 1))
+        self.assertEqual(accepted, expected, h)
+        per_old = old_sizes[max_seq_old]
+        self.assertEqual(new_sizes[h["last_sequence"]],
+                         per_old + 8 * (interfaces_after - interfaces_before))
 
     # Was a crash loop: spooled batches name series by SeriesTable id, and a new process
     # resolved them against its own (empty or different) table. The ids are durable now

@@ -116,8 +116,9 @@ TEST_F(DiskSpoolTest, AppendNextAckRejectFollowTheSpoolContract) {
 TEST_F(DiskSpoolTest, SegmentsRollAndAreNamedByTheirFirstSequence) {
   auto spool = MustOpen(PosixOptions());
   for (uint64_t s = 1; s <= 10; ++s) spool->Append(MakeBatch(s, 90));
-  EXPECT_THAT(DirNames(scratch_.path()), ElementsAre("LOCK", "appended", SegName(1), SegName(4),
-                                                     SegName(7), SegName(10), "state"));
+  EXPECT_THAT(DirNames(scratch_.path()),
+              ElementsAre("LOCK", "appended", SegName(1), SegName(4), SegName(7), SegName(10),
+                          "state", "state.log"));
   EXPECT_EQ(fs::file_size(scratch_.Sub(SegName(1))), kSegmentHeaderBytes + 3 * kRecord90);
   DiskSpoolStats st = spool->DiskStats();
   EXPECT_EQ(st.segments, 4u);
@@ -135,7 +136,8 @@ TEST_F(DiskSpoolTest, AckedSegmentsAreDeletedOnlyAfterTheStateIsDurable) {
   EXPECT_TRUE(env.Exists(absl::StrCat(kDir, "/", SegName(1))));
   auto before_sync = env.PowerLossCopy();
   ASSERT_TRUE(spool->Sync().ok());
-  EXPECT_THAT(env.Names(kDir), ElementsAre("appended", SegName(7), SegName(10), "state"));
+  EXPECT_THAT(env.Names(kDir),
+              ElementsAre("appended", SegName(7), SegName(10), "state", "state.log"));
   DiskSpoolStats st = spool->DiskStats();
   EXPECT_EQ(st.durable_floor, 6u);
   EXPECT_EQ(st.segments, 2u);
@@ -420,8 +422,9 @@ TEST_F(DiskSpoolTest, OnlyTheNewestCorruptFilesAreKept) {
   for (uint64_t s : {10, 20, 30, 40}) WriteAll(scratch_.Sub(SegName(s)), "garbage garbage garbage");
   auto spool = MustOpen(o);
   EXPECT_EQ(spool->DiskStats().corrupt_segments, 4u);
-  EXPECT_THAT(DirNames(scratch_.path()), ElementsAre("LOCK", "appended", SegName(30) + ".corrupt",
-                                                     SegName(40) + ".corrupt", "state"));
+  EXPECT_THAT(DirNames(scratch_.path()),
+              ElementsAre("LOCK", "appended", SegName(30) + ".corrupt", SegName(40) + ".corrupt",
+                          "state", "state.log"));
 }
 
 TEST_F(DiskSpoolTest, DamagedStateIsSetAsideAndEverythingIsResent) {

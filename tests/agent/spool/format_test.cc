@@ -205,6 +205,34 @@ TEST(AppendJournalTest, TheLastIntactMarkWins) {
   EXPECT_FALSE(LastAppendMark(std::string(kAppendMarkBytes, '\0')).has_value());
 }
 
+TEST(StateLogTest, TheLastIntactRecordOnTheSameBaseWins) {
+  const std::string state_file = EncodeSpoolState(SpoolState{});
+  const uint32_t base = StateFileId(state_file);
+  SpoolState other;
+  other.acked_sequence = 1;
+  EXPECT_NE(base, StateFileId(EncodeSpoolState(other)));
+  EXPECT_FALSE(LastLoggedState("", base).has_value());
+  std::string log;
+  for (uint64_t acked = 1; acked <= 3; ++acked) {
+    SpoolState s;
+    s.acked_sequence = acked;
+    s.alive.push_back(AliveSpan{absl::FromUnixMillis(1000), absl::FromUnixMillis(2000), 7});
+    log += EncodeStateLogRecord(base, s);
+  }
+  ASSERT_TRUE(LastLoggedState(log, base).has_value());
+  EXPECT_EQ(LastLoggedState(log, base)->acked_sequence, 3u);
+  EXPECT_EQ(LastLoggedState(log, base)->alive.size(), 1u);
+  // A log that continues another state file is not used.
+  EXPECT_FALSE(LastLoggedState(log, base + 1).has_value());
+  // A torn or damaged last record (a power loss, a kill mid-write) ends the log.
+  EXPECT_EQ(LastLoggedState(log.substr(0, log.size() - 1), base)->acked_sequence, 2u);
+  std::string flipped = log;
+  flipped[flipped.size() - 20] ^= 1;
+  EXPECT_EQ(LastLoggedState(flipped, base)->acked_sequence, 2u);
+  EXPECT_EQ(LastLoggedState(log + std::string(200, '\0'), base)->acked_sequence, 3u);
+  EXPECT_FALSE(LastLoggedState(std::string(200, '\0'), base).has_value());
+}
+
 TEST(SpoolStateTest, DamageIsDataLoss) {
   SpoolState s;
   s.acked_sequence = 9;
