@@ -9,7 +9,8 @@
 #   - the load generator's view: batches sent/acked, errors, ack latency p50/p99.
 #
 # Usage: scripts/bench-collector.sh [--out FILE]   (FILE gets key=value results)
-# Env:   AGENTS=1000 DURATION=60 STEADY=30 RUNS=10 SKIP_BUILD=0 BUILD_DIR=build-bench
+# Env:   AGENTS=1000 DURATION=60 STEADY=30 RUNS=10 SAMPLE_EVERY=10 SKIP_BUILD=0
+#        BUILD_DIR=build-bench
 # Runs about DURATION + 15 s (plus the build). Stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
@@ -18,6 +19,7 @@ bench_parse_args 14 "$@"
 AGENTS="${AGENTS:-1000}"
 DURATION="${DURATION:-60}"
 STEADY="${STEADY:-30}"
+SAMPLE_EVERY="${SAMPLE_EVERY:-10}"
 RUNS="${RUNS:-10}"
 [ "$STEADY" -le $((DURATION - 20)) ] || bench_die "STEADY must be at most DURATION - 20"
 [ -n "$BENCH_OUT" ] && : >"$BENCH_OUT"
@@ -79,8 +81,21 @@ snap() {  # $1: prefix
 }
 snap a
 bench_log "steady window ${STEADY}s"
-sleep "$STEADY"
+# Every SAMPLE_EVERY seconds: anonymous memory and the ingest queue depth, to show whether
+# memory grows and whether the queue stays bounded over the window.
+: >"$BENCH_TMP/series.txt"
+steady_end=$((SECONDS + STEADY))
+while [ "$SECONDS" -lt "$steady_end" ]; do
+  left=$((steady_end - SECONDS))
+  sleep "$((left < SAMPLE_EVERY ? left : SAMPLE_EVERY))"
+  [ "$SECONDS" -lt "$steady_end" ] || break
+  depth="$(curl -sf --max-time 10 "$URL/metrics" | awk '$1 == "accord_collector_ingest_queue_depth" { print $2 }' || true)"
+  printf '%s %s %s\n' "$(date +%s.%N)" "$(bench_smaps "$COLLECTOR_PID" Anonymous)" "${depth:-0}" \
+    >>"$BENCH_TMP/series.txt"
+done
 snap b
+printf '%s %s %s\n' "$b_t" "$b_anon" \
+  "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_ingest_queue_depth)" >>"$BENCH_TMP/series.txt"
 rss_steady="$(bench_status "$COLLECTOR_PID" VmRSS)"
 pss_steady="$(bench_smaps "$COLLECTOR_PID" Pss)"
 anon_steady="$(bench_smaps "$COLLECTOR_PID" Anonymous)"
@@ -166,6 +181,16 @@ r collector_rss_steady_kib "$rss_steady"
 r collector_pss_steady_kib "$pss_steady"
 r collector_anon_steady_kib "$anon_steady"
 r collector_anon_growth_kib_per_min "$(bench_calc "($b_anon - $a_anon) * 60 / $dt")"
+# Growth over the second half of the window only (the first half still fills the 30-minute
+# capacity rings and the allocator's pools), by least squares over the samples.
+r collector_anon_growth_late_kib_per_min "$(awk -v t0="$a_t" -v dt="$dt" '
+  $1 - t0 >= dt / 2 { n++; x = $1 - t0; y = $2; sx += x; sy += y; sxx += x * x; sxy += x * y }
+  END { if (n < 2 || n * sxx == sx * sx) print 0; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }' \
+  "$BENCH_TMP/series.txt")"
+r collector_queue_depth_max "$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$BENCH_TMP/series.txt")"
+r collector_queue_capacity "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_ingest_queue_capacity)"
+r collector_rss_per_agent_kib "$(bench_calc "($rss_steady - $c0_rss) / $AGENTS")"
+r collector_cpu_s_per_million_samples "$(bench_calc "$cpu_s * 1e6 / (($b_samples - $a_samples) > 0 ? ($b_samples - $a_samples) : 1)")"
 r collector_rss_end_kib "$c1_rss"
 r collector_hwm_kib "$c1_hwm"
 r metrics_ms_median "$m_med"
@@ -197,6 +222,10 @@ row "collector CPU, whole run (stat)" "$(printf '%.2f s' "$cpu_total_s")"
 row "collector RSS start / steady / end (MiB)" "$(kib2mib "$c0_rss") / $(kib2mib "$rss_steady") / $(kib2mib "$c1_rss")"
 row "collector PSS / Anonymous steady (MiB)" "$(kib2mib "$pss_steady") / $(kib2mib "$anon_steady")"
 row "collector Anonymous growth, steady (MiB/min)" "$(printf '%.1f' "$(bench_calc "($b_anon - $a_anon) * 60 / $dt / 1024")")"
+row "  second half of the window (MiB/min)" "$(printf '%.1f' "$(bench_calc "$(bench_get collector_anon_growth_late_kib_per_min) / 1024")")"
+row "ingest queue depth, max of samples" "$(bench_get collector_queue_depth_max) (capacity $(bench_get collector_queue_capacity))"
+row "collector RSS per agent (KiB)" "$(printf '%.1f' "$(bench_get collector_rss_per_agent_kib)")"
+row "collector CPU per million samples (s)" "$(printf '%.3f' "$(bench_get collector_cpu_s_per_million_samples)")"
 row "GET /metrics ms (median min max, $RUNS runs)" "$(printf '%.1f %.1f %.1f' "$m_med" "$m_min" "$m_max") ($(kib2mib $((metrics_bytes / 1024))) MiB, $metrics_series samples)"
 row "GET /api/v1/hosts ms (median min max)" "$(printf '%.1f %.1f %.1f' "$h_med" "$h_min" "$h_max")"
 row "loadgen batches sent / acked" "$(lg batches_sent) / $(lg batches_acked)"

@@ -138,10 +138,14 @@ bench_stats() {
 }
 
 # Appends key=value to the results file $BENCH_OUT (when set) and echoes nothing.
+declare -gA BENCH_RESULTS=()
 bench_result() {
+  BENCH_RESULTS["$1"]="$2"
   [ -n "${BENCH_OUT:-}" ] && printf '%s=%s\n' "$1" "$2" >>"$BENCH_OUT"
   return 0
 }
+# A value recorded earlier with bench_result (empty if none).
+bench_get() { printf '%s' "${BENCH_RESULTS[$1]:-}"; }
 
 # Parses the scripts' common arguments: --out FILE (key=value results) and --help (prints
 # lines 2..$1 of the calling script). Sets BENCH_OUT.

@@ -5,7 +5,8 @@
 #      (REPS repetitions) and sla_query_bench (once: building its worlds takes a while),
 #      spool_bench, backfill_bench, capacity_bench, and the forecast backtest;
 #   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
-#   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times;
+#   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times, then
+#      10,000 agents for 5.5 minutes (SCALE_AGENTS=0 skips it, SCALE_DURATION=330);
 #   5. scripts/bench-detection.sh (kill/freeze detection latency at 1,000 and 10,000 agents)
 #      and scripts/bench-detection-prometheus.sh (the same event in Prometheus), unless
 #      SKIP_DETECTION=1 (they add about 10 minutes; PROM_DEFAULTS=1 adds 8 more);
@@ -14,7 +15,8 @@
 #
 # Usage: scripts/bench.sh
 # Env:   REPS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
-#        SKIP_DETECTION=0 DETECTION_AGENTS="1000 10000" PROM_DEFAULTS=0
+#        SKIP_DETECTION=0 DETECTION_AGENTS="1000 10000" PROM_DEFAULTS=0 SCALE_AGENTS=10000
+#        SCALE_DURATION=330
 # Runs about 3 minutes with the defaults plus about 10 for detection (each extra slow run adds
 # about 2.5 minutes).
 set -euo pipefail
@@ -23,7 +25,7 @@ source "$(dirname "$0")/bench-lib.sh"
 REPS="${REPS:-3}"
 RUNS_SLOW="${RUNS_SLOW:-1}"
 DOCS="${DOCS:-$BENCH_ROOT/docs/benchmarks.md}"
-case "${1:-}" in -h|--help) sed -n '2,18p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,21p' "$0"; exit 0 ;; esac
 
 bench_init
 OUT="$BUILD_DIR/bench-results/$(date +%Y%m%dT%H%M%S)"
@@ -104,9 +106,20 @@ done
 sed -i "s|^node_exporter=.*|node_exporter=$(dpkg-query -W -f='${Version}' prometheus-node-exporter 2>/dev/null || echo 'not installed')|" "$OUT/machine.env"
 for ((i = 1; i <= RUNS_SLOW; i++)); do
   bench_log "bench-collector.sh run $i/$RUNS_SLOW"
-  run "$BENCH_ROOT/scripts/bench-collector.sh" --out "$OUT/collector-$i.env" \
+  run env AGENTS="${AGENTS:-1000}" DURATION=60 STEADY=30 "$BENCH_ROOT/scripts/bench-collector.sh" \
+    --out "$OUT/collector-$i.env" \
     | tee "$OUT/collector-$i.txt" || bench_log "bench-collector.sh run $i failed (see above)"
 done
+
+# Scale (issue #6): 10,000 agents for SCALE_DURATION s (5 minutes of steady window by
+# default); SCALE_AGENTS=0 skips it.
+if [ "${SCALE_AGENTS:-10000}" -gt 0 ]; then
+  sd="${SCALE_DURATION:-330}"
+  bench_log "bench-collector.sh with ${SCALE_AGENTS:-10000} agents for ${sd}s"
+  run env AGENTS="${SCALE_AGENTS:-10000}" DURATION="$sd" STEADY="$((sd - 30))" RUNS=5 \
+    SAMPLE_EVERY=30 "$BENCH_ROOT/scripts/bench-collector.sh" --out "$OUT/collector-scale-1.env" \
+    | tee "$OUT/collector-scale-1.txt" || bench_log "bench-collector.sh (scale) failed (see above)"
+fi
 
 bench_log "bench-profile.sh (perf on the collector under 1,000 agents)"
 run "$BENCH_ROOT/scripts/bench-profile.sh" --out "$OUT/profile-collector.env" \

@@ -139,11 +139,19 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
   }
 
   // A batch was added to the agent's pending list, or a heartbeat is due: write if idle.
+  // As the real agent (agent/transport/stream_client.cc), a heartbeat is skipped when a
+  // batch went out since the last one: any message is proof of life.
   void Pump(bool heartbeat) {
     bool write;
     {
       absl::MutexLock lock(&agent_->mu);
-      if (heartbeat) heartbeat_pending_ = true;
+      if (heartbeat) {
+        if (batch_since_beat_) {
+          batch_since_beat_ = false;
+        } else {
+          heartbeat_pending_ = true;
+        }
+      }
       write = PrepareNextLocked();
     }
     if (write) StartWrite(&out_);
@@ -295,6 +303,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       ++stats_->heartbeats_sent;
     } else if (next != nullptr) {
       sent_sequence_ = next->sequence;
+      batch_since_beat_ = true;
       auto* b = out_.mutable_batch();
       b->set_sequence(next->sequence);
       b->set_timestamp_ms(next->timestamp_ms);
@@ -347,6 +356,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
   bool read_ended_ = false;
   bool hold_released_ = false;
   bool heartbeat_pending_ = false;
+  bool batch_since_beat_ = false;
   bool goodbye_pending_ = false;
   bool goodbye_sent_ = false;
   bool described_ = false;

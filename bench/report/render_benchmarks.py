@@ -392,6 +392,93 @@ def render_agent_section(w, agent, machine):
     w("")
 
 
+def collector_groups(d):
+    """collector-*.env results grouped by their number of agents, fewest first."""
+    groups = {}
+    for p in sorted(glob.glob(os.path.join(d, "collector-*.env"))):
+        e = read_env(p)
+        groups.setdefault(int(num(e.get("agents")) or 0), []).append(e)
+    return [Runs(groups[k]) for k in sorted(groups)]
+
+
+def render_collector_section(w, coll):
+    """scripts/bench-collector.sh results for one number of agents."""
+    w("## Collector: %s agents on loopback" % coll.fmt("agents", 0))
+    w("")
+    w("`scripts/bench-collector.sh`: `accord-loadgen` simulates the agents (one gRPC stream and "
+      "one TCP connection each, callback API; %s series per host: the agent's shape for a "
+      "4-core host with 3 filesystems, 2 disks, 2 interfaces, plus its own `accord_agent_*` "
+      "series), a sample batch every 1 s and, as the agent does, a heartbeat only in a second "
+      "without a batch, for %s s. CPU and memory are measured over a steady window of %s s "
+      "after all streams are open." %
+      (coll.fmt("loadgen_series_per_agent", 0), coll.fmt("duration_s", 0),
+       coll.fmt("steady_window_s", 0)))
+    w("")
+    w("| | |")
+    w("|---|---|")
+    crow = [
+        ("All streams open after (s)", coll.fmt("connect_all_s", 1)),
+        ("Streams open at once (peak)", coll.fmt("loadgen_streams_connected_peak", 0)),
+        ("Hosts up: /api/v1/hosts / /metrics (of total)", "%s / %s (of %s)" % (
+            coll.fmt("hosts_up_api", 0), coll.fmt("hosts_up_metrics", 0),
+            coll.fmt("hosts_total", 0))),
+        ("Hosts `stopped` after the load generator's goodbyes",
+         coll.fmt("hosts_stopped_after_goodbye", 0)),
+        ("Ingest (batches/s, samples/s)", "%s, %s" % (coll.fmt("collector_batches_per_s", 0),
+                                                      coll.fmt("collector_samples_per_s", 0))),
+        ("Collector CPU, steady (% of one core)", coll.fmt("collector_cpu_pct", 1)),
+        ("Collector CPU per batch accepted (µs; heartbeats included)",
+         coll.fmt("collector_cpu_us_per_batch", 0)),
+        ("Collector CPU per message received (µs; batches and heartbeats)",
+         coll.fmt("collector_cpu_us_per_message", 0)),
+        ("Collector CPU, whole run incl. connects and scrapes (s, stat)",
+         coll.fmt("collector_cpu_total_s", 2)),
+        ("Collector threads", coll.fmt("collector_threads", 0)),
+        ("Collector RSS at start / steady / end (MiB)", "%s / %s / %s" % (
+            coll.fmt("collector_rss_start_kib", 1, 1 / 1024),
+            coll.fmt("collector_rss_steady_kib", 1, 1 / 1024),
+            coll.fmt("collector_rss_end_kib", 1, 1 / 1024))),
+        ("Collector Pss / Anonymous, steady (MiB)", "%s / %s" % (
+            coll.fmt("collector_pss_steady_kib", 1, 1 / 1024),
+            coll.fmt("collector_anon_steady_kib", 1, 1 / 1024))),
+        ("Collector Anonymous growth during the steady window (MiB per minute)",
+         coll.fmt("collector_anon_growth_kib_per_min", 1, 1 / 1024)),
+        ("… over the second half of the window (MiB per minute, least squares)",
+         coll.fmt("collector_anon_growth_late_kib_per_min", 1, 1 / 1024)),
+        ("Collector RSS per connected agent (KiB: steady − start, / agents)",
+         coll.fmt("collector_rss_per_agent_kib", 1)),
+        ("Collector CPU per million samples (s)",
+         coll.fmt("collector_cpu_s_per_million_samples", 3)),
+        ("Ingest queue depth, largest sample in the window (capacity)", "%s (%s)" % (
+            coll.fmt("collector_queue_depth_max", 0), coll.fmt("collector_queue_capacity", 0))),
+        ("Collector peak RSS (VmHWM, MiB)", coll.fmt("collector_hwm_kib", 1, 1 / 1024)),
+        ("GET /metrics, ms: median / min / max", "%s / %s / %s" % (
+            coll.fmt("metrics_ms_median", 1), coll.fmt("metrics_ms_min", 1),
+            coll.fmt("metrics_ms_max", 1))),
+        ("/metrics body (MiB, samples)", "%s, %s" % (
+            coll.fmt("metrics_bytes", 2, 1 / 2**20), coll.fmt("metrics_series", 0))),
+        ("GET /api/v1/hosts, ms: median / min / max", "%s / %s / %s" % (
+            coll.fmt("hosts_json_ms_median", 1), coll.fmt("hosts_json_ms_min", 1),
+            coll.fmt("hosts_json_ms_max", 1))),
+        ("Load generator: batches sent / acked / dropped", "%s / %s / %s" % (
+            coll.fmt("loadgen_batches_sent", 0), coll.fmt("loadgen_batches_acked", 0),
+            coll.fmt("loadgen_batches_dropped", 0))),
+        ("Load generator: stream errors, reconnects", "%s, %s" % (
+            coll.fmt("loadgen_errors", 0), coll.fmt("loadgen_reconnects", 0))),
+        ("Ack latency p50 / p99 / max (ms, batch written → ack read)", "%s / %s / %s" % (
+            coll.fmt("loadgen_ack_latency_p50_ms", 2), coll.fmt("loadgen_ack_latency_p99_ms", 2),
+            coll.fmt("loadgen_ack_latency_max_ms", 1))),
+        ("Connect latency p50 / p99 (ms, Hello written → first Ack)", "%s / %s" % (
+            coll.fmt("loadgen_connect_latency_p50_ms", 1),
+            coll.fmt("loadgen_connect_latency_p99_ms", 1))),
+        ("Load generator CPU, steady (% of one core)", coll.fmt("loadgen_cpu_pct", 1)),
+    ]
+    for label, v in crow:
+        w("| %s | %s |" % (label, v))
+    w("")
+
+
+
 def render_detection_section(w, d):
     """Detection latency (issue #6): scripts/bench-detection.sh (detection-*.env) and
     scripts/bench-detection-prometheus.sh (detection-prometheus*.env)."""
@@ -514,7 +601,9 @@ def main():
     machine = read_env(os.path.join(d, "machine.env"))
     commands = open(os.path.join(d, "commands.txt")).read().strip().splitlines()
     agent = Runs([read_env(p) for p in sorted(glob.glob(os.path.join(d, "agent-*.env")))])
-    coll = Runs([read_env(p) for p in sorted(glob.glob(os.path.join(d, "collector-*.env")))])
+    groups = collector_groups(d)
+    coll = next((g for g in groups if g.med("agents") == 1000), groups[0] if groups else Runs([]))
+    scale = next((g for g in groups if (g.med("agents") or 0) >= 10000), Runs([]))
     sampler = gbench(os.path.join(d, "agent_sampler_bench.json"))
     cmb = gbench(os.path.join(d, "collector_metrics_bench.json"))
     o = []
@@ -598,76 +687,49 @@ def main():
       (coll.fmt("metrics_ms_median", 1), "10 requests", coll.fmt("metrics_bytes", 1, 1 / 2**20),
        mmm(render, 1)[0],
        status(None if m is None or (n_agents or 0) < 1000 else m < 100)))
+    if scale:
+        sps = scale.med("collector_samples_per_s")
+        w("| Collector: ≥ 600,000 samples/s with 10,000 agents (%s s run) | %s samples/s "
+          "(%s batches/s of %s series) at %s %% of one core, %s s CPU per million samples; "
+          "ack latency p50 %s ms, p99 %s ms | %s |" %
+          (scale.fmt("duration_s", 0), scale.fmt("collector_samples_per_s", 0),
+           scale.fmt("collector_batches_per_s", 0), scale.fmt("loadgen_series_per_agent", 0),
+           scale.fmt("collector_cpu_pct", 0), scale.fmt("collector_cpu_s_per_million_samples", 3),
+           scale.fmt("loadgen_ack_latency_p50_ms", 0), scale.fmt("loadgen_ack_latency_p99_ms", 0),
+           status(None if sps is None else sps >= 600000)))
+        per = scale.med("collector_rss_per_agent_kib")
+        w("| Collector: RSS ≤ 50 KiB per connected agent (10,000 agents) | %s KiB (RSS %s MiB "
+          "steady) | %s |" % (scale.fmt("collector_rss_per_agent_kib", 1),
+                              scale.fmt("collector_rss_steady_kib", 0, 1 / 1024),
+                              status(None if per is None else per <= 50)))
+        qmax, qcap = scale.med("collector_queue_depth_max"), scale.med("collector_queue_capacity")
+        w("| Collector: bounded ingest queue (10,000 agents) | largest depth sampled %s of a "
+          "capacity of %s | %s |" % (scale.fmt("collector_queue_depth_max", 0),
+                                      scale.fmt("collector_queue_capacity", 0),
+                                      status(None if qmax is None or qcap is None
+                                             else qmax <= qcap)))
+        g, a = scale.med("collector_anon_growth_late_kib_per_min"), scale.med(
+            "collector_anon_steady_kib")
+        w("| Collector: no memory growth over time (10,000 agents; second half of the window) | "
+          "%s MiB per minute of %s MiB anonymous | %s |" %
+          (scale.fmt("collector_anon_growth_late_kib_per_min", 1, 1 / 1024),
+           scale.fmt("collector_anon_steady_kib", 0, 1 / 1024),
+           status(None if g is None or not a else g <= 0.005 * a)))
+        ms = scale.med("metrics_ms_median")
+        w("| Collector: /metrics for 10,000 hosts < 1 s | GET /metrics %s ms (%s MiB) under "
+          "full ingest load | %s |" % (scale.fmt("metrics_ms_median", 0),
+                                       scale.fmt("metrics_bytes", 1, 1 / 2**20),
+                                       status(None if ms is None else ms < 1000)))
     w("")
+
 
     # ---- Agent.
     render_agent_section(w, agent, machine)
 
-    # ---- Collector.
-    w("## Collector: %s agents on loopback" % coll.fmt("agents", 0))
-    w("")
-    w("`scripts/bench-collector.sh`: `accord-loadgen` simulates the agents (one gRPC stream and "
-      "one TCP connection each, callback API; %s series per host: the agent's shape for a "
-      "4-core host with 3 filesystems, 2 disks, 2 interfaces, plus its own `accord_agent_*` "
-      "series), samples and heartbeats every 1 s, for %s s. CPU is measured over a steady "
-      "window of %s s after all streams are open." %
-      (coll.fmt("loadgen_series_per_agent", 0), coll.fmt("duration_s", 0),
-       coll.fmt("steady_window_s", 0)))
-    w("")
-    w("| | |")
-    w("|---|---|")
-    crow = [
-        ("All streams open after (s)", coll.fmt("connect_all_s", 1)),
-        ("Streams open at once (peak)", coll.fmt("loadgen_streams_connected_peak", 0)),
-        ("Hosts up: /api/v1/hosts / /metrics (of total)", "%s / %s (of %s)" % (
-            coll.fmt("hosts_up_api", 0), coll.fmt("hosts_up_metrics", 0),
-            coll.fmt("hosts_total", 0))),
-        ("Hosts `stopped` after the load generator's goodbyes",
-         coll.fmt("hosts_stopped_after_goodbye", 0)),
-        ("Ingest (batches/s, samples/s)", "%s, %s" % (coll.fmt("collector_batches_per_s", 0),
-                                                      coll.fmt("collector_samples_per_s", 0))),
-        ("Collector CPU, steady (% of one core)", coll.fmt("collector_cpu_pct", 1)),
-        ("Collector CPU per batch accepted (µs; heartbeats included)",
-         coll.fmt("collector_cpu_us_per_batch", 0)),
-        ("Collector CPU per message received (µs; batches and heartbeats)",
-         coll.fmt("collector_cpu_us_per_message", 0)),
-        ("Collector CPU, whole run incl. connects and scrapes (s, stat)",
-         coll.fmt("collector_cpu_total_s", 2)),
-        ("Collector threads", coll.fmt("collector_threads", 0)),
-        ("Collector RSS at start / steady / end (MiB)", "%s / %s / %s" % (
-            coll.fmt("collector_rss_start_kib", 1, 1 / 1024),
-            coll.fmt("collector_rss_steady_kib", 1, 1 / 1024),
-            coll.fmt("collector_rss_end_kib", 1, 1 / 1024))),
-        ("Collector Pss / Anonymous, steady (MiB)", "%s / %s" % (
-            coll.fmt("collector_pss_steady_kib", 1, 1 / 1024),
-            coll.fmt("collector_anon_steady_kib", 1, 1 / 1024))),
-        ("Collector Anonymous growth during the steady window (MiB per minute)",
-         coll.fmt("collector_anon_growth_kib_per_min", 1, 1 / 1024)),
-        ("Collector peak RSS (VmHWM, MiB)", coll.fmt("collector_hwm_kib", 1, 1 / 1024)),
-        ("GET /metrics, ms: median / min / max of 10", "%s / %s / %s" % (
-            coll.fmt("metrics_ms_median", 1), coll.fmt("metrics_ms_min", 1),
-            coll.fmt("metrics_ms_max", 1))),
-        ("/metrics body (MiB, samples)", "%s, %s" % (
-            coll.fmt("metrics_bytes", 2, 1 / 2**20), coll.fmt("metrics_series", 0))),
-        ("GET /api/v1/hosts, ms: median / min / max of 10", "%s / %s / %s" % (
-            coll.fmt("hosts_json_ms_median", 1), coll.fmt("hosts_json_ms_min", 1),
-            coll.fmt("hosts_json_ms_max", 1))),
-        ("Load generator: batches sent / acked / dropped", "%s / %s / %s" % (
-            coll.fmt("loadgen_batches_sent", 0), coll.fmt("loadgen_batches_acked", 0),
-            coll.fmt("loadgen_batches_dropped", 0))),
-        ("Load generator: stream errors, reconnects", "%s, %s" % (
-            coll.fmt("loadgen_errors", 0), coll.fmt("loadgen_reconnects", 0))),
-        ("Ack latency p50 / p99 / max (ms, batch written → ack read)", "%s / %s / %s" % (
-            coll.fmt("loadgen_ack_latency_p50_ms", 2), coll.fmt("loadgen_ack_latency_p99_ms", 2),
-            coll.fmt("loadgen_ack_latency_max_ms", 1))),
-        ("Connect latency p50 / p99 (ms, Hello written → first Ack)", "%s / %s" % (
-            coll.fmt("loadgen_connect_latency_p50_ms", 1),
-            coll.fmt("loadgen_connect_latency_p99_ms", 1))),
-        ("Load generator CPU, steady (% of one core)", coll.fmt("loadgen_cpu_pct", 1)),
-    ]
-    for label, v in crow:
-        w("| %s | %s |" % (label, v))
-    w("")
+    # ---- Collector: one section per number of agents (collector-*.env: 1,000;
+    # collector-scale-*.env: 10,000 over 5 minutes).
+    for c in collector_groups(d):
+        render_collector_section(w, c)
 
     # ---- Detection latency (issue #6): scripts/bench-detection*.sh.
     render_detection_section(w, d)
