@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <set>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -80,25 +82,6 @@ double EarliestCrossing(const Forecast& f) {
   return best;
 }
 
-// A fast forecast (the last 30 minutes) against the slower one from the stored history:
-// whichever is ok and reaches a level first (a disk filling now matters more than last
-// month's trend); if neither is ok, the history's verdict.
-// `slow` was computed `elapsed` seconds ago: its times are moved on by that much.
-Forecast Combine(const Forecast& fast, const std::optional<Forecast>& slow_then, double elapsed) {
-  if (!slow_then.has_value()) return fast;
-  Forecast slow = *slow_then;
-  for (LevelForecast& l : slow.levels) {
-    if (l.seconds.has_value()) l.seconds = std::max(0.0, *l.seconds - elapsed);
-    l.low = std::max(0.0, l.low - elapsed);
-    l.high = std::max(0.0, l.high - elapsed);
-  }
-  bool fast_ok = fast.status == ForecastStatus::kOk;
-  bool slow_ok = slow.status == ForecastStatus::kOk;
-  if (fast_ok && slow_ok) return EarliestCrossing(fast) < EarliestCrossing(slow) ? fast : slow;
-  if (fast_ok) return fast;
-  return slow;
-}
-
 std::vector<Point> ToPoints(const std::vector<RollupRow>& rows, double period) {
   std::vector<Point> points;
   points.reserve(rows.size());
@@ -155,38 +138,97 @@ std::vector<RollupRow> PoolRows(const Pool& pool, bool hours) {
 
 std::vector<double> Levels(const CapacityThreshold& t) { return {t.warning, t.critical, kFull}; }
 
+// Statistics of the rows with start >= from, as StatsFromMinutes would give for them (no
+// copies; `means` is scratch).
+WindowStats MinuteStats(const std::vector<RollupRow>& rows, double from, std::vector<double>* means) {
+  WindowStats s;
+  means->clear();
+  double sum = 0;
+  for (const RollupRow& m : rows) {
+    if (static_cast<double>(m.start) < from || m.count == 0) continue;
+    double mean = m.mean();
+    means->push_back(mean);
+    sum += mean;
+    s.max = means->size() == 1 ? m.max : std::max(s.max, m.max);
+  }
+  s.minutes = means->size();
+  if (means->empty()) return s;
+  s.mean = sum / static_cast<double>(means->size());
+  PercentilesOfMeans(means, &s);
+  return s;
+}
+
+// Statistics over the hours of `hours` from `from` plus the hours not derived yet, from
+// their minutes, as StatsFromHours would give for those rows and HourFromMinutes' hours (same
+// order of summation), without encoding the fresh hours' histograms. REQUIRES: `minutes`
+// sorted by start.
+WindowStats HourStats(const std::vector<RollupRow>& minutes, const std::vector<RollupRow>& hours,
+                      double from) {
+  WindowStats s;
+  RatioHistogram hist;
+  double sum = 0;
+  bool first = true;
+  int64_t covered = INT64_MIN;
+  for (const RollupRow& h : hours) {
+    if (static_cast<double>(h.start) < from) continue;
+    covered = std::max(covered, h.start + 3600);
+    if (h.count == 0) continue;
+    auto decoded = RatioHistogram::Decode(h.histogram);
+    if (decoded.ok()) hist.Merge(*decoded);
+    s.minutes += h.count;
+    sum += h.sum;
+    s.max = first ? h.max : std::max(s.max, h.max);
+    first = false;
+  }
+  // The hours not derived yet, one at a time (minutes are sorted, so an hour's are adjacent).
+  size_t i = 0;
+  while (i < minutes.size()) {
+    const RollupRow& m0 = minutes[i];
+    if (m0.start < covered || static_cast<double>(m0.start) < from) {
+      ++i;
+      continue;
+    }
+    const int64_t hour = m0.start / 3600 * 3600;
+    uint32_t count = 0;
+    double hour_sum = 0, hour_max = 0;
+    for (; i < minutes.size() && minutes[i].start / 3600 * 3600 == hour; ++i) {
+      const RollupRow& m = minutes[i];
+      if (m.count == 0 || m.start < covered || static_cast<double>(m.start) < from) continue;
+      hour_max = count == 0 ? m.max : std::max(hour_max, m.max);
+      ++count;
+      hour_sum += m.mean();
+      hist.Add(m.mean());
+    }
+    if (count == 0) continue;
+    s.minutes += count;
+    sum += hour_sum;
+    s.max = first ? hour_max : std::max(s.max, hour_max);
+    first = false;
+  }
+  if (s.minutes == 0) return s;
+  s.mean = sum / static_cast<double>(s.minutes);
+  if (hist.total() > 0) {
+    s.p95 = hist.Quantile(0.95);
+    s.p99 = hist.Quantile(0.99);
+  } else {
+    s.p95 = s.p99 = s.max;
+  }
+  return s;
+}
+
 std::vector<std::pair<absl::Duration, WindowStats>> Windows(double now,
                                                             const std::vector<RollupRow>& minutes,
                                                             const std::vector<RollupRow>& hours,
                                                             bool ratio) {
   std::vector<std::pair<absl::Duration, WindowStats>> out;
+  std::vector<double> means;
   for (absl::Duration w : kWindows) {
     double from = now - absl::ToDoubleSeconds(w);
     WindowStats s;
     if (w <= absl::Hours(24 * 7)) {
-      std::vector<RollupRow> in;
-      for (const RollupRow& m : minutes) {
-        if (static_cast<double>(m.start) >= from) in.push_back(m);
-      }
-      s = StatsFromMinutes(in);
+      s = MinuteStats(minutes, from, &means);
     } else if (ratio) {
-      std::vector<RollupRow> in;
-      int64_t covered = INT64_MIN;
-      for (const RollupRow& h : hours) {
-        if (static_cast<double>(h.start) >= from) {
-          in.push_back(h);
-          covered = std::max(covered, h.start + 3600);
-        }
-      }
-      // The hours not derived yet come from their minutes.
-      std::map<int64_t, std::vector<RollupRow>> rest;
-      for (const RollupRow& m : minutes) {
-        if (m.start >= covered && static_cast<double>(m.start) >= from) {
-          rest[m.start / 3600 * 3600].push_back(m);
-        }
-      }
-      for (const auto& [hour, rows] : rest) in.push_back(HourFromMinutes(hour, rows, true));
-      s = StatsFromHours(in);
+      s = HourStats(minutes, hours, from);
     }
     if (s.minutes > 0) out.emplace_back(w, s);
   }
@@ -218,23 +260,87 @@ const char* StatusName(Status status) {
   return "ok";
 }
 
+// Pending minutes a series holds without a heap allocation: with the default flush_after
+// (90 s) at most three minutes wait.
+constexpr size_t kInlineMinutes = 3;
+
+// One minute of a series not yet handed to the store.
+struct PendingMinute {
+  int64_t start() const { return static_cast<int64_t>(minute) * 60; }
+  int32_t minute = 0;  // start / 60 (40 bytes a minute)
+  uint32_t count = 0;
+  double sum = 0, min = 0, max = 0, capacity_sum = 0;
+
+  void Add(double value, double capacity) {
+    if (count == 0) {
+      min = max = value;
+    } else {
+      min = std::min(min, value);
+      max = std::max(max, value);
+    }
+    ++count;
+    sum += value;
+    capacity_sum += capacity;
+  }
+  RollupRow Row() const {
+    RollupRow r;
+    r.start = start();
+    r.count = count;
+    r.sum = sum;
+    r.min = min;
+    r.max = max;
+    r.capacity_sum = capacity_sum;
+    return r;
+  }
+};
+
+// The forecast from the last refresh, as far as the fast path uses it.
+struct CachedForecast {
+  ForecastStatus status = ForecastStatus::kInsufficientData;
+  uint8_t levels = 0;
+  const std::string* method = nullptr;
+  double seconds[3] = {NAN, NAN, NAN};  // NaN: not reached
+  double at = 0;  // when it was computed (seconds since the epoch)
+};
+
 struct CapacityService::Series {
-  Observation last;
+  // The latest observation.
+  double last_t = 0;
+  double last_value = 0;
+  double last_capacity = 0;
   bool has_last = false;
+  bool has_slow = false;  // `slow` and `windows` are set (after a refresh)
   RecentRing recent;
-  std::map<int64_t, RollupRow> pending;  // minute start -> unflushed rollup
-  // From the last refresh from the store.
-  std::vector<std::pair<absl::Duration, WindowStats>> windows;
-  std::optional<Forecast> slow;
-  double slow_at = 0;  // when `slow` was computed (seconds since the epoch)
+  // Unflushed minutes, by start (usually the last two or three).
+  absl::InlinedVector<PendingMinute, kInlineMinutes> pending;
+  // From the last refresh from the store: the statistics of each of kWindows (minutes 0:
+  // no data), and the forecast.
+  WindowStats windows[std::size(kWindows)];
+  CachedForecast slow;
+
+  PendingMinute& MinuteAt(int64_t start) {
+    const auto minute = static_cast<int32_t>(start / 60);
+    auto it = pending.end();
+    while (it != pending.begin() && (it - 1)->minute >= minute) --it;
+    if (it != pending.end() && it->minute == minute) return *it;
+    it = pending.insert(it, PendingMinute());
+    it->minute = minute;
+    return *it;
+  }
 };
 
 struct CapacityService::HostState {
   HostUtilisation util;
-  std::map<SeriesRef, std::unique_ptr<Series>> series;
+  std::vector<std::unique_ptr<Series>> series;  // by HostUtilisation series id; null: none
   // Demand series: name{labels} -> (name, labels).
   std::map<std::string, std::pair<std::string, std::map<std::string, std::string>>> custom;
   absl::Time refreshed_at = absl::InfinitePast();
+  int64_t first_pending = INT64_MAX;  // the earliest pending minute of its series
+
+  Series* Find(const SeriesRef& ref) {
+    int64_t id = util.FindSeries(ref);
+    return id < 0 || static_cast<size_t>(id) >= series.size() ? nullptr : series[id].get();
+  }
 };
 
 CapacityService::CapacityService(HostRegistry& registry, Clock& clock, RollupStore* store,
@@ -300,10 +406,15 @@ void CapacityService::OnSamples(const std::string& host, uint64_t sequence, int6
   auto it = hosts_.find(host);
   if (it == hosts_.end()) return;
   HostState& state = *it->second;
-  std::vector<Observation> obs;
+  std::vector<Observation>& obs = observations_;
+  obs.clear();
   state.util.OnSamples(sequence, timestamp_ms, slots, values, &obs);
+  if (obs.empty()) return;
+  if (state.series.size() < state.util.series_count()) {
+    state.series.resize(state.util.series_count());
+  }
   const double oldest = Seconds(clock_.Now() - options_.minute_retention);
-  for (Observation& o : obs) {
+  for (const Observation& o : obs) {
     // Stored sums must stay finite (SQLite stores NaN as NULL): a demand value beyond
     // +-1e15 is not a real business volume.
     if (o.t < oldest || !std::isfinite(o.value) || std::abs(o.value) > 1e15 ||
@@ -316,10 +427,15 @@ void CapacityService::OnSamples(const std::string& host, uint64_t sequence, int6
       ++stats_.series;
     }
     ++stats_.observations;
-    if (IsRatio(o.series.kind)) series->recent.Add(o.t, o.value);
-    series->pending[MinuteStart(o.t)].Add(o.value, o.capacity);
-    if (!series->has_last || o.t >= series->last.t) {
-      series->last = std::move(o);
+    if (IsRatio(o.kind)) series->recent.Add(o.t, o.value);
+    const int64_t minute = MinuteStart(o.t);
+    series->MinuteAt(minute).Add(o.value, o.capacity);
+    state.first_pending = std::min(state.first_pending, minute);
+    first_pending_ = std::min(first_pending_, minute);
+    if (!series->has_last || o.t >= series->last_t) {
+      series->last_t = o.t;
+      series->last_value = o.value;
+      series->last_capacity = o.capacity;
       series->has_last = true;
     }
   }
@@ -331,22 +447,38 @@ void CapacityService::Flush(absl::Time now, bool all) {
   size_t rows = 0;
   {
     absl::MutexLock lock(&mu_);
+    if (!all && first_pending_ > limit) return;  // no minute is due yet
+    int64_t first_left = INT64_MAX;
     for (auto& [host, state] : hosts_) {
-      for (auto& [ref, series] : state->series) {
+      if (!all && state->first_pending > limit) {
+        first_left = std::min(first_left, state->first_pending);
+        continue;
+      }
+      int64_t host_left = INT64_MAX;
+      for (size_t id = 0; id < state->series.size(); ++id) {
+        Series* series = state->series[id].get();
+        if (series == nullptr || series->pending.empty()) continue;
+        size_t due = 0;
+        while (due < series->pending.size() && (all || series->pending[due].start() <= limit)) ++due;
+        if (due < series->pending.size()) host_left = std::min(host_left, series->pending[due].start());
+        if (due == 0) continue;
         MinuteWrite w;
-        for (auto it = series->pending.begin(); it != series->pending.end();) {
-          if (!all && it->first > limit) break;
-          it->second.start = it->first;
-          w.minutes.push_back(std::move(it->second));
-          it = series->pending.erase(it);
+        w.minutes.reserve(due);
+        for (size_t i = 0; i < due; ++i) w.minutes.push_back(series->pending[i].Row());
+        series->pending.erase(series->pending.begin(), series->pending.begin() + due);
+        // After a backlog the buffer goes back inline.
+        if (series->pending.capacity() > kInlineMinutes && series->pending.size() <= kInlineMinutes) {
+          series->pending.shrink_to_fit();
         }
-        if (w.minutes.empty()) continue;
-        rows += w.minutes.size();
+        rows += due;
         w.host = host;
-        w.series = ref;
+        w.series = state->util.series(static_cast<uint32_t>(id));
         writes.push_back(std::move(w));
       }
+      state->first_pending = host_left;
+      first_left = std::min(first_left, host_left);
     }
+    first_pending_ = first_left;
     stats_.minutes_written += rows;
   }
   if (!writes.empty() && store_ != nullptr) store_->MergeMinutes(std::move(writes), now);
@@ -365,112 +497,226 @@ absl::StatusOr<std::vector<RollupRow>> CapacityService::Minutes(const std::strin
     }
     rows = std::move(*stored);
   }
+  // Stored rows come oldest first with distinct starts; make sure of it before merging.
+  auto by_start = [](const RollupRow& a, const RollupRow& b) { return a.start < b.start; };
+  if (!std::is_sorted(rows.begin(), rows.end(), by_start)) {
+    std::stable_sort(rows.begin(), rows.end(), by_start);
+  }
+  // (A repeated start keeps the last row, as a map assignment would.)
+  for (size_t i = 1; i < rows.size();) {
+    if (rows[i].start == rows[i - 1].start) {
+      rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(i) - 1);
+    } else {
+      ++i;
+    }
+  }
   const int64_t lo = static_cast<int64_t>(Seconds(from));
   const int64_t hi = static_cast<int64_t>(Seconds(to));
-  std::map<int64_t, RollupRow> merged;
-  for (RollupRow& r : rows) merged[r.start] = std::move(r);
   {
     absl::MutexLock lock(&mu_);
     auto h = hosts_.find(host);
-    if (h != hosts_.end()) {
-      auto s = h->second->series.find(ref);
-      if (s != h->second->series.end()) {
-        for (const auto& [start, row] : s->second->pending) {
-          if (start < lo || start >= hi) continue;
-          RollupRow& m = merged[start];
-          m.start = start;
-          m.Merge(row);
+    Series* series = h != hosts_.end() ? h->second->Find(ref) : nullptr;
+    if (series != nullptr) {
+      for (const PendingMinute& p : series->pending) {
+        const int64_t start = p.start();
+        if (start < lo || start >= hi) continue;
+        // Pending minutes are usually newer than every stored one: look from the end.
+        auto it = rows.end();
+        while (it != rows.begin() && (it - 1)->start >= start) --it;
+        if (it == rows.end() || it->start != start) {
+          it = rows.insert(it, RollupRow());
+          it->start = start;
         }
+        it->Merge(p.Row());
       }
     }
   }
-  std::vector<RollupRow> out;
-  out.reserve(merged.size());
-  for (auto& [start, row] : merged) out.push_back(std::move(row));
-  return out;
+  return rows;
 }
 
 absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string& host,
                                                               const SeriesRef& ref,
                                                               const CapacityThreshold& threshold,
-                                                              bool with_history, bool cache) {
+                                                              bool cache) {
   const absl::Time now_time = clock_.Now();
   const double now = Seconds(now_time);
   ResourceReport r;
   r.kind = ref.kind;
   r.instance = ref.instance;
   History history;
-  std::optional<Forecast> slow;
-  double slow_at = 0;
   {
     absl::MutexLock lock(&mu_);
     auto h = hosts_.find(host);
     if (h == hosts_.end()) return absl::NotFoundError("no capacity data for host");
-    auto s = h->second->series.find(ref);
-    if (s == h->second->series.end()) return absl::NotFoundError("no such series");
-    const Series& series = *s->second;
-    r.utilization = series.last.value;
-    r.capacity = series.last.capacity;
-    r.updated_at = absl::FromUnixMillis(static_cast<int64_t>(std::llround(series.last.t * 1000)));
-    for (const RecentRing::Point& p : series.recent.Points(now)) history.recent.push_back({p.t, p.v});
-    r.windows = series.windows;
-    slow = series.slow;
-    slow_at = series.slow_at;
+    const Series* series = h->second->Find(ref);
+    if (series == nullptr) return absl::NotFoundError("no such series");
+    r.utilization = series->last_value;
+    r.capacity = series->last_capacity;
+    r.updated_at = absl::FromUnixMillis(static_cast<int64_t>(std::llround(series->last_t * 1000)));
+    series->recent.ForEachPoint(now, [&](double t, double v) { history.recent.push_back({t, v}); });
   }
   const std::vector<double> levels = Levels(threshold);
   const ForecastOptions fo = Forecasting();
-  if (with_history) {
-    auto minutes = Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
-    if (!minutes.ok()) return minutes.status();
-    std::vector<RollupRow> hours;
-    if (store_ != nullptr) {
-      auto loaded = store_->LoadHours(host, ref, now_time - options_.hour_retention, now_time);
-      if (!loaded.ok()) {
-        absl::MutexLock lock(&mu_);
-        ++stats_.store_errors;
-        return loaded.status();
-      }
-      hours = std::move(*loaded);
+  auto minutes = Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
+  if (!minutes.ok()) return minutes.status();
+  std::vector<RollupRow> hours;
+  if (store_ != nullptr) {
+    auto loaded = store_->LoadHours(host, ref, now_time - options_.hour_retention, now_time);
+    if (!loaded.ok()) {
+      absl::MutexLock lock(&mu_);
+      ++stats_.store_errors;
+      return loaded.status();
     }
-    r.windows = Windows(now, *minutes, hours, IsRatio(ref.kind));
-    history.minutes = ToPoints(*minutes, 60);
-    history.hours = ToPoints(hours, 3600);
-    r.forecast = ForecastExhaustion(history, now, levels, fo);
+    hours = std::move(*loaded);
+  }
+  r.windows = Windows(now, *minutes, hours, IsRatio(ref.kind));
+  history.minutes = ToPoints(*minutes, 60);
+  history.hours = ToPoints(hours, 3600);
+  r.forecast = ForecastExhaustion(history, now, levels, fo);
+  const std::string* method = cache ? InternMethod(r.forecast.method) : nullptr;
+  {
     absl::MutexLock lock(&mu_);
     ++stats_.refreshes;
     // Only the host's own evaluation is cached: a service's thresholds may differ.
     auto h = cache ? hosts_.find(host) : hosts_.end();
-    if (h != hosts_.end()) {
-      auto s = h->second->series.find(ref);
-      if (s != h->second->series.end()) {
-        s->second->windows = r.windows;
-        s->second->slow = r.forecast;
-        s->second->slow_at = now;
+    Series* series = h != hosts_.end() ? h->second->Find(ref) : nullptr;
+    if (series != nullptr) {
+      for (size_t i = 0; i < std::size(kWindows); ++i) {
+        series->windows[i] = WindowStats();
+        for (const auto& [window, stats] : r.windows) {
+          if (window == kWindows[i]) series->windows[i] = stats;
+        }
       }
+      CachedForecast& c = series->slow;
+      c.status = r.forecast.status;
+      c.method = method;
+      c.levels = static_cast<uint8_t>(std::min<size_t>(r.forecast.levels.size(), 3));
+      for (size_t i = 0; i < 3; ++i) {
+        c.seconds[i] = i < c.levels && r.forecast.levels[i].seconds.has_value()
+                           ? *r.forecast.levels[i].seconds
+                           : NAN;
+      }
+      c.at = now;
+      series->has_slow = true;
     }
-  } else {
-    History fast;
-    fast.recent = std::move(history.recent);
-    r.forecast = Combine(ForecastExhaustion(fast, now, levels, fo), slow, now - slow_at);
   }
   Fill(r, threshold);
   return r;
 }
 
+void CapacityService::EvaluateFast(const std::string& host, uint32_t host_index,
+                                   const SeriesRef& ref, const CapacityThreshold& threshold,
+                                   History* scratch, std::vector<MetricRow>* out) {
+  const double now = Seconds(clock_.Now());
+  MetricRow row;
+  WindowStats windows[std::size(kWindows)];
+  bool has_slow;
+  CachedForecast slow;
+  scratch->recent.clear();
+  {
+    absl::MutexLock lock(&mu_);
+    auto h = hosts_.find(host);
+    if (h == hosts_.end()) return;
+    const Series* series = h->second->Find(ref);
+    if (series == nullptr) return;
+    row.utilization = series->last_value;
+    series->recent.ForEachPoint(now, [&](double t, double v) { scratch->recent.push_back({t, v}); });
+    std::copy(std::begin(series->windows), std::end(series->windows), windows);
+    has_slow = series->has_slow;
+    slow = series->slow;
+  }
+  const Forecast fast = ForecastExhaustion(*scratch, now, Levels(threshold), Forecasting());
+  // Whichever is ok and reaches a level first (a disk filling now matters more than last
+  // month's trend); if neither is ok, the history's verdict. The cached forecast was made
+  // `elapsed` seconds ago: its times are moved on by that much.
+  bool use_slow = false;
+  if (has_slow) {
+    for (double& sec : slow.seconds) {
+      if (!std::isnan(sec)) sec = std::max(0.0, sec - (now - slow.at));
+    }
+    const bool fast_ok = fast.status == ForecastStatus::kOk;
+    const bool slow_ok = slow.status == ForecastStatus::kOk;
+    if (fast_ok && slow_ok) {
+      double slow_first = INFINITY;
+      for (size_t i = 0; i < slow.levels; ++i) {
+        if (!std::isnan(slow.seconds[i])) slow_first = std::min(slow_first, slow.seconds[i]);
+      }
+      use_slow = !(EarliestCrossing(fast) < slow_first);
+    } else {
+      use_slow = !fast_ok;
+    }
+  }
+  if (use_slow) {
+    row.forecast_status = slow.status;
+    row.method = slow.method;
+    row.levels = slow.levels;
+    std::copy(std::begin(slow.seconds), std::end(slow.seconds), row.seconds);
+  } else {
+    row.forecast_status = fast.status;
+    row.method = InternMethod(fast.method);
+    row.levels = static_cast<uint8_t>(std::min<size_t>(fast.levels.size(), 3));
+    for (size_t i = 0; i < row.levels; ++i) {
+      if (fast.levels[i].seconds.has_value()) row.seconds[i] = *fast.levels[i].seconds;
+    }
+  }
+  // The threshold's statistic from the cached windows (StatisticValue).
+  row.value = row.utilization;
+  if (threshold.statistic != CapacityStatistic::kCurrent) {
+    for (size_t i = 0; i < std::size(kWindows); ++i) {
+      const WindowStats& stats = windows[i];
+      if (kWindows[i] != threshold.window || stats.minutes == 0) continue;
+      switch (threshold.statistic) {
+        case CapacityStatistic::kMean:
+          row.value = stats.mean;
+          break;
+        case CapacityStatistic::kP95:
+          row.value = stats.p95;
+          break;
+        case CapacityStatistic::kP99:
+          row.value = stats.p99;
+          break;
+        case CapacityStatistic::kMax:
+          row.value = stats.max;
+          break;
+        case CapacityStatistic::kCurrent:
+          break;
+      }
+      break;
+    }
+  }
+  row.host = host_index;
+  row.kind = ref.kind;
+  row.instance = ref.instance;
+  row.threshold = threshold;
+  row.status = StatusFor(row.value, threshold);
+  out->push_back(std::move(row));
+}
+
+const std::string* CapacityService::InternMethod(const std::string& method) {
+  absl::MutexLock lock(&methods_mu_);
+  return &*methods_.insert(method).first;
+}
+
+std::vector<const Service*> CapacityService::ServicesOf(
+    const Catalogue* catalogue, const std::string& host,
+    const std::map<std::string, std::string>& labels) const {
+  std::vector<const Service*> out;
+  if (catalogue == nullptr) return out;
+  for (const Service& s : catalogue->services) {
+    if (SelectorMatches(s, host, labels)) out.push_back(&s);
+  }
+  return out;
+}
+
 std::vector<const Service*> CapacityService::ServicesOf(const Catalogue* catalogue,
                                                         const std::string& host,
                                                         const std::vector<HostRef>& hosts) const {
-  std::vector<const Service*> out;
-  if (catalogue == nullptr) return out;
   const std::map<std::string, std::string>* labels = nullptr;
   static const std::map<std::string, std::string> kNone;
   for (const HostRef& h : hosts) {
     if (h.id == host) labels = &h.labels;
   }
-  for (const Service& s : catalogue->services) {
-    if (SelectorMatches(s, host, labels != nullptr ? *labels : kNone)) out.push_back(&s);
-  }
-  return out;
+  return ServicesOf(catalogue, host, labels != nullptr ? *labels : kNone);
 }
 
 CapacityThreshold CapacityService::HostThreshold(const Catalogue* catalogue,
@@ -493,29 +739,37 @@ CapacityThreshold CapacityService::HostThreshold(const Catalogue* catalogue,
   return best;
 }
 
-absl::StatusOr<std::vector<ResourceReport>> CapacityService::HostResources(
-    const std::string& host, const std::vector<const Service*>& services, bool with_history,
-    bool cache) {
+absl::StatusOr<std::vector<SeriesRef>> CapacityService::FreshSeries(const std::string& host) {
   std::vector<SeriesRef> refs;
   const double fresh_after = Seconds(clock_.Now() - options_.stale_after);
-  {
-    absl::MutexLock lock(&mu_);
-    auto h = hosts_.find(host);
-    if (h == hosts_.end()) {
-      return absl::NotFoundError(absl::StrCat("no capacity data for host \"", host, "\""));
-    }
-    for (const auto& [ref, series] : h->second->series) {
-      // A series that stopped (an unmounted filesystem, a host gone) is not reported.
-      if (IsRatio(ref.kind) && series->has_last && series->last.t >= fresh_after) {
-        refs.push_back(ref);
-      }
+  absl::MutexLock lock(&mu_);
+  auto h = hosts_.find(host);
+  if (h == hosts_.end()) {
+    return absl::NotFoundError(absl::StrCat("no capacity data for host \"", host, "\""));
+  }
+  const HostState& state = *h->second;
+  for (size_t id = 0; id < state.series.size(); ++id) {
+    const Series* series = state.series[id].get();
+    const SeriesRef& ref = state.util.series(static_cast<uint32_t>(id));
+    // A series that stopped (an unmounted filesystem, a host gone) is not reported.
+    if (series != nullptr && IsRatio(ref.kind) && series->has_last &&
+        series->last_t >= fresh_after) {
+      refs.push_back(ref);
     }
   }
+  std::sort(refs.begin(), refs.end());
+  return refs;
+}
+
+absl::StatusOr<std::vector<ResourceReport>> CapacityService::HostResources(
+    const std::string& host, const std::vector<const Service*>& services, bool cache) {
+  auto refs = FreshSeries(host);
+  if (!refs.ok()) return refs.status();
   auto cat = catalogue();
   std::vector<ResourceReport> out;
-  for (const SeriesRef& ref : refs) {
+  for (const SeriesRef& ref : *refs) {
     auto r = EvaluateSeries(host, ref, HostThreshold(cat.get(), services, ref.kind, ref.instance),
-                            with_history, cache);
+                            cache);
     if (r.ok()) {
       out.push_back(std::move(*r));
     } else if (!absl::IsNotFound(r.status())) {
@@ -528,8 +782,7 @@ absl::StatusOr<std::vector<ResourceReport>> CapacityService::HostResources(
 absl::StatusOr<HostCapacity> CapacityService::HostReport(const std::string& host) {
   auto cat = catalogue();
   const std::vector<HostRef> hosts = HostRefs();
-  auto resources =
-      HostResources(host, ServicesOf(cat.get(), host, hosts), /*with_history=*/true, /*cache=*/true);
+  auto resources = HostResources(host, ServicesOf(cat.get(), host, hosts), /*cache=*/true);
   if (!resources.ok()) return resources.status();
   HostCapacity out;
   out.host = host;
@@ -539,9 +792,16 @@ absl::StatusOr<HostCapacity> CapacityService::HostReport(const std::string& host
     absl::MutexLock lock(&mu_);
     auto h = hosts_.find(host);
     if (h != hosts_.end()) {
-      for (const auto& [ref, series] : h->second->series) {
-        if (ref.kind == Kind::kDemand && series->has_last) demand.emplace_back(ref, series->last.value);
+      const HostState& state = *h->second;
+      for (size_t id = 0; id < state.series.size(); ++id) {
+        const Series* series = state.series[id].get();
+        const SeriesRef& ref = state.util.series(static_cast<uint32_t>(id));
+        if (series != nullptr && ref.kind == Kind::kDemand && series->has_last) {
+          demand.emplace_back(ref, series->last_value);
+        }
       }
+      std::sort(demand.begin(), demand.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
     }
   }
   const absl::Time now = clock_.Now();
@@ -558,8 +818,7 @@ absl::StatusOr<HostCapacity> CapacityService::HostReport(const std::string& host
 
 absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue& catalogue,
                                                                  const Service& service,
-                                                                 const std::vector<HostRef>& hosts,
-                                                                 bool with_history) {
+                                                                 const std::vector<HostRef>& hosts) {
   ServiceCapacity out;
   out.service = service.id;
   out.hosts = ComponentHosts(service, hosts);
@@ -577,7 +836,7 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
   };
   std::map<Kind, std::vector<Member>> pooled;
   for (const std::string& host : out.hosts) {
-    auto resources = HostResources(host, only, with_history, /*cache=*/false);
+    auto resources = HostResources(host, only, /*cache=*/false);
     if (!resources.ok()) {
       if (absl::IsNotFound(resources.status())) continue;
       return resources.status();
@@ -607,7 +866,7 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
                              now_time + absl::Minutes(1));
       if (!minutes.ok()) return minutes.status();
       AddToPool(minute_pool, *minutes);
-      if (store_ != nullptr && with_history) {
+      if (store_ != nullptr) {
         auto hours = store_->LoadHours(m.host, m.ref, now_time - options_.hour_retention, now_time);
         if (!hours.ok()) return hours.status();
         AddToPool(hour_pool, *hours);
@@ -615,14 +874,14 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
       absl::MutexLock lock(&mu_);
       auto h = hosts_.find(m.host);
       if (h == hosts_.end()) continue;
-      auto s = h->second->series.find(m.ref);
-      if (s == h->second->series.end()) continue;
-      for (const RecentRing::Point& p : s->second->recent.Points(now)) {
-        PoolCell& c = recent_pool[static_cast<int64_t>(p.t)];
-        c.used += p.v * m.capacity;
+      const Series* series = h->second->Find(m.ref);
+      if (series == nullptr) continue;
+      series->recent.ForEachPoint(now, [&](double t, double v) {
+        PoolCell& c = recent_pool[static_cast<int64_t>(t)];
+        c.used += v * m.capacity;
         c.capacity += m.capacity;
         ++c.members;
-      }
+      });
     }
     r.utilization = r.capacity > 0 ? used / r.capacity : 0;
     std::vector<RollupRow> minutes = PoolRows(minute_pool, /*hours=*/false);
@@ -680,7 +939,7 @@ absl::StatusOr<ServiceCapacity> CapacityService::ServiceReport(const std::string
   const Service* service = cat != nullptr ? cat->FindService(id) : nullptr;
   if (service == nullptr) return absl::NotFoundError(absl::StrCat("no service \"", id, "\""));
   const std::vector<HostRef> hosts = HostRefs();
-  return EvaluateService(*cat, *service, hosts, /*with_history=*/true);
+  return EvaluateService(*cat, *service, hosts);
 }
 
 absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, double growth) {
@@ -723,11 +982,20 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
       absl::MutexLock lock(&mu_);
       auto h = hosts_.find(host);
       if (h == hosts_.end()) continue;
-      for (const auto& [ref, series] : h->second->series) {
-        if (!series->has_last || series->last.t < fresh_after) continue;
+      const HostState& state = *h->second;
+      std::vector<std::pair<const SeriesRef*, const Series*>> by_ref;
+      for (size_t id = 0; id < state.series.size(); ++id) {
+        if (state.series[id] == nullptr) continue;
+        by_ref.emplace_back(&state.util.series(static_cast<uint32_t>(id)), state.series[id].get());
+      }
+      std::sort(by_ref.begin(), by_ref.end(),
+                [](const auto& a, const auto& b) { return *a.first < *b.first; });
+      for (const auto& [ref_ptr, series] : by_ref) {
+        const SeriesRef& ref = *ref_ptr;
+        if (!series->has_last || series->last_t < fresh_after) continue;
         if (ref.kind == Kind::kCpu) {
           has_cpu = true;
-          cores = series->last.capacity;
+          cores = series->last_capacity;
         }
         if (ref.kind != Kind::kDemand) continue;
         auto c = h->second->custom.find(ref.instance);
@@ -876,22 +1144,27 @@ void CapacityService::RunOnce() {
 void CapacityService::Evaluate(absl::Time now) {
   auto cat = catalogue();
   const std::vector<HostRef> hosts = HostRefs();
+  auto results = std::make_shared<HostResults>();
   std::vector<std::pair<std::string, bool>> todo;  // host, refresh from the store
   {
     absl::MutexLock lock(&mu_);
     // Forget series silent for longer than the minute retention (their minutes are gone
-    // from the store too); a host without series keeps only its slot classification.
+    // from the store too); a host without series keeps only its slot classification. The
+    // ring of a series silent for 30 minutes is freed.
     const double forget_before = Seconds(now - options_.minute_retention);
+    const double now_seconds = Seconds(now);
     for (auto& [id, state] : hosts_) {
-      for (auto it = state->series.begin(); it != state->series.end();) {
-        if (it->second->last.t < forget_before && it->second->pending.empty()) {
-          it = state->series.erase(it);
+      for (std::unique_ptr<Series>& series : state->series) {
+        if (series == nullptr) continue;
+        if (series->last_t < forget_before && series->pending.empty()) {
+          series.reset();
           --stats_.series;
         } else {
-          ++it;
+          series->recent.ReleaseIfStale(now_seconds);
         }
       }
     }
+    todo.reserve(hosts_.size());
     for (auto& [id, state] : hosts_) {
       bool refresh = now - state->refreshed_at >= options_.history_refresh;
       if (refresh) {
@@ -908,11 +1181,52 @@ void CapacityService::Evaluate(absl::Time now) {
     }
   }
   std::sort(todo.begin(), todo.end());
-  std::vector<std::pair<std::string, ResourceReport>> host_results;
+  // Host labels by id, for service membership.
+  absl::flat_hash_map<absl::string_view, const std::map<std::string, std::string>*> labels;
+  labels.reserve(hosts.size());
+  for (const HostRef& h : hosts) labels[h.id] = &h.labels;
+  static const std::map<std::string, std::string> kNoLabels;
+  {
+    absl::MutexLock lock(&results_mu_);
+    if (host_results_ != nullptr) results->rows.reserve(host_results_->rows.size());
+  }
+  results->hosts.reserve(todo.size());
+  History scratch;
   for (const auto& [host, refresh] : todo) {
-    auto resources = HostResources(host, ServicesOf(cat.get(), host, hosts), refresh, /*cache=*/true);
-    if (!resources.ok()) continue;
-    for (ResourceReport& r : *resources) host_results.emplace_back(host, std::move(r));
+    auto l = labels.find(host);
+    const std::vector<const Service*> services =
+        ServicesOf(cat.get(), host, l != labels.end() ? *l->second : kNoLabels);
+    const auto host_index = static_cast<uint32_t>(results->hosts.size());
+    if (refresh) {
+      auto resources = HostResources(host, services, /*cache=*/true);
+      if (!resources.ok()) continue;
+      for (ResourceReport& r : *resources) {
+        MetricRow row;
+        row.host = host_index;
+        row.kind = r.kind;
+        row.status = r.status;
+        row.forecast_status = r.forecast.status;
+        row.levels = static_cast<uint8_t>(std::min<size_t>(r.forecast.levels.size(), 3));
+        row.instance = std::move(r.instance);
+        row.utilization = r.utilization;
+        row.value = r.value;
+        row.threshold = r.threshold;
+        row.method = InternMethod(r.forecast.method);
+        for (size_t i = 0; i < row.levels; ++i) {
+          if (r.forecast.levels[i].seconds.has_value()) row.seconds[i] = *r.forecast.levels[i].seconds;
+        }
+        results->rows.push_back(std::move(row));
+      }
+    } else {
+      auto refs = FreshSeries(host);
+      if (!refs.ok()) continue;
+      for (const SeriesRef& ref : *refs) {
+        EvaluateFast(host, host_index, ref,
+                     HostThreshold(cat.get(), services, ref.kind, ref.instance), &scratch,
+                     &results->rows);
+      }
+    }
+    results->hosts.push_back(host);
   }
   // Services pool their hosts' stored minutes: on the slower refresh cadence.
   bool services_due;
@@ -921,16 +1235,22 @@ void CapacityService::Evaluate(absl::Time now) {
     services_due = now - last_service_evaluation_ >= options_.history_refresh;
     if (services_due) last_service_evaluation_ = now;
   }
-  std::vector<ServiceCapacity> service_results;
+  auto service_results = std::make_shared<std::vector<ServiceCapacity>>();
   if (services_due && cat != nullptr) {
     for (const Service& s : cat->services) {
-      auto report = EvaluateService(*cat, s, hosts, /*with_history=*/true);
-      if (report.ok()) service_results.push_back(std::move(*report));
+      auto report = EvaluateService(*cat, s, hosts);
+      if (report.ok()) service_results->push_back(std::move(*report));
     }
   }
+  std::shared_ptr<const HostResults> old_hosts;
+  std::shared_ptr<const std::vector<ServiceCapacity>> old_services;
   absl::MutexLock lock(&results_mu_);
-  host_results_ = std::move(host_results);
-  if (services_due) service_results_ = std::move(service_results);
+  old_hosts = std::move(host_results_);
+  host_results_ = std::move(results);
+  if (services_due) {
+    old_services = std::move(service_results_);
+    service_results_ = std::move(service_results);
+  }
 }
 
 std::vector<HostRef> CapacityService::HostRefs() const {
@@ -962,17 +1282,18 @@ CapacityService::Stats CapacityService::GetStats() const {
 namespace {
 
 void AppendLabels(std::string* out, absl::string_view subject_label, const std::string& subject,
-                  const ResourceReport& r, std::initializer_list<std::pair<const char*, std::string>> extra) {
+                  Kind kind, const std::string& instance,
+                  std::initializer_list<std::pair<const char*, std::string>> extra) {
   absl::StrAppend(out, "{", subject_label, "=\"");
   AppendEscapedLabelValue(out, subject);
-  absl::StrAppend(out, "\",resource=\"", KindName(r.kind), "\"");
-  if (r.kind == Kind::kFilesystem || r.kind == Kind::kInodes) {
+  absl::StrAppend(out, "\",resource=\"", KindName(kind), "\"");
+  if (kind == Kind::kFilesystem || kind == Kind::kInodes) {
     out->append(",mountpoint=\"");
-    AppendEscapedLabelValue(out, r.instance);
+    AppendEscapedLabelValue(out, instance);
     out->append("\"");
-  } else if (r.kind == Kind::kNetwork && !r.instance.empty()) {
+  } else if (kind == Kind::kNetwork && !instance.empty()) {
     out->append(",device=\"");
-    AppendEscapedLabelValue(out, r.instance);
+    AppendEscapedLabelValue(out, instance);
     out->append("\"");
   }
   for (const auto& [k, v] : extra) {
@@ -986,24 +1307,52 @@ void AppendLabels(std::string* out, absl::string_view subject_label, const std::
 }  // namespace
 
 void CapacityService::RenderMetrics(std::string* out) const {
-  std::vector<std::pair<std::string, ResourceReport>> hosts;
-  std::vector<ServiceCapacity> services;
+  std::shared_ptr<const HostResults> host_results;
+  std::shared_ptr<const std::vector<ServiceCapacity>> service_results;
   {
     absl::MutexLock lock(&results_mu_);
-    hosts = host_results_;
-    services = service_results_;
+    host_results = host_results_;
+    service_results = service_results_;
+  }
+  static const HostResults kNoHosts;
+  static const std::vector<ServiceCapacity> kNoServices;
+  const HostResults& hosts = host_results != nullptr ? *host_results : kNoHosts;
+  const std::vector<ServiceCapacity>& services =
+      service_results != nullptr ? *service_results : kNoServices;
+  // The pooled service rows in the hosts' form (few).
+  std::vector<MetricRow> service_rows;
+  std::vector<const std::string*> service_names;
+  static const std::string kEmpty;
+  for (const ServiceCapacity& s : services) {
+    for (const ResourceReport& r : s.resources) {
+      if (!IsPooled(r.kind)) continue;
+      MetricRow row;
+      row.kind = r.kind;
+      row.status = r.status;
+      row.forecast_status = r.forecast.status;
+      row.levels = static_cast<uint8_t>(std::min<size_t>(r.forecast.levels.size(), 3));
+      row.instance = r.instance;
+      row.utilization = r.utilization;
+      row.value = r.value;
+      row.threshold = r.threshold;
+      row.method = &r.forecast.method;
+      for (size_t i = 0; i < row.levels; ++i) {
+        if (r.forecast.levels[i].seconds.has_value()) row.seconds[i] = *r.forecast.levels[i].seconds;
+      }
+      service_rows.push_back(std::move(row));
+      service_names.push_back(&s.service);
+    }
   }
   struct Row {
     absl::string_view label;
     const std::string* subject;
-    const ResourceReport* r;
+    const MetricRow* r;
   };
   std::vector<Row> rows;
-  for (const auto& [host, r] : hosts) rows.push_back({"host", &host, &r});
-  for (const ServiceCapacity& s : services) {
-    for (const ResourceReport& r : s.resources) {
-      if (IsPooled(r.kind)) rows.push_back({"service", &s.service, &r});
-    }
+  rows.reserve(hosts.rows.size() + service_rows.size());
+  for (const MetricRow& r : hosts.rows) rows.push_back({"host", &hosts.hosts[r.host], &r});
+  for (size_t i = 0; i < service_rows.size(); ++i) {
+    rows.push_back({"service", service_names[i], &service_rows[i]});
   }
   auto family = [&](const char* name, const char* type, const char* help, auto each) {
     AppendFamilyHeader(out, name, type, help);
@@ -1013,14 +1362,14 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "Latest utilisation of a resource (services: pooled over their hosts).",
          [&](const Row& row) {
            out->append("accord_capacity_utilization_ratio");
-           AppendLabels(out, row.label, *row.subject, *row.r, {});
+           AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {});
            AppendPromValue(out, row.r->utilization);
            out->push_back('\n');
          });
   family("accord_capacity_statistic_ratio", "gauge",
          "The statistic the thresholds are compared with, over its window.", [&](const Row& row) {
            out->append("accord_capacity_statistic_ratio");
-           AppendLabels(out, row.label, *row.subject, *row.r,
+           AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
                         {{"statistic", CapacityStatisticName(row.r->threshold.statistic)},
                          {"window", row.r->threshold.statistic == CapacityStatistic::kCurrent
                                         ? std::string("0s")
@@ -1032,7 +1381,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "Capacity thresholds from the catalogue.", [&](const Row& row) {
            for (const char* level : {"warning", "critical"}) {
              out->append("accord_capacity_threshold_ratio");
-             AppendLabels(out, row.label, *row.subject, *row.r, {{"level", level}});
+             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {{"level", level}});
              AppendPromValue(out, level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical);
              out->push_back('\n');
            }
@@ -1041,7 +1390,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "Threshold minus the statistic: negative when over the threshold.", [&](const Row& row) {
            for (const char* level : {"warning", "critical"}) {
              out->append("accord_capacity_headroom_ratio");
-             AppendLabels(out, row.label, *row.subject, *row.r, {{"level", level}});
+             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {{"level", level}});
              AppendPromValue(out, (level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical) -
                                       row.r->value);
              out->push_back('\n');
@@ -1049,7 +1398,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
          });
   family("accord_capacity_status", "gauge", "0 ok, 1 warning, 2 critical.", [&](const Row& row) {
     out->append("accord_capacity_status");
-    AppendLabels(out, row.label, *row.subject, *row.r, {});
+    AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {});
     AppendPromValue(out, static_cast<double>(row.r->status));
     out->push_back('\n');
   });
@@ -1057,14 +1406,13 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "Forecast seconds until the level is reached; absent without a meaningful forecast or "
          "when not reached within the horizon.",
          [&](const Row& row) {
-           const Forecast& f = row.r->forecast;
-           if (f.status != ForecastStatus::kOk) return;
+           if (row.r->forecast_status != ForecastStatus::kOk) return;
            const char* names[] = {"warning", "critical", "full"};
-           for (size_t i = 0; i < f.levels.size() && i < 3; ++i) {
-             if (!f.levels[i].seconds.has_value()) continue;
+           for (size_t i = 0; i < row.r->levels; ++i) {
+             if (std::isnan(row.r->seconds[i])) continue;
              out->append("accord_capacity_exhaustion_seconds");
-             AppendLabels(out, row.label, *row.subject, *row.r, {{"level", names[i]}});
-             AppendPromValue(out, *f.levels[i].seconds);
+             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {{"level", names[i]}});
+             AppendPromValue(out, row.r->seconds[i]);
              out->push_back('\n');
            }
          });
@@ -1072,9 +1420,9 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "The forecast's status (ok, insufficient_data, flat, noisy) and method; always 1.",
          [&](const Row& row) {
            out->append("accord_capacity_forecast_info");
-           AppendLabels(out, row.label, *row.subject, *row.r,
-                        {{"status", ForecastStatusName(row.r->forecast.status)},
-                         {"method", row.r->forecast.method}});
+           AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
+                        {{"status", ForecastStatusName(row.r->forecast_status)},
+                         {"method", row.r->method != nullptr ? *row.r->method : kEmpty}});
            out->append("1\n");
          });
   AppendFamilyHeader(out, "accord_capacity_n_plus_one_ok", "gauge",

@@ -23,6 +23,7 @@
 #define ACCORD_COLLECTOR_CAPACITY_CAPACITY_SERVICE_H_
 
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +34,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -193,8 +195,25 @@ class CapacityService final : public SampleObserver {
 
  private:
   struct Series;
-  struct Evaluated;
   struct HostState;
+  // One host series' evaluation for /metrics: what RenderMetrics shows of a ResourceReport.
+  struct MetricRow {
+    uint32_t host = 0;  // index into HostResults::hosts
+    Kind kind = Kind::kCpu;
+    Status status = Status::kOk;
+    ForecastStatus forecast_status = ForecastStatus::kInsufficientData;
+    uint8_t levels = 0;  // entries of `seconds` that are levels of the forecast
+    std::string instance;
+    double utilization = 0;
+    double value = 0;
+    CapacityThreshold threshold;
+    const std::string* method = nullptr;  // interned (methods_); never null once filled
+    double seconds[3] = {NAN, NAN, NAN};  // warning, critical, full; NaN: not reached
+  };
+  struct HostResults {
+    std::vector<std::string> hosts;
+    std::vector<MetricRow> rows;  // by host, then kind and instance
+  };
 
   std::shared_ptr<const Catalogue> catalogue() const;
   // Every known host with its labels (for service membership). Takes the registry's lock:
@@ -210,19 +229,27 @@ class CapacityService final : public SampleObserver {
   // Minute rows of a series over [from, to): stored plus pending in memory.
   absl::StatusOr<std::vector<RollupRow>> Minutes(const std::string& host, const SeriesRef& ref,
                                                  absl::Time from, absl::Time to);
-  // `with_history`: statistics and forecast from the stored rollups (else the fast path with
-  // the cached ones); `cache`: keep them as the host's own (not for a service's thresholds).
+  // Statistics and forecast from the stored rollups; `cache`: keep them as the host's own
+  // (not for a service's thresholds).
   absl::StatusOr<ResourceReport> EvaluateSeries(const std::string& host, const SeriesRef& ref,
-                                                const CapacityThreshold& threshold,
-                                                bool with_history, bool cache);
+                                                const CapacityThreshold& threshold, bool cache);
+  // The fast path for /metrics: a forecast from the ring combined with the cached one from
+  // the last refresh. Appends one row to `out` (nothing when the series is gone). `scratch`
+  // is reused between calls.
+  void EvaluateFast(const std::string& host, uint32_t host_index, const SeriesRef& ref,
+                    const CapacityThreshold& threshold, History* scratch,
+                    std::vector<MetricRow>* out);
+  // The series a host reports now (fresh ratio series), by kind then instance.
+  absl::StatusOr<std::vector<SeriesRef>> FreshSeries(const std::string& host);
   absl::StatusOr<std::vector<ResourceReport>> HostResources(
-      const std::string& host, const std::vector<const Service*>& services, bool with_history,
-      bool cache);
+      const std::string& host, const std::vector<const Service*>& services, bool cache);
   absl::StatusOr<ServiceCapacity> EvaluateService(const Catalogue& catalogue, const Service& service,
-                                                  const std::vector<HostRef>& hosts,
-                                                  bool with_history);
+                                                  const std::vector<HostRef>& hosts);
+  std::vector<const Service*> ServicesOf(const Catalogue* catalogue, const std::string& host,
+                                         const std::map<std::string, std::string>& labels) const;
   std::vector<const Service*> ServicesOf(const Catalogue* catalogue, const std::string& host,
                                          const std::vector<HostRef>& hosts) const;
+  const std::string* InternMethod(const std::string& method);
   void Flush(absl::Time now, bool all);
   void Evaluate(absl::Time now);
 
@@ -241,11 +268,19 @@ class CapacityService final : public SampleObserver {
   Stats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_evaluation_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time last_service_evaluation_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // The earliest pending minute of any host (Flush has nothing to do before it is due).
+  int64_t first_pending_ ABSL_GUARDED_BY(mu_) = INT64_MAX;
+  // OnSamples' observations (reused).
+  std::vector<Observation> observations_ ABSL_GUARDED_BY(mu_);
 
-  // Results of the last evaluation, for /metrics.
+  // Forecast method names, interned: rows point into it; never shrinks.
+  absl::Mutex methods_mu_;
+  absl::node_hash_set<std::string> methods_ ABSL_GUARDED_BY(methods_mu_);
+
+  // Results of the last evaluation, for /metrics (immutable once published).
   mutable absl::Mutex results_mu_;
-  std::vector<std::pair<std::string, ResourceReport>> host_results_ ABSL_GUARDED_BY(results_mu_);
-  std::vector<ServiceCapacity> service_results_ ABSL_GUARDED_BY(results_mu_);
+  std::shared_ptr<const HostResults> host_results_ ABSL_GUARDED_BY(results_mu_);
+  std::shared_ptr<const std::vector<ServiceCapacity>> service_results_ ABSL_GUARDED_BY(results_mu_);
 
   std::thread thread_;
   std::unique_ptr<absl::Notification> stop_;

@@ -148,10 +148,20 @@ WindowStats StatsFromMinutes(const std::vector<RollupRow>& minutes) {
   s.minutes = means.size();
   if (means.empty()) return s;
   s.mean = sum / static_cast<double>(means.size());
-  std::sort(means.begin(), means.end());
-  s.p95 = means[Rank(0.95, means.size()) - 1];
-  s.p99 = means[Rank(0.99, means.size()) - 1];
+  PercentilesOfMeans(&means, &s);
   return s;
+}
+
+void PercentilesOfMeans(std::vector<double>* means, WindowStats* stats) {
+  // The values a full sort would put at the two ranks: the p99 rank first, then the p95
+  // rank among the values not above it.
+  const size_t n = means->size();
+  const size_t k99 = Rank(0.99, n) - 1;
+  const size_t k95 = Rank(0.95, n) - 1;
+  std::nth_element(means->begin(), means->begin() + k99, means->end());
+  stats->p99 = (*means)[k99];
+  if (k95 < k99) std::nth_element(means->begin(), means->begin() + k95, means->begin() + k99);
+  stats->p95 = (*means)[k95];
 }
 
 WindowStats StatsFromHours(const std::vector<RollupRow>& hours) {
@@ -180,33 +190,48 @@ WindowStats StatsFromHours(const std::vector<RollupRow>& hours) {
 }
 
 void RecentRing::Add(double t, double value) {
-  auto index = static_cast<int64_t>(std::floor(t / kBucketSeconds));
-  if (newest_ >= 0 && index <= newest_ - kBuckets) return;  // older than the window
-  if (newest_ >= 0 && index >= newest_ + kBuckets) {
-    for (Bucket& b : buckets_) b = Bucket();  // everything held is out of the window
+  const auto index = static_cast<int64_t>(std::floor(t / kBucketSeconds));
+  if (storage_ == nullptr) {
+    storage_ = std::make_unique<Storage>();
+    newest_ = kNone;
   }
-  Bucket& b = buckets_[((index % kBuckets) + kBuckets) % kBuckets];
-  const auto tag = static_cast<uint16_t>(index & 0xffff);
-  if (b.count == 0 || b.index != tag) b = Bucket{0, 0, tag};
-  if (b.count < UINT16_MAX) {
-    ++b.count;
-    b.sum += static_cast<float>(value);
+  if (newest_ == kNone) {
+    newest_ = index;
+  } else if (index <= newest_ - kBuckets) {
+    return;  // older than the window
+  } else if (index >= newest_ + kBuckets) {
+    *storage_ = Storage();  // everything held is out of the window
+    newest_ = index;
+  } else {
+    // Slots the window moves past are emptied for the indexes that now own them.
+    for (int64_t i = newest_ + 1; i <= index; ++i) {
+      const int slot = Slot(i);
+      storage_->sum[slot] = 0;
+      SetCount(slot, 0);
+    }
+    newest_ = std::max(newest_, index);
   }
-  newest_ = std::max(newest_, index);
+  const int slot = Slot(index);
+  const int n = Count(slot);
+  if (n < kMaxCount) {
+    SetCount(slot, n + 1);
+    storage_->sum[slot] += static_cast<float>(value);
+  }
 }
 
 std::vector<RecentRing::Point> RecentRing::Points(double now) const {
   std::vector<Point> points;
-  auto now_index = static_cast<int64_t>(std::floor(now / kBucketSeconds));
-  if (newest_ < 0 || newest_ <= now_index - kBuckets) return points;
-  // Slot i holds the bucket of the one index in (newest - kBuckets, newest] congruent to i.
-  for (int64_t index = newest_ - kBuckets + 1; index <= newest_; ++index) {
-    if (index > now_index || index <= now_index - kBuckets) continue;
-    const Bucket& b = buckets_[((index % kBuckets) + kBuckets) % kBuckets];
-    if (b.count == 0 || b.index != static_cast<uint16_t>(index & 0xffff)) continue;
-    points.push_back({(index + 0.5) * kBucketSeconds, static_cast<double>(b.sum) / b.count});
-  }
+  ForEachPoint(now, [&](double t, double v) { points.push_back({t, v}); });
   return points;
+}
+
+void RecentRing::ReleaseIfStale(double now) {
+  if (storage_ == nullptr) return;
+  const auto now_index = static_cast<int64_t>(std::floor(now / kBucketSeconds));
+  if (newest_ == kNone || newest_ <= now_index - kBuckets) {
+    storage_.reset();
+    newest_ = kNone;
+  }
 }
 
 }  // namespace accord::collector::capacity

@@ -14,7 +14,10 @@
 #ifndef ACCORD_COLLECTOR_CAPACITY_ROLLUP_H_
 #define ACCORD_COLLECTOR_CAPACITY_ROLLUP_H_
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,14 +81,28 @@ struct WindowStats {
 };
 // From minute rows (exact percentiles of the minute means). Rows with count 0 are ignored.
 WindowStats StatsFromMinutes(const std::vector<RollupRow>& minutes);
+// Sets stats->p95 and p99: nearest-rank percentiles of `means` (reordered; not sorted).
+// REQUIRES: means not empty.
+void PercentilesOfMeans(std::vector<double>* means, WindowStats* stats);
 // From hour rows (percentiles from the merged histograms; ratios only).
 WindowStats StatsFromHours(const std::vector<RollupRow>& hours);
 
 // 5-second means of the last 30 minutes.
+//
+// Memory: nothing until the first sample; then 1,620 bytes on the heap (a float sum and a
+// 4-bit count per bucket), released again by ReleaseIfStale once nothing held is within the
+// window. Means are the float sums over the counts, as exact as a float sum of the values.
 class RecentRing {
  public:
   static constexpr int kBucketSeconds = 5;
   static constexpr int kBuckets = 360;
+  // Samples a bucket takes; later ones of the same 5 seconds are ignored (agents sample at
+  // most once a second, so a bucket normally holds 5 or 6).
+  static constexpr int kMaxCount = 15;
+
+  RecentRing() = default;
+  RecentRing(RecentRing&&) = default;
+  RecentRing& operator=(RecentRing&&) = default;
 
   // Adds a sample at `t` (seconds since the epoch). Samples older than the ring's window
   // relative to the newest bucket are ignored.
@@ -96,19 +113,54 @@ class RecentRing {
     double v;
   };
   std::vector<Point> Points(double now) const;
+  // Calls f(t, mean) for each point Points(now) would return, in the same order, without
+  // building a vector.
+  template <typename F>
+  void ForEachPoint(double now, F&& f) const;
+
+  // Frees the buckets when none of them is within 30 minutes before `now` (a series that
+  // stopped): Points(now) and later are unaffected.
+  void ReleaseIfStale(double now);
+  // Heap bytes held (0 or sizeof the buckets).
+  size_t HeapBytes() const { return storage_ == nullptr ? 0 : sizeof(Storage); }
 
  private:
-  // 8 bytes: the bucket index is kept modulo 2^16 (91 hours of buckets); the ring is
-  // cleared whenever the newest data is a full window old, so an old bucket can never pass
-  // for a recent one.
-  struct Bucket {
-    float sum = 0;
-    uint16_t count = 0;  // 0: empty
-    uint16_t index = 0;  // floor(t / 5) mod 2^16
+  static constexpr int64_t kNone = INT64_MIN;
+  // Every slot holds the bucket of the one index in (newest - kBuckets, newest] congruent to
+  // it, or is empty (count 0): slots are cleared as `newest_` moves past them.
+  struct Storage {
+    float sum[kBuckets] = {};
+    uint8_t count[kBuckets / 2] = {};  // two 4-bit counts a byte; 0: empty
   };
-  Bucket buckets_[kBuckets];
-  int64_t newest_ = -1;  // floor(t / 5) of the newest sample; -1: none
+  static int Slot(int64_t index) {
+    return static_cast<int>(((index % kBuckets) + kBuckets) % kBuckets);
+  }
+  int Count(int slot) const { return (storage_->count[slot / 2] >> ((slot & 1) * 4)) & 0xf; }
+  void SetCount(int slot, int n) {
+    uint8_t& byte = storage_->count[slot / 2];
+    const int shift = (slot & 1) * 4;
+    byte = static_cast<uint8_t>((byte & ~(0xf << shift)) | (n << shift));
+  }
+
+  std::unique_ptr<Storage> storage_;
+  int64_t newest_ = kNone;  // floor(t / 5) of the newest sample
 };
+
+template <typename F>
+void RecentRing::ForEachPoint(double now, F&& f) const {
+  if (storage_ == nullptr || newest_ == kNone) return;
+  const auto now_index = static_cast<int64_t>(std::floor(now / kBucketSeconds));
+  if (newest_ <= now_index - kBuckets) return;
+  const int64_t first = std::max(newest_ - kBuckets + 1, now_index - kBuckets + 1);
+  const int64_t last = std::min(newest_, now_index);
+  for (int64_t index = first; index <= last; ++index) {
+    const int slot = Slot(index);
+    const int n = Count(slot);
+    if (n == 0) continue;
+    f((static_cast<double>(index) + 0.5) * kBucketSeconds,
+      static_cast<double>(storage_->sum[slot]) / n);
+  }
+}
 
 }  // namespace accord::collector::capacity
 

@@ -53,7 +53,8 @@ struct SeriesRef {
 
 // One observation of a capacity series.
 struct Observation {
-  SeriesRef series;
+  uint32_t series = 0;  // the series' id: HostUtilisation::series(id)
+  Kind kind = Kind::kCpu;
   double t = 0;         // seconds since the epoch (the batch's timestamp)
   double value = 0;     // utilisation ratio; for demand: per-second rate or gauge value
   double capacity = 0;  // cores, bytes, inodes or bytes/s; 0 for demand
@@ -75,12 +76,22 @@ class HostUtilisation {
   void SetDemandMetrics(const absl::flat_hash_set<std::string>& names);
 
   // Observations from one accepted batch (the registry's OnSamples). Appends to `out`.
+  // Allocates nothing once the host's series are known (apart from growing `out`).
   void OnSamples(uint64_t sequence, int64_t timestamp_ms, const std::vector<uint32_t>& slots,
                  const std::vector<double>& values, std::vector<Observation>* out);
+
+  // The capacity series this host may have: ids are dense (0 .. series_count() - 1), stable
+  // and never reused; the first observation of a series may come much later, or never.
+  size_t series_count() const { return refs_.size(); }
+  // REQUIRES: id < series_count().
+  const SeriesRef& series(uint32_t id) const { return refs_[id]; }
+  // The id of `ref`, or -1 when this host has no such series.
+  int64_t FindSeries(const SeriesRef& ref) const;
 
  private:
   enum class Role : uint8_t {
     kNone,
+    kCustom,   // a custom (non accord_) series that is not a demand series
     kCpuBusy,  // a mode counted as busy
     kCpuIdle,  // idle or iowait
     kMemTotal,
@@ -97,10 +108,12 @@ class HostUtilisation {
     kDemandCounter,
     kDemandGauge,
   };
+  // 8 bytes (a host has a hundred or more slots).
   struct Slot {
     Role role = Role::kNone;
-    uint32_t instance = 0;  // index into filesystems_, networks_ or demands_
-    int32_t custom = -1;    // index into custom_ for a custom (non accord_) series
+    uint16_t counter = 0;   // index into Cursor::counters, for counter roles; 0: none
+    // Index into filesystems_, networks_ or demands_; for kCustom into custom_.
+    uint32_t instance = 0;
   };
   struct Custom {
     std::string key;   // name{labels}
@@ -111,19 +124,42 @@ class HostUtilisation {
   struct Cursor {
     uint64_t sequence = 0;
     double t = 0;
-    absl::flat_hash_map<uint32_t, double> counters;  // slot -> value
+    std::vector<double> counters;  // by Slot::counter; NaN: not in the batch
+  };
+  // An instance (mountpoint, device, demand key) with the ids of its series.
+  struct Instance {
+    uint32_t id = 0;    // filesystem, network or demand (refs_[id].instance is the name)
+    uint32_t id2 = 0;   // filesystems: the inodes series; demands: the index into custom_
+  };
+  // Readings of one batch (scratch, reused).
+  struct FsReading {
+    double size, avail, files, files_free;
+  };
+  struct NetReading {
+    double rx_rate, tx_rate, speed;
   };
 
-  void Classify(Slot& slot);
-  std::vector<Custom> custom_;
-  uint32_t Instance(std::vector<std::string>& names, const std::string& name);
+  // Sets the role of a custom series' slot (demand or not) from demand_metrics_.
+  void Classify(Slot& slot, uint32_t custom);
+  uint32_t FindOrAddInstance(std::vector<Instance>& list, const std::string& name, Kind kind);
+  uint32_t AddRef(Kind kind, const std::string& instance);
+  uint16_t CounterIndex(Slot& slot);
 
+  std::vector<Custom> custom_;
   std::vector<Slot> slots_;
-  std::vector<std::string> filesystems_;  // mountpoints
-  std::vector<std::string> networks_;     // devices
-  std::vector<std::string> demands_;      // name{labels}
+  std::vector<SeriesRef> refs_;           // by series id
+  int64_t cpu_id_ = -1, memory_id_ = -1, swap_id_ = -1;
+  std::vector<Instance> filesystems_;     // mountpoints
+  std::vector<Instance> networks_;        // devices
+  std::vector<Instance> demands_;         // name{labels}
+  uint16_t counters_ = 0;                 // counter indexes handed out
+  bool described_ = false;                // OnSeries since the last batch: trim the tables
   absl::flat_hash_set<std::string> demand_metrics_;
   std::vector<Cursor> cursors_;  // the last few batches, newest last
+  Cursor scratch_;               // the batch being read (its buffer is reused)
+  std::vector<FsReading> fs_;
+  std::vector<NetReading> net_;
+  std::vector<double> demand_;
 };
 
 }  // namespace accord::collector::capacity

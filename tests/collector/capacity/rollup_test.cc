@@ -1,6 +1,8 @@
 #include "collector/capacity/rollup.h"
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -104,6 +106,115 @@ TEST(RecentRing, AGapLongerThanTheWindowClearsTheRingSoOldBucketsNeverReturn) {
   auto points = ring.Points(later + 5);
   ASSERT_EQ(points.size(), 1u);
   EXPECT_NEAR(points[0].v, 0.1, 1e-6);
+}
+
+TEST(RecentRing, MeansAreFloatSumsOverCounts) {
+  RecentRing ring;
+  const double t0 = 1.7e9;  // a bucket boundary
+  ring.Add(t0, 0.1);
+  ring.Add(t0 + 1, 0.2);
+  ring.Add(t0 + 2, 0.7);
+  auto points = ring.Points(t0 + 4);
+  ASSERT_EQ(points.size(), 1u);
+  const float sum = 0.1f + 0.2f + 0.7f;
+  EXPECT_EQ(points[0].v, static_cast<double>(sum) / 3);  // exactly
+  EXPECT_EQ(points[0].t, t0 + 2.5);
+}
+
+TEST(RecentRing, ALateSampleJoinsItsBucketWithoutDisturbingOthers) {
+  RecentRing ring;
+  const double t0 = 1.7e9;
+  ring.Add(t0, 0.2);
+  ring.Add(t0 + 100, 0.5);  // 20 buckets later; the ones between stay empty
+  ring.Add(t0 + 3, 0.4);    // late: joins the first bucket
+  auto points = ring.Points(t0 + 100);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].v, static_cast<double>(0.2f + 0.4f) / 2);
+  EXPECT_EQ(points[1].v, static_cast<double>(0.5f));
+}
+
+TEST(RecentRing, ASlotTheWindowMovesPastIsClearedBeforeReuse) {
+  RecentRing ring;
+  const double t0 = 1.7e9;
+  const double step = RecentRing::kBucketSeconds;
+  ring.Add(t0, 0.9);
+  ring.Add(t0 + step * (RecentRing::kBuckets - 1), 0.5);  // the window's other end
+  EXPECT_EQ(ring.Points(t0 + step * (RecentRing::kBuckets - 1)).size(), 2u);
+  // One bucket more: the first bucket's slot now belongs to the new one.
+  ring.Add(t0 + step * RecentRing::kBuckets, 0.1);
+  auto points = ring.Points(t0 + step * RecentRing::kBuckets);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].v, static_cast<double>(0.5f));
+  EXPECT_EQ(points[1].v, static_cast<double>(0.1f));  // not mixed with the old 0.9
+  // A sample for the bucket that left the window is ignored.
+  ring.Add(t0, 0.9);
+  EXPECT_EQ(ring.Points(t0 + step * RecentRing::kBuckets).size(), 2u);
+}
+
+TEST(RecentRing, ABucketTakesAtMostMaxCountSamples) {
+  RecentRing ring;
+  const double t0 = 1.7e9;
+  float sum = 0;
+  for (int i = 0; i < RecentRing::kMaxCount + 5; ++i) {
+    const double v = 0.01 * (i + 1);
+    if (i < RecentRing::kMaxCount) sum += static_cast<float>(v);
+    ring.Add(t0 + i * 0.2, v);
+  }
+  auto points = ring.Points(t0 + 4);
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0].v, static_cast<double>(sum) / RecentRing::kMaxCount);
+}
+
+TEST(RecentRing, HoldsNoMemoryUntilUsedAndFreesItWhenStale) {
+  RecentRing ring;
+  const double t0 = 1.7e9;
+  EXPECT_EQ(ring.HeapBytes(), 0u);
+  EXPECT_TRUE(ring.Points(t0).empty());
+  ring.Add(t0, 0.3);
+  EXPECT_GT(ring.HeapBytes(), 0u);
+  EXPECT_LE(ring.HeapBytes(), 1700u);  // 4.5 bytes a bucket
+  ring.ReleaseIfStale(t0 + 1795);  // still within 30 minutes
+  EXPECT_EQ(ring.Points(t0 + 1795).size(), 1u);
+  ring.ReleaseIfStale(t0 + 1800);
+  EXPECT_EQ(ring.HeapBytes(), 0u);
+  EXPECT_TRUE(ring.Points(t0 + 1800).empty());
+  ring.Add(t0 + 2000, 0.6);  // used again
+  auto points = ring.Points(t0 + 2000);
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0].v, static_cast<double>(0.6f));
+}
+
+TEST(RecentRing, ForEachPointVisitsWhatPointsReturns) {
+  RecentRing ring;
+  const double t0 = 1.7e9;
+  for (int s = 0; s < 2400; s += 3) ring.Add(t0 + s, (s % 97) / 97.0);
+  auto points = ring.Points(t0 + 2000);  // `now` before the newest sample
+  std::vector<RecentRing::Point> visited;
+  ring.ForEachPoint(t0 + 2000, [&](double t, double v) { visited.push_back({t, v}); });
+  ASSERT_EQ(visited.size(), points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(visited[i].t, points[i].t);
+    EXPECT_EQ(visited[i].v, points[i].v);
+    EXPECT_LE(points[i].t, t0 + 2000 + 5);
+  }
+}
+
+TEST(WindowStats, PercentilesOfMeansAreThoseOfTheSortedMeans) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (size_t n : {1, 2, 19, 20, 21, 100, 1440, 10080}) {
+    std::vector<double> means(n);
+    for (double& m : means) m = std::round(u(rng) * 50) / 50;  // with ties
+    std::vector<double> sorted = means;
+    std::sort(sorted.begin(), sorted.end());
+    WindowStats s;
+    PercentilesOfMeans(&means, &s);
+    auto rank = [&](double q) {
+      return std::clamp<size_t>(static_cast<size_t>(std::ceil(q * n - 1e-9)), 1, n);
+    };
+    EXPECT_EQ(s.p95, sorted[rank(0.95) - 1]) << n;
+    EXPECT_EQ(s.p99, sorted[rank(0.99) - 1]) << n;
+  }
 }
 
 }  // namespace

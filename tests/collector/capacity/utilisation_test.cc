@@ -79,7 +79,7 @@ class HostUtilisationTest : public ::testing::Test {
 
   static const Observation* Find(const std::vector<Observation>& obs, Kind kind) {
     for (const Observation& o : obs) {
-      if (o.series.kind == kind) return &o;
+      if (o.kind == kind) return &o;
     }
     return nullptr;
   }
@@ -98,7 +98,8 @@ TEST_F(HostUtilisationTest, GaugesAtOnceCountersFromTheSecondBatch) {
   EXPECT_DOUBLE_EQ(Find(first, Kind::kSwap)->value, 0.1);
   const Observation* fs = Find(first, Kind::kFilesystem);
   ASSERT_NE(fs, nullptr);
-  EXPECT_EQ(fs->series.instance, "/var");
+  EXPECT_EQ(u_.series(fs->series).kind, Kind::kFilesystem);
+  EXPECT_EQ(u_.series(fs->series).instance, "/var");
   EXPECT_DOUBLE_EQ(fs->value, 0.6);
   EXPECT_DOUBLE_EQ(Find(first, Kind::kInodes)->value, 0.2);
 
@@ -109,11 +110,11 @@ TEST_F(HostUtilisationTest, GaugesAtOnceCountersFromTheSecondBatch) {
   EXPECT_DOUBLE_EQ(cpu->capacity, 4.0);
   const Observation* net = Find(second, Kind::kNetwork);
   ASSERT_NE(net, nullptr);
-  EXPECT_EQ(net->series.instance, "eth0");
+  EXPECT_EQ(u_.series(net->series).instance, "eth0");
   EXPECT_DOUBLE_EQ(net->value, 0.2);  // max(25, 12.5) MB/s of 125 MB/s
   const Observation* orders = Find(second, Kind::kDemand);
   ASSERT_NE(orders, nullptr);
-  EXPECT_EQ(orders->series.instance, "shop_orders_total{shop=\"eu\"}");
+  EXPECT_EQ(u_.series(orders->series).instance, "shop_orders_total{shop=\"eu\"}");
   EXPECT_DOUBLE_EQ(orders->value, 7.0);
   EXPECT_DOUBLE_EQ(orders->t, 1.7e9 + 20);
 }
@@ -172,6 +173,43 @@ TEST(HostUtilisation, UnknownSlotsAndNonFiniteValuesIgnored) {
   u.OnSamples(2, 2000, {0, 1}, {10, 15}, &out);  // available > total: clamped to 0
   ASSERT_EQ(out.size(), 1u);
   EXPECT_DOUBLE_EQ(out[0].value, 0.0);
+}
+
+TEST_F(HostUtilisationTest, SeriesIdsAreDenseStableAndFindable) {
+  // cpu, memory, swap, /var (bytes and inodes), eth0, the demand series.
+  ASSERT_EQ(u_.series_count(), 7u);
+  for (uint32_t id = 0; id < u_.series_count(); ++id) {
+    EXPECT_EQ(u_.FindSeries(u_.series(id)), static_cast<int64_t>(id));
+  }
+  EXPECT_EQ(u_.FindSeries({Kind::kFilesystem, "/nope"}), -1);
+  auto first = Step(1, 1);
+  auto second = Step(2, 2);
+  for (const auto* obs : {&first, &second}) {
+    for (const Observation& o : *obs) EXPECT_EQ(u_.series(o.series).kind, o.kind);
+  }
+  // Describing the slots again (a reconnect) keeps the ids.
+  u_.OnSeries(12, Desc(0, "accord_host_filesystem_size_bytes", {{"mountpoint", "/var"}}));
+  u_.OnSeries(16, Desc(0, "accord_host_network_receive_bytes_total", {{"device", "eth0"}},
+                       SeriesKind::kCounter));
+  EXPECT_EQ(u_.series_count(), 7u);
+  EXPECT_EQ(Find(Step(3, 3), Kind::kNetwork)->series, Find(second, Kind::kNetwork)->series);
+}
+
+TEST_F(HostUtilisationTest, ManyCursorsKeepRatesExact) {
+  // Four interleaved runs (as many as cursors are kept): each run's batches get their rates
+  // from the run's previous batch.
+  for (int round = 0; round < 3; ++round) {
+    for (uint64_t run = 0; run < 4; ++run) {
+      auto obs = Step(run * 1000 + round + 1, run * 1000 + round + 1);
+      const Observation* cpu = Find(obs, Kind::kCpu);
+      if (round == 0) {
+        EXPECT_EQ(cpu, nullptr);
+      } else {
+        ASSERT_NE(cpu, nullptr) << run << " " << round;
+        EXPECT_DOUBLE_EQ(cpu->value, 0.375);
+      }
+    }
+  }
 }
 
 }  // namespace
