@@ -294,6 +294,14 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<uint64_t>(options.max_message_bytes * 2 + 4096, INT32_MAX)));
   ApplyCollectorKeepalive(&builder);
+  // Memory per connection. gRPC sizes each read from an estimate that starts at this value
+  // and doubles whenever a read fills 80 % of it; from 12 KiB up it reads into 64 KiB slices,
+  // below that into 8 KiB ones, and the slice stays allocated on the idle connection. With
+  // the default start (8 KiB) an agent's first read (hello plus the series descriptions,
+  // ~7 KiB) pushed every connection to 64 KiB slices. Starting at 2 KiB keeps a steady agent
+  // (~1.5 KiB messages) on 8 KiB slices; a backfill burst still grows the estimate.
+  // Measured with 2,000 simulated agents after 90 s: anonymous memory 255 -> 185 MiB.
+  builder.AddChannelArgument(GRPC_ARG_TCP_READ_CHUNK_SIZE, 2 * 1024);
   p->grpc_server = builder.BuildAndStart();
   if (p->grpc_server == nullptr || p->grpc_port == 0) {
     return absl::UnavailableError(
