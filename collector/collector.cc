@@ -154,7 +154,7 @@ void Collector::Impl::RenderSelf(std::string* out) const {
       "Catalogue reloads refused because of errors (the running one was kept).",
       static_cast<double>(catalogue_reload_errors.load()));
   one("accord_collector_hosts", "gauge", "Hosts known to the collector.",
-      static_cast<double>(registry.Hosts().size()));
+      static_cast<double>(registry.TableSizes().hosts));
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   one("accord_collector_cpu_seconds_total", "counter", "CPU time used by the collector.",

@@ -22,7 +22,7 @@ struct HostRecord {
   std::string id;
   std::string hostname;
   std::string agent_version;
-  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> labels;  // set only when labels_changed
   int64_t boot_time_seconds = 0;
   absl::Time last_seen;
   uint64_t last_sequence = 0;

@@ -1,7 +1,12 @@
 #include "collector/hosts/host_registry.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -50,12 +55,119 @@ bool IsReservedFamily(absl::string_view name) {
          name == "accord_host_samples_accepted_total";
 }
 
+// A slot without a value yet holds this quiet NaN. Samples that are NaN are stored as the
+// canonical NaN (rendered the same: "NaN"), so no sample can look like it.
+constexpr uint64_t kNoValueBits = 0x7ff8dead0000beefULL;
+
+double NoValue() {
+  double v;
+  std::memcpy(&v, &kNoValueBits, sizeof v);
+  return v;
+}
+
+bool HasValue(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits != kNoValueBits;
+}
+
+double Sample(double v) { return std::isnan(v) ? std::numeric_limits<double>::quiet_NaN() : v; }
+
 bool IsCleanText(absl::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
   }
   return true;
 }
+
+// Appends text to a string through a buffer: a bounds check and a memcpy per piece rather
+// than std::string's bookkeeping per append. The text is in `out` after Flush() or
+// destruction.
+class TextBuffer {
+ public:
+  // Longest "} " + value + "\n".
+  static constexpr size_t kMaxLineTail = 2 + 32 + 1;
+
+  explicit TextBuffer(std::string* out) : out_(out), buf_(new char[kSize]) {}
+  ~TextBuffer() { Flush(); }
+  TextBuffer(const TextBuffer&) = delete;
+  TextBuffer& operator=(const TextBuffer&) = delete;
+
+  void Put(absl::string_view s) {
+    if (s.size() > kSize - used_) {
+      Flush();
+      if (s.size() > kSize) {
+        out_->append(s.data(), s.size());
+        return;
+      }
+    }
+    std::memcpy(buf_.get() + used_, s.data(), s.size());
+    used_ += s.size();
+  }
+  void Put(char c) {
+    if (used_ == kSize) Flush();
+    buf_[used_++] = c;
+  }
+  // Exactly what AppendPromValue appends: the shortest text that reads back to the same
+  // double; NaN, +Inf, -Inf.
+  void PutValue(double v) {
+    if (kSize - used_ < kMaxValue) Flush();
+    char* p = buf_.get() + used_;
+    if (std::isnan(v)) {
+      std::memcpy(p, "NaN", 3);
+      used_ += 3;
+    } else if (std::isinf(v)) {
+      std::memcpy(p, v > 0 ? "+Inf" : "-Inf", 4);
+      used_ += 4;
+    } else {
+      used_ = std::to_chars(p, p + kMaxValue, v).ptr - buf_.get();
+    }
+  }
+  void Flush() {
+    out_->append(buf_.get(), used_);
+    used_ = 0;
+  }
+
+ private:
+  static constexpr size_t kSize = 64 * 1024;
+  static constexpr size_t kMaxValue = 32;  // "-2.2250738585072014e-308" is 24
+  std::string* const out_;
+  std::unique_ptr<char[]> buf_;
+  size_t used_ = 0;
+};
+
+// A stream's series ids -> the host's slots. Agents number their series 0, 1, 2 ...: ids
+// below a bound proportional to the host's series are kept in a vector, any others in a map.
+class StreamSeries {
+ public:
+  static constexpr uint32_t kNone = ~uint32_t{0};
+
+  // The slot of `id`, or kNone.
+  uint32_t Find(uint32_t id) const {
+    if (id < dense_.size() && dense_[id] != kNone) return dense_[id];
+    if (sparse_.empty()) return kNone;
+    auto it = sparse_.find(id);
+    return it == sparse_.end() ? kNone : it->second;
+  }
+  // Maps `id` to `slot`; ids below `dense_limit` may go to the vector.
+  void Set(uint32_t id, uint32_t slot, size_t dense_limit) {
+    if (id >= dense_.size() && id < dense_limit) dense_.resize(id + 1, kNone);
+    if (id < dense_.size()) {
+      dense_[id] = slot;
+      sparse_.erase(id);
+    } else {
+      sparse_[id] = slot;
+    }
+  }
+  void Clear() {
+    dense_.clear();
+    sparse_.clear();
+  }
+
+ private:
+  std::vector<uint32_t> dense_;
+  absl::flat_hash_map<uint32_t, uint32_t> sparse_;
+};
 
 }  // namespace
 
@@ -107,20 +219,31 @@ const char* RejectReasonName(RejectReason reason) {
   return "unknown";
 }
 
-struct HostRegistry::HostEntry {
-  struct Slot {
-    uint32_t family;
-    std::string labels_text;  // `,cpu="0",mode="user"` (after the host label)
-    double value = 0;
-    int64_t value_ms = 0;  // timestamp of `value`
-    bool has_value = false;
-  };
-
+// What a host says about itself in its hello. Immutable: a new hello replaces it, and readers
+// (snapshots, views) share it rather than copy its strings under the lock.
+struct HostRegistry::HostIdentity {
   std::string id;
   std::string host_label;  // `host="<escaped id>"`
   std::string hostname;
   std::string agent_version;
   std::map<std::string, std::string> labels;
+};
+
+// What a reader copies of one host under the lock.
+struct HostRegistry::HostRow {
+  std::shared_ptr<const HostIdentity> identity;
+  HostState state = HostState::kUp;
+  absl::Time since;
+  absl::Time last_seen;
+  int64_t boot_time_seconds = 0;
+  uint64_t last_sequence = 0;
+  uint64_t samples_accepted = 0;
+  bool connected = false;
+};
+
+struct HostRegistry::HostEntry {
+  std::shared_ptr<const HostIdentity> identity;  // never null
+  const std::string& id() const { return identity->id; }
   int64_t boot_time_seconds = 0;
   absl::Duration heartbeat_interval = absl::Seconds(1);
 
@@ -137,23 +260,46 @@ struct HostRegistry::HostEntry {
   absl::Time persisted_seen;  // last values written to the HostLogSink
   uint64_t persisted_sequence = 0;
 
-  absl::flat_hash_map<uint32_t, uint32_t> stream_series;  // stream id -> slot
-  absl::flat_hash_map<std::string, uint32_t> slot_index;  // name + labels -> slot
-  std::vector<Slot> slots;
+  // The host's series ("slots", stable indexes: SampleObserver relies on them), as parallel
+  // arrays. `slot_shapes` is immutable once published, so snapshots share it: a batch that
+  // adds series publishes a grown copy. Null: no slots.
+  std::shared_ptr<const std::vector<uint32_t>> slot_shapes;  // slot -> shape (into shapes_)
+  std::vector<double> values;     // latest value per slot; NoValue() before the first
+  std::vector<int64_t> value_ms;  // timestamp of values[slot]
+  StreamSeries stream_series;     // the current stream's series ids -> slots
+  absl::flat_hash_map<uint32_t, uint32_t> shape_slots;  // shape -> slot
+  size_t slot_count() const { return values.size(); }
   std::deque<Transition> transitions;
   std::vector<AliveSpan> alive;  // sorted by first, merged
-  std::deque<Revision> revisions;
+  // A vector, not a deque: an empty deque allocates ~600 bytes, and most hosts never have a
+  // revision. Trimmed once per AddAliveSpans call.
+  std::vector<Revision> revisions;
 };
 
 HostRegistry::HostRegistry(Clock& clock, HostRegistryOptions options, HostLogSink* sink)
     : clock_(clock), options_(options), sink_(sink) {}
 
-HostRecord HostRegistry::ToRecord(const HostEntry& host) {
+std::shared_ptr<const HostRegistry::HostIdentity> HostRegistry::MakeIdentity(
+    const std::string& id, const std::string& hostname, const std::string& agent_version,
+    const std::map<std::string, std::string>& labels) {
+  auto identity = std::make_shared<HostIdentity>();
+  identity->id = id;
+  identity->host_label = "host=\"";
+  AppendEscapedLabelValue(&identity->host_label, id);
+  identity->host_label.push_back('"');
+  identity->hostname = hostname;
+  identity->agent_version = agent_version;
+  identity->labels = labels;
+  return identity;
+}
+
+HostRecord HostRegistry::ToRecord(const HostEntry& host, bool with_labels) {
   HostRecord r;
-  r.id = host.id;
-  r.hostname = host.hostname;
-  r.agent_version = host.agent_version;
-  r.labels = host.labels;
+  r.id = host.id();
+  r.hostname = host.identity->hostname;
+  r.agent_version = host.identity->agent_version;
+  if (with_labels) r.labels = host.identity->labels;
+  r.labels_changed = with_labels;
   r.boot_time_seconds = host.boot_time_seconds;
   r.last_seen = host.last_seen;
   r.last_sequence = host.last_sequence;
@@ -166,13 +312,7 @@ void HostRegistry::Restore(std::vector<RestoredHost> hosts) {
   for (auto& restored : hosts) {
     const HostRecord& r = restored.record;
     auto entry = std::make_unique<HostEntry>();
-    entry->id = r.id;
-    entry->host_label = "host=\"";
-    AppendEscapedLabelValue(&entry->host_label, r.id);
-    entry->host_label.push_back('"');
-    entry->hostname = r.hostname;
-    entry->agent_version = r.agent_version;
-    entry->labels = r.labels;
+    entry->identity = MakeIdentity(r.id, r.hostname, r.agent_version, r.labels);
     entry->boot_time_seconds = r.boot_time_seconds;
     entry->last_seen = r.last_seen;
     entry->last_sequence = r.last_sequence;
@@ -191,6 +331,7 @@ void HostRegistry::Restore(std::vector<RestoredHost> hosts) {
     }
     HostEntry* host = entry.get();
     hosts_[r.id] = std::move(entry);
+    host_total_.store(hosts_.size(), std::memory_order_relaxed);
     if (host->state == HostState::kUp) {
       absl::Time at = std::max(host->last_seen, host->since);
       SetState(host, HostState::kUnreachable, at, "collector_restart");
@@ -213,9 +354,8 @@ void HostRegistry::PersistHosts() {
 void HostRegistry::Persist(HostEntry* host) {
   host->persisted_seen = host->last_seen;
   host->persisted_sequence = host->last_sequence;
-  HostRecord r = ToRecord(*host);
-  r.labels_changed = false;  // labels are written with the hello only
-  sink_->UpdateHost(r);
+  // Labels are written with the hello only: not copied here (every batch, every second).
+  sink_->UpdateHost(ToRecord(*host, /*with_labels=*/false));
 }
 
 HostRegistry::~HostRegistry() = default;
@@ -231,7 +371,7 @@ void HostRegistry::SetState(HostEntry* host, HostState to, absl::Time at, const 
   absl::Time recorded = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
   Transition t{at, recorded, host->state, to, cause, host->boot_time_seconds};
   if (host->transitions.empty()) t.from = HostState::kUnknown;
-  if (sink_ != nullptr) sink_->AppendTransition(host->id, t);
+  if (sink_ != nullptr) sink_->AppendTransition(host->id(), t);
   host->transitions.push_back(std::move(t));
   // Keep the newest transition older than the retention horizon: it gives the state at the
   // horizon.
@@ -241,7 +381,7 @@ void HostRegistry::SetState(HostEntry* host, HostState to, absl::Time at, const 
     host->transitions.pop_front();
   }
   Log(LogLevel::kInfo, "host state changed",
-      {{"host", host->id},
+      {{"host", host->id()},
        {"from", HostStateName(host->transitions.back().from)},
        {"to", HostStateName(to)},
        {"cause", cause},
@@ -279,21 +419,20 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
   auto it = hosts_.find(hello.host_id);
   HostEntry* host;
   const char* cause;
+  auto identity = MakeIdentity(hello.host_id, hello.hostname, hello.agent_version, hello.labels);
   if (it == hosts_.end()) {
     auto entry = std::make_unique<HostEntry>();
-    entry->id = hello.host_id;
-    entry->host_label = "host=\"";
-    AppendEscapedLabelValue(&entry->host_label, hello.host_id);
-    entry->host_label.push_back('"');
+    entry->identity = identity;
     host = entry.get();
     hosts_.emplace(hello.host_id, std::move(entry));
+    host_total_.store(hosts_.size(), std::memory_order_relaxed);
     cause = "first_seen";
   } else {
     host = it->second.get();
     if (host->session != 0 && host->state == HostState::kUnreachable) {
       // The old stream went silent (a crashed host, a lost NAT mapping) and TCP has not told
       // us yet: the new stream takes over; the old one's later messages are ignored.
-      Log(LogLevel::kInfo, "a new stream takes over a silent one", {{"host", host->id}});
+      Log(LogLevel::kInfo, "a new stream takes over a silent one", {{"host", host->id()}});
       sessions_.erase(host->session);
       host->session = 0;
     }
@@ -311,26 +450,24 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
     // The agent lost its saved sequence (e.g. a wiped state dir): continue below it rather
     // than treat every new batch as a resend.
     Log(LogLevel::kWarn, "agent sequence went back; continuing from the agent's",
-        {{"host", host->id},
+        {{"host", host->id()},
          {"last_accepted", absl::StrCat(host->last_sequence)},
          {"next_sequence", absl::StrCat(hello.next_sequence)}});
     host->last_sequence = hello.next_sequence - 1;
   }
-  host->hostname = hello.hostname;
-  host->agent_version = hello.agent_version;
-  host->labels = hello.labels;
+  host->identity = std::move(identity);
   host->boot_time_seconds = hello.boot_time_seconds;
   host->heartbeat_interval =
       std::clamp(hello.heartbeat_interval, absl::Milliseconds(100), absl::Hours(1));
   host->session = next_session_++;
   host->said_goodbye = false;
   host->stream_last_sequence = 0;
-  host->stream_series.clear();
+  host->stream_series.Clear();
   host->last_seen = now;
   host->last_seen_mono = clock_.Monotonic();
   SetState(host, HostState::kUp, now, cause);
   sessions_[host->session] = host;
-  if (sink_ != nullptr) sink_->UpdateHost(ToRecord(*host));  // labels_changed: true
+  if (sink_ != nullptr) sink_->UpdateHost(ToRecord(*host, /*with_labels=*/true));
   return OpenResult{host->session, host->last_sequence};
 }
 
@@ -369,7 +506,8 @@ std::string HostRegistry::SeriesKey(const SeriesDescriptor& desc) {
   return absl::StrCat(desc.name, "{", LabelsText(desc));
 }
 
-void HostRegistry::AddSeries(HostEntry* host, const SeriesDescriptor& desc) {
+void HostRegistry::AddSeries(HostEntry* host, const SeriesDescriptor& desc,
+                             std::vector<uint32_t>* grown_shapes) {
   // Validated by Apply before any mutation; here only insertion.
   auto fam = family_index_.find(desc.name);
   uint32_t family;
@@ -385,15 +523,37 @@ void HostRegistry::AddSeries(HostEntry* host, const SeriesDescriptor& desc) {
       // agent must not be able to lock a family's type for every other host).
       f.kind_conflict = true;
       Log(LogLevel::kWarn, "hosts disagree on a metric's type; exporting it untyped",
-          {{"metric", desc.name}, {"host", host->id}});
+          {{"metric", desc.name}, {"host", host->id()}});
     }
   }
+  // The shape, interned: the first host to describe it stores its labels for all.
   std::string key = SeriesKey(desc);
+  auto [shape_it, new_shape] =
+      shape_index_.emplace(std::move(key), static_cast<uint32_t>(shapes_.size()));
+  if (new_shape) {
+    shapes_.push_back({family, shape_it->first.substr(desc.name.size() + 1)});
+  }
+  const uint32_t shape = shape_it->second;
   auto [slot_it, inserted] =
-      host->slot_index.emplace(std::move(key), static_cast<uint32_t>(host->slots.size()));
-  if (inserted) host->slots.push_back({family, LabelsText(desc)});
-  host->stream_series[desc.id] = slot_it->second;
-  if (observer_ != nullptr) observer_->OnSeries(host->id, slot_it->second, desc);
+      host->shape_slots.emplace(shape, static_cast<uint32_t>(host->slot_count()));
+  if (inserted) {
+    if (grown_shapes == nullptr) {
+      Log(LogLevel::kError, "a series new to its host was not counted as new",
+          {{"host", host->id()}});
+      std::abort();
+    }
+    grown_shapes->push_back(shape);
+    host->values.push_back(NoValue());
+    host->value_ms.push_back(0);
+    slot_total_.store(slot_total_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  host->stream_series.Set(desc.id, slot_it->second, 2 * host->slot_count() + 64);
+  if (observer_ != nullptr) observer_->OnSeries(host->id(), slot_it->second, desc);
+}
+
+uint32_t HostRegistry::FindShape(const std::string& key) const {
+  auto it = shape_index_.find(key);
+  return it == shape_index_.end() ? kNoShape : it->second;
 }
 
 absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& batch,
@@ -454,30 +614,44 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
     }
     if (!described.insert(desc.id).second) return bad("series id described twice");
     std::string key = SeriesKey(desc);
-    if (!host->slot_index.contains(key)) new_keys.insert(std::move(key));
+    uint32_t shape = FindShape(key);
+    if (shape == kNoShape || !host->shape_slots.contains(shape)) new_keys.insert(std::move(key));
   }
-  if (host->slots.size() + new_keys.size() > options_.max_series_per_host) {
+  if (host->slot_count() + new_keys.size() > options_.max_series_per_host) {
     return Reject(RejectReason::kTooManySeries,
                   absl::StrCat("batch sequence ", batch.sequence, ": more than ",
                                options_.max_series_per_host, " series for this host"));
   }
   for (uint32_t id : batch.series_ids) {
-    if (!host->stream_series.contains(id) && !described.contains(id)) {
+    if (host->stream_series.Find(id) == StreamSeries::kNone && !described.contains(id)) {
       return Reject(RejectReason::kUnknownSeries,
                     absl::StrCat("batch sequence ", batch.sequence, ": series id ", id,
                                  " was never described on this stream"));
     }
   }
   // Apply. Descriptions are kept even from a resend: they describe series for this stream.
-  for (const auto& desc : batch.new_series) AddSeries(host, desc);
+  // The host's slot shapes are shared with snapshots: new series go to a copy, published
+  // after. Exactly `new_keys` slots are added.
+  std::shared_ptr<std::vector<uint32_t>> grown_shapes;
+  if (!new_keys.empty()) {
+    const size_t slots = host->slot_count() + new_keys.size();
+    host->values.reserve(slots);
+    host->value_ms.reserve(slots);
+    grown_shapes = std::make_shared<std::vector<uint32_t>>();
+    grown_shapes->reserve(slots);
+    if (host->slot_shapes != nullptr) {
+      grown_shapes->assign(host->slot_shapes->begin(), host->slot_shapes->end());
+    }
+  }
+  for (const auto& desc : batch.new_series) AddSeries(host, desc, grown_shapes.get());
+  if (grown_shapes != nullptr) host->slot_shapes = std::move(grown_shapes);
   if (batch.preview) {
     // Current values only: the same batch comes again in order and is counted then.
     for (size_t i = 0; i < batch.series_ids.size(); ++i) {
-      auto& slot = host->slots[host->stream_series[batch.series_ids[i]]];
-      if (slot.has_value && slot.value_ms > batch.timestamp_ms) continue;
-      slot.value = batch.values[i];
-      slot.value_ms = batch.timestamp_ms;
-      slot.has_value = true;
+      const uint32_t slot = host->stream_series.Find(batch.series_ids[i]);
+      if (HasValue(host->values[slot]) && host->value_ms[slot] > batch.timestamp_ms) continue;
+      host->values[slot] = Sample(batch.values[i]);
+      host->value_ms[slot] = batch.timestamp_ms;
     }
     ++stats_.batches_preview;
     return host->last_sequence;
@@ -491,18 +665,16 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   std::vector<uint32_t> observed;
   if (observer_ != nullptr) observed.reserve(batch.series_ids.size());
   for (size_t i = 0; i < batch.series_ids.size(); ++i) {
-    uint32_t slot_index = host->stream_series[batch.series_ids[i]];
-    auto& slot = host->slots[slot_index];
+    uint32_t slot_index = host->stream_series.Find(batch.series_ids[i]);
     // A backlog batch does not replace a newer value shown from a preview.
-    if (!slot.has_value || slot.value_ms <= batch.timestamp_ms) {
-      slot.value = batch.values[i];
-      slot.value_ms = batch.timestamp_ms;
-      slot.has_value = true;
+    if (!HasValue(host->values[slot_index]) || host->value_ms[slot_index] <= batch.timestamp_ms) {
+      host->values[slot_index] = Sample(batch.values[i]);
+      host->value_ms[slot_index] = batch.timestamp_ms;
     }
     if (observer_ != nullptr) observed.push_back(slot_index);
   }
   if (observer_ != nullptr) {
-    observer_->OnSamples(host->id, batch.sequence, batch.timestamp_ms, observed, batch.values);
+    observer_->OnSamples(host->id(), batch.sequence, batch.timestamp_ms, observed, batch.values);
   }
   host->last_sequence = batch.sequence;
   host->samples_accepted += batch.values.size();
@@ -563,7 +735,7 @@ absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
     }
     if (covered) continue;  // a resend: nothing new
     ++stats_.alive_spans;
-    if (sink_ != nullptr) sink_->AppendAliveSpan(host->id, span);
+    if (sink_ != nullptr) sink_->AppendAliveSpan(host->id(), span);
     // Does it change the past? It does where the log does not already say "up".
     bool changes = false;
     const auto& log = host->transitions;
@@ -576,16 +748,17 @@ absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
       Revision r{absl::FromUnixMicros(absl::ToUnixMicros(now)), span.first, span.last,
                  "alive span backfilled by the agent: the host was up, not just unreachable"};
       ++stats_.revisions;
-      if (sink_ != nullptr) sink_->AppendRevision(host->id, r);
+      if (sink_ != nullptr) sink_->AppendRevision(host->id(), r);
       host->revisions.push_back(std::move(r));
-      while (host->revisions.size() > options_.max_transitions_per_host) {
-        host->revisions.pop_front();
-      }
       Log(LogLevel::kInfo, "past revised by backfill",
-          {{"host", host->id},
+          {{"host", host->id()},
            {"from", absl::FormatTime(absl::RFC3339_full, span.first, absl::UTCTimeZone())},
            {"to", absl::FormatTime(absl::RFC3339_full, span.last, absl::UTCTimeZone())}});
     }
+  }
+  if (host->revisions.size() > options_.max_transitions_per_host) {
+    host->revisions.erase(host->revisions.begin(),
+                          host->revisions.end() - options_.max_transitions_per_host);
   }
   return until;
 }
@@ -645,27 +818,48 @@ int HostRegistry::CheckTimeouts(absl::Duration as_of) {
   return changed;
 }
 
-HostView HostRegistry::ToView(const HostEntry& host) {
+HostRegistry::HostRow HostRegistry::ToRow(const HostEntry& host) {
+  HostRow r;
+  r.identity = host.identity;
+  r.state = host.state;
+  r.since = host.since;
+  r.last_seen = host.last_seen;
+  r.boot_time_seconds = host.boot_time_seconds;
+  r.last_sequence = host.last_sequence;
+  r.samples_accepted = host.samples_accepted;
+  r.connected = host.session != 0;
+  return r;
+}
+
+HostView HostRegistry::ToView(const HostRow& row) {
   HostView v;
-  v.id = host.id;
-  v.hostname = host.hostname;
-  v.state = host.state;
-  v.since = host.since;
-  v.last_seen = host.last_seen;
-  v.boot_time_seconds = host.boot_time_seconds;
-  v.labels = host.labels;
-  v.agent_version = host.agent_version;
-  v.last_sequence = host.last_sequence;
-  v.samples_accepted = host.samples_accepted;
-  v.connected = host.session != 0;
+  v.id = row.identity->id;
+  v.hostname = row.identity->hostname;
+  v.state = row.state;
+  v.since = row.since;
+  v.last_seen = row.last_seen;
+  v.boot_time_seconds = row.boot_time_seconds;
+  v.labels = row.identity->labels;
+  v.agent_version = row.identity->agent_version;
+  v.last_sequence = row.last_sequence;
+  v.samples_accepted = row.samples_accepted;
+  v.connected = row.connected;
   return v;
 }
 
 std::vector<HostView> HostRegistry::Hosts() const {
-  absl::MutexLock lock(&mu_);
+  // Copy the rows (a pointer and scalars per host) under the lock; the strings and label maps
+  // of the views are copied without it.
+  std::vector<HostRow> rows;
+  rows.reserve(host_total_.load(std::memory_order_relaxed));
+  {
+    absl::MutexLock lock(&mu_);
+    rows.reserve(hosts_.size());
+    for (const auto& [id, host] : hosts_) rows.push_back(ToRow(*host));
+  }
   std::vector<HostView> out;
-  out.reserve(hosts_.size());
-  for (const auto& [id, host] : hosts_) out.push_back(ToView(*host));
+  out.reserve(rows.size());
+  for (const HostRow& row : rows) out.push_back(ToView(row));
   return out;
 }
 
@@ -673,16 +867,14 @@ absl::StatusOr<HostView> HostRegistry::Host(const std::string& id) const {
   absl::MutexLock lock(&mu_);
   auto it = hosts_.find(id);
   if (it == hosts_.end()) return absl::NotFoundError(absl::StrCat("no host \"", id, "\""));
-  HostView v = ToView(*it->second);
+  const HostEntry& host = *it->second;
+  HostView v = ToView(ToRow(host));
   auto value = [&](const char* name) {
-    auto fam = family_index_.find(name);
-    if (fam == family_index_.end()) return -1.0;
-    for (const auto& slot : it->second->slots) {
-      if (slot.family == fam->second && slot.labels_text.empty() && slot.has_value) {
-        return slot.value;
-      }
-    }
-    return -1.0;
+    uint32_t shape = FindShape(absl::StrCat(name, "{"));  // the series without labels
+    if (shape == kNoShape) return -1.0;
+    auto slot = host.shape_slots.find(shape);
+    if (slot == host.shape_slots.end() || !HasValue(host.values[slot->second])) return -1.0;
+    return host.values[slot->second];
   };
   v.agent_samples_produced = value("accord_agent_samples_produced_total");
   v.agent_samples_dropped = value("accord_agent_spool_dropped_samples_total");
@@ -706,84 +898,247 @@ size_t HostRegistry::ConnectedCount() const {
   return sessions_.size();
 }
 
-void HostRegistry::RenderMetrics(std::string* out) const {
+HostRegistry::Sizes HostRegistry::TableSizes() const {
   absl::MutexLock lock(&mu_);
-  auto simple = [&](const char* name, const char* type, const char* help, auto value_of) {
-    AppendFamilyHeader(out, name, type, help);
+  Sizes sizes;
+  sizes.hosts = hosts_.size();
+  sizes.families = families_.size();
+  sizes.shapes = shapes_.size();
+  sizes.slots = slot_total_.load(std::memory_order_relaxed);
+  return sizes;
+}
+
+struct HostRegistry::MetricsSnapshot::Data {
+  struct FamilyRow {
+    const std::string* name;  // in the registry's families_ (immutable, never moves)
+    SeriesKind kind;
+    bool kind_conflict;
+  };
+  std::vector<FamilyRow> families;         // by family index
+  std::vector<const SeriesShape*> shapes;  // by shape id; in the registry's shapes_
+  std::vector<HostRow> hosts;              // in id order
+  // The slot shapes and values of hosts[i] (empty unless it is up): values[values_end[i - 1]
+  // .. values_end[i]) are its slots in order, NoValue() where it has none yet.
+  std::vector<std::shared_ptr<const std::vector<uint32_t>>> slot_shapes;
+  std::vector<size_t> values_end;
+  std::vector<double> values;
+};
+
+HostRegistry::MetricsSnapshot::MetricsSnapshot() : data_(std::make_unique<Data>()) {}
+HostRegistry::MetricsSnapshot::~MetricsSnapshot() = default;
+HostRegistry::MetricsSnapshot::MetricsSnapshot(MetricsSnapshot&&) noexcept = default;
+HostRegistry::MetricsSnapshot& HostRegistry::MetricsSnapshot::operator=(
+    MetricsSnapshot&&) noexcept = default;
+size_t HostRegistry::MetricsSnapshot::host_count() const {
+  return data_ == nullptr ? 0 : data_->hosts.size();
+}
+size_t HostRegistry::MetricsSnapshot::value_count() const {
+  if (data_ == nullptr) return 0;
+  return std::count_if(data_->values.begin(), data_->values.end(), HasValue);
+}
+
+HostRegistry::MetricsSnapshot HostRegistry::SnapshotMetrics() const {
+  MetricsSnapshot snapshot;
+  MetricsSnapshot::Data& d = *snapshot.data_;
+  // Allocate (and fault in) buffers the size of the previous snapshot before taking the lock:
+  // under it, only copies.
+  d.hosts.resize(host_total_.load(std::memory_order_relaxed));
+  d.slot_shapes.resize(d.hosts.size());
+  d.values_end.resize(d.hosts.size());
+  d.values.resize(slot_total_.load(std::memory_order_relaxed));
+  size_t hosts = 0;
+  size_t values = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (d.hosts.size() < hosts_.size()) {
+      d.hosts.resize(hosts_.size());
+      d.slot_shapes.resize(hosts_.size());
+      d.values_end.resize(hosts_.size());
+    }
+    d.families.reserve(families_.size());
+    for (const Family& f : families_) d.families.push_back({&f.name, f.kind, f.kind_conflict});
+    d.shapes.reserve(shapes_.size());
+    for (const SeriesShape& shape : shapes_) d.shapes.push_back(&shape);
     for (const auto& [id, host] : hosts_) {
-      absl::StrAppend(out, name, "{", host->host_label, "} ");
-      AppendPromValue(out, value_of(*host));
-      out->push_back('\n');
+      d.hosts[hosts] = ToRow(*host);
+      // Agent-reported families: latest values of hosts that are up (like Prometheus
+      // staleness, a silent host's last values are not repeated as if current).
+      const size_t n = host->slot_count();
+      if (host->state == HostState::kUp && n > 0) {
+        if (d.values.size() < values + n) d.values.resize(std::max(values + n, 2 * values));
+        d.slot_shapes[hosts] = host->slot_shapes;
+        std::memcpy(&d.values[values], host->values.data(), n * sizeof(double));
+        values += n;
+      }
+      d.values_end[hosts++] = values;
+    }
+  }
+  d.hosts.resize(hosts);
+  d.slot_shapes.resize(hosts);
+  d.values_end.resize(hosts);
+  d.values.resize(values);
+  return snapshot;
+}
+
+void HostRegistry::RenderMetrics(std::string* out) const { RenderMetrics(SnapshotMetrics(), out); }
+
+void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* out) {
+  const MetricsSnapshot::Data& d = *snapshot.data_;
+  const uint32_t hosts = static_cast<uint32_t>(d.hosts.size());
+
+  // Every line has a host label: keep them side by side (they stay in cache while each family
+  // walks all hosts).
+  std::string labels;
+  std::vector<size_t> label_end(hosts);
+  for (uint32_t h = 0; h < hosts; ++h) {
+    labels.append(d.hosts[h].identity->host_label);
+    label_end[h] = labels.size();
+  }
+  auto host_label = [&](uint32_t h) {
+    size_t begin = h == 0 ? 0 : label_end[h - 1];
+    return absl::string_view(labels.data() + begin, label_end[h] - begin);
+  };
+
+  // Order the agent-reported values by family (families sorted by name) with a stable counting
+  // sort: within a family, hosts stay in id order and a host's series in slot order.
+  const size_t families = d.families.size();
+  std::vector<size_t> count(families, 0);
+  size_t begin = 0;
+  for (uint32_t h = 0; h < hosts; ++h) {
+    const size_t end = d.values_end[h];
+    for (size_t i = begin; i < end; ++i) {
+      if (HasValue(d.values[i])) ++count[d.shapes[(*d.slot_shapes[h])[i - begin]]->family];
+    }
+    begin = end;
+  }
+  std::vector<uint32_t> order;
+  for (uint32_t f = 0; f < families; ++f) {
+    if (count[f] > 0) order.push_back(f);
+  }
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return *d.families[a].name < *d.families[b].name; });
+  std::vector<size_t> next(families, 0);  // where the family's next line goes in `lines`
+  size_t line_count = 0;
+  for (uint32_t f : order) {
+    next[f] = line_count;
+    line_count += count[f];
+  }
+  struct Line {
+    uint32_t host;
+    uint32_t shape;
+    double value;
+  };
+  std::vector<Line> lines(line_count);
+  // Reserve an upper bound of the text's size on the way.
+  size_t estimate = (order.size() + 6) * 256;  // headers
+  begin = 0;
+  for (uint32_t h = 0; h < hosts; ++h) {
+    const HostIdentity& id = *d.hosts[h].identity;
+    const size_t label = id.host_label.size();
+    // The 9 lines of the collector's families; the info line's values escaped at worst.
+    estimate += 9 * (label + 80) + 2 * (id.hostname.size() + id.agent_version.size());
+    for (const auto& [k, v] : id.labels) estimate += k.size() + 2 * v.size() + 16;
+    const size_t end = d.values_end[h];
+    for (size_t i = begin; i < end; ++i) {
+      if (!HasValue(d.values[i])) continue;
+      const uint32_t shape_id = (*d.slot_shapes[h])[i - begin];
+      const SeriesShape& shape = *d.shapes[shape_id];
+      lines[next[shape.family]++] = {h, shape_id, d.values[i]};
+      estimate += d.families[shape.family].name->size() + label + shape.labels_text.size() +
+                  TextBuffer::kMaxLineTail;
+    }
+    begin = end;
+  }
+  out->reserve(out->size() + estimate);
+
+  TextBuffer text(out);
+  std::string scratch;
+  auto header = [&](absl::string_view name, absl::string_view type, absl::string_view help) {
+    scratch.clear();
+    AppendFamilyHeader(&scratch, name, type, help);
+    text.Put(scratch);
+  };
+  auto simple = [&](absl::string_view name, const char* type, const char* help, auto value_of) {
+    header(name, type, help);
+    for (uint32_t h = 0; h < hosts; ++h) {
+      text.Put(name);
+      text.Put('{');
+      text.Put(host_label(h));
+      text.Put("} ");
+      text.PutValue(value_of(d.hosts[h]));
+      text.Put('\n');
     }
   };
-  simple("accord_host_up", "gauge", "1 when the host's agent is connected and sending, else 0.",
-         [](const HostEntry& h) { return h.state == HostState::kUp ? 1.0 : 0.0; });
-  AppendFamilyHeader(out, "accord_host_state", "gauge",
-                     "1 for the host's current state: up, unreachable, stopped or down.");
-  for (const auto& [id, host] : hosts_) {
+  header("accord_host_up", "gauge", "1 when the host's agent is connected and sending, else 0.");
+  for (uint32_t h = 0; h < hosts; ++h) {
+    text.Put("accord_host_up{");
+    text.Put(host_label(h));
+    text.Put(d.hosts[h].state == HostState::kUp ? "} 1\n" : "} 0\n");
+  }
+  header("accord_host_state", "gauge",
+         "1 for the host's current state: up, unreachable, stopped or down.");
+  for (uint32_t h = 0; h < hosts; ++h) {
     for (HostState s :
          {HostState::kUp, HostState::kUnreachable, HostState::kStopped, HostState::kDown}) {
-      absl::StrAppend(out, "accord_host_state{", host->host_label, ",state=\"", HostStateName(s),
-                      "\"} ", host->state == s ? "1\n" : "0\n");
+      text.Put("accord_host_state{");
+      text.Put(host_label(h));
+      text.Put(",state=\"");
+      text.Put(HostStateName(s));
+      text.Put(d.hosts[h].state == s ? "\"} 1\n" : "\"} 0\n");
     }
   }
-  AppendFamilyHeader(out, "accord_host_info", "gauge",
-                     "Always 1; the host's name, agent version and labels (as label_<name>).");
-  for (const auto& [id, host] : hosts_) {
-    absl::StrAppend(out, "accord_host_info{", host->host_label, ",agent_version=\"");
-    AppendEscapedLabelValue(out, host->agent_version);
-    out->append("\",hostname=\"");
-    AppendEscapedLabelValue(out, host->hostname);
-    out->push_back('"');
-    for (const auto& [k, v] : host->labels) {
-      absl::StrAppend(out, ",label_", k, "=\"");
-      AppendEscapedLabelValue(out, v);
-      out->push_back('"');
+  header("accord_host_info", "gauge",
+         "Always 1; the host's name, agent version and labels (as label_<name>).");
+  for (uint32_t h = 0; h < hosts; ++h) {
+    const HostIdentity& id = *d.hosts[h].identity;
+    scratch.assign("accord_host_info{");
+    scratch.append(id.host_label);
+    scratch.append(",agent_version=\"");
+    AppendEscapedLabelValue(&scratch, id.agent_version);
+    scratch.append("\",hostname=\"");
+    AppendEscapedLabelValue(&scratch, id.hostname);
+    scratch.push_back('"');
+    for (const auto& [k, v] : id.labels) {
+      scratch.append(",label_");
+      scratch.append(k);
+      scratch.append("=\"");
+      AppendEscapedLabelValue(&scratch, v);
+      scratch.push_back('"');
     }
-    out->append("} 1\n");
+    scratch.append("} 1\n");
+    text.Put(scratch);
   }
   simple("accord_host_boot_time_seconds", "gauge", "Boot time of the host, seconds since epoch.",
-         [](const HostEntry& h) { return static_cast<double>(h.boot_time_seconds); });
+         [](const HostRow& h) { return static_cast<double>(h.boot_time_seconds); });
   simple("accord_host_last_seen_timestamp_seconds", "gauge",
          "When the collector last received a message from the host's agent.",
-         [](const HostEntry& h) { return absl::ToDoubleSeconds(h.last_seen - absl::UnixEpoch()); });
+         [](const HostRow& h) { return absl::ToDoubleSeconds(h.last_seen - absl::UnixEpoch()); });
   simple("accord_host_samples_accepted_total", "counter",
          "Samples accepted from the host's agent, each counted once.",
-         [](const HostEntry& h) { return static_cast<double>(h.samples_accepted); });
+         [](const HostRow& h) { return static_cast<double>(h.samples_accepted); });
 
-  // Agent-reported families: latest values of hosts that are up (like Prometheus staleness,
-  // a silent host's last values are not repeated as if current).
-  std::vector<std::vector<std::pair<const HostEntry*, const HostEntry::Slot*>>> by_family(
-      families_.size());
-  for (const auto& [id, host] : hosts_) {
-    if (host->state != HostState::kUp) continue;
-    for (const auto& slot : host->slots) {
-      if (slot.has_value) by_family[slot.family].push_back({host.get(), &slot});
-    }
-  }
-  std::vector<uint32_t> order(families_.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return families_[a].name < families_[b].name; });
   const auto& known = KnownHelp();
+  begin = 0;
   for (uint32_t f : order) {
-    if (by_family[f].empty()) continue;
-    const Family& fam = families_[f];
-    auto help = known.find(fam.name);
+    const auto& fam = d.families[f];
+    const std::string& name = *fam.name;
+    auto help = known.find(name);
     const char* type = fam.kind_conflict                  ? "untyped"
                        : fam.kind == SeriesKind::kCounter ? "counter"
                                                           : "gauge";
-    AppendFamilyHeader(out, fam.name, type,
-                       help != known.end() ? help->second : "Reported by the host's agent.");
-    for (const auto& [host, slot] : by_family[f]) {
-      out->append(fam.name);
-      out->push_back('{');
-      out->append(host->host_label);
-      out->append(slot->labels_text);
-      out->append("} ");
-      AppendPromValue(out, slot->value);
-      out->push_back('\n');
+    header(name, type, help != known.end() ? help->second : "Reported by the host's agent.");
+    const size_t end = begin + count[f];
+    for (size_t i = begin; i < end; ++i) {
+      const Line& line = lines[i];
+      text.Put(name);
+      text.Put('{');
+      text.Put(host_label(line.host));
+      text.Put(d.shapes[line.shape]->labels_text);
+      text.Put("} ");
+      text.PutValue(line.value);
+      text.Put('\n');
     }
+    begin = end;
   }
 }
 

@@ -1,8 +1,16 @@
 #include "collector/hosts/host_registry.h"
 
+#include <algorithm>
+#include <atomic>
+#include <limits>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/prom_text.h"
 #include "gtest/gtest.h"
-#include "tests/testing/series_descriptor.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/series_descriptor.h"
 
 namespace accord::collector {
 namespace {
@@ -544,6 +552,481 @@ TEST(HostRegistryPreview, ShownNotCountedNotObservedAndNeverReplacedByOlderData)
   bad.series_ids = {7};
   bad.values = {1};
   EXPECT_TRUE(absl::IsInvalidArgument(registry.Apply(open->session, bad).status()));
+}
+
+}  // namespace
+}  // namespace accord::collector
+
+namespace accord::collector {
+namespace {
+
+// Interned series shapes, the metrics snapshot and the render that runs without the lock.
+
+Batch Describe(uint64_t seq, FakeClock& clock, std::vector<SeriesDescriptor> series,
+               std::vector<double> values) {
+  Batch b = MakeBatch(seq, clock);
+  for (const auto& d : series) b.series_ids.push_back(d.id);
+  b.new_series = std::move(series);
+  b.values = std::move(values);
+  return b;
+}
+
+std::string Render(const HostRegistry& registry) {
+  std::string text;
+  registry.RenderMetrics(&text);
+  return text;
+}
+
+TEST(HostRegistryShapesTest, ShapesAreStoredOnceForAllHosts) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  for (const char* id : {"a", "b", "c"}) {
+    auto open = registry.Open(MakeHello(id));
+    ASSERT_TRUE(open.ok());
+    // Each agent numbers its series its own way.
+    uint32_t base = id[0] == 'b' ? 40 : 0;
+    Batch b = Describe(1, clock,
+                       {Desc(base + 0, "accord_host_load1"),
+                        Desc(base + 1, "accord_host_cpu_seconds_total",
+                             {{"cpu", "0"}, {"mode", "user"}}, SeriesKind::kCounter),
+                        Desc(base + 2, "accord_host_cpu_seconds_total",
+                             {{"cpu", "0"}, {"mode", "system"}}, SeriesKind::kCounter)},
+                       {1, 2, 3});
+    ASSERT_TRUE(registry.Apply(open->session, b).ok());
+  }
+  HostRegistry::Sizes sizes = registry.TableSizes();
+  EXPECT_EQ(sizes.hosts, 3u);
+  EXPECT_EQ(sizes.families, 2u);
+  EXPECT_EQ(sizes.shapes, 3u);  // not 9
+  EXPECT_EQ(sizes.slots, 9u);
+  std::string text = Render(registry);
+  for (const char* id : {"a", "b", "c"}) {
+    std::string host = absl::StrCat("{host=\"", id, "\"");
+    EXPECT_NE(text.find("accord_host_load1" + host + "} 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("accord_host_cpu_seconds_total" + host + ",cpu=\"0\",mode=\"system\"} 3\n"),
+              std::string::npos)
+        << text;
+  }
+}
+
+TEST(HostRegistryShapesTest, CustomSeriesWithTheirOwnLabelsGetTheirOwnShapes) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  auto a = registry.Open(MakeHello("a"));
+  auto b = registry.Open(MakeHello("b"));
+  // Textfile series: any name, any labels, values escaped in the output.
+  ASSERT_TRUE(registry
+                  .Apply(a->session, Describe(1, clock,
+                                              {Desc(0, "shop_orders_total",
+                                                    {{"path", "C:\\dir"}, {"shop", "e\"u"}},
+                                                    SeriesKind::kCounter),
+                                               Desc(1, "backup_age_seconds", {{"job", "a-only"}})},
+                                              {12, 3600}))
+                  .ok());
+  ASSERT_TRUE(registry
+                  .Apply(b->session, Describe(1, clock,
+                                              {Desc(0, "shop_orders_total",
+                                                    {{"path", "C:\\dir"}, {"shop", "e\"u"}},
+                                                    SeriesKind::kCounter),
+                                               Desc(1, "backup_age_seconds", {{"job", "b-only"}})},
+                                              {13, 60}))
+                  .ok());
+  EXPECT_EQ(registry.TableSizes().shapes, 3u);  // one shared, two of one host each
+  std::string text = Render(registry);
+  EXPECT_NE(text.find("# HELP shop_orders_total Reported by the host's agent.\n"
+                      "# TYPE shop_orders_total counter\n"
+                      "shop_orders_total{host=\"a\",path=\"C:\\\\dir\",shop=\"e\\\"u\"} 12\n"
+                      "shop_orders_total{host=\"b\",path=\"C:\\\\dir\",shop=\"e\\\"u\"} 13\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("backup_age_seconds{host=\"a\",job=\"a-only\"} 3600\n"
+                      "backup_age_seconds{host=\"b\",job=\"b-only\"} 60\n"),
+            std::string::npos)
+      << text;
+}
+
+// Records the slot the registry gives each described series.
+class SlotRecorder : public SampleObserver {
+ public:
+  void OnSeries(const std::string& host, uint32_t slot, const SeriesDescriptor& desc) override {
+    slots.push_back(slot);
+  }
+  void OnSamples(const std::string&, uint64_t, int64_t, const std::vector<uint32_t>&,
+                 const std::vector<double>&) override {}
+  std::vector<uint32_t> slots;
+};
+
+TEST(HostRegistryShapesTest, RedescribedSeriesKeepTheirSlotAndConflictingKindsAreUntyped) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  SlotRecorder recorder;
+  registry.SetSampleObserver(&recorder);
+  auto a = registry.Open(MakeHello("a"));
+  ASSERT_TRUE(registry
+                  .Apply(a->session, Describe(1, clock,
+                                              {Desc(0, "accord_host_x", {{"i", "0"}}),
+                                               Desc(1, "accord_host_x", {{"i", "1"}})},
+                                              {10, 11}))
+                  .ok());
+  // The same series under a second id on the same stream: both ids reach the one slot.
+  ASSERT_TRUE(
+      registry.Apply(a->session, Describe(2, clock, {Desc(7, "accord_host_x", {{"i", "1"}})}, {12}))
+          .ok());
+  // A new stream numbers them the other way round; the slots stay.
+  registry.Close(a->session);
+  auto again = registry.Open(MakeHello("a"));
+  ASSERT_TRUE(registry
+                  .Apply(again->session, Describe(3, clock,
+                                                  {Desc(0, "accord_host_x", {{"i", "1"}}),
+                                                   Desc(1, "accord_host_x", {{"i", "0"}})},
+                                                  {21, 20}))
+                  .ok());
+  EXPECT_EQ(recorder.slots, (std::vector<uint32_t>{0, 1, 1, 1, 0}));
+  HostRegistry::Sizes sizes = registry.TableSizes();
+  EXPECT_EQ(sizes.shapes, 2u);
+  EXPECT_EQ(sizes.slots, 2u);
+  // Another host declares the family a counter: the shape is shared, the family untyped.
+  auto b = registry.Open(MakeHello("b"));
+  ASSERT_TRUE(
+      registry
+          .Apply(b->session,
+                 Describe(1, clock, {Desc(0, "accord_host_x", {{"i", "0"}}, SeriesKind::kCounter)},
+                          {5}))
+          .ok());
+  EXPECT_EQ(registry.TableSizes().shapes, 2u);
+  std::string text = Render(registry);
+  EXPECT_NE(text.find("# TYPE accord_host_x untyped\n"
+                      "accord_host_x{host=\"a\",i=\"0\"} 20\n"
+                      "accord_host_x{host=\"a\",i=\"1\"} 21\n"
+                      "accord_host_x{host=\"b\",i=\"0\"} 5\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(HostRegistryShapesTest, AnySeriesIdWorksNotOnlySmallOnes) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  auto a = registry.Open(MakeHello("a"));
+  ASSERT_TRUE(registry
+                  .Apply(a->session,
+                         Describe(1, clock,
+                                  {Desc(4000000000u, "accord_host_big"),
+                                   Desc(3, "accord_host_small"), Desc(70000, "accord_host_mid")},
+                                  {1, 2, 3}))
+                  .ok());
+  Batch b = MakeBatch(2, clock);
+  b.series_ids = {70000, 3, 4000000000u};
+  b.values = {30, 20, 10};
+  ASSERT_TRUE(registry.Apply(a->session, b).ok());
+  b.sequence = 3;
+  b.series_ids = {4};  // never described
+  b.values = {1};
+  EXPECT_FALSE(registry.Apply(a->session, b).ok());
+  std::string text = Render(registry);
+  EXPECT_NE(text.find("accord_host_big{host=\"a\"} 10\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("accord_host_mid{host=\"a\"} 30\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("accord_host_small{host=\"a\"} 20\n"), std::string::npos) << text;
+  // A new stream numbers them anew; the old ids mean nothing there.
+  registry.Close(a->session);
+  auto again = registry.Open(MakeHello("a"));
+  Batch c = Describe(4, clock, {Desc(0, "accord_host_big")}, {11});
+  ASSERT_TRUE(registry.Apply(again->session, c).ok());
+  c.sequence = 5;
+  c.new_series.clear();
+  c.series_ids = {4000000000u};
+  EXPECT_FALSE(registry.Apply(again->session, c).ok());
+  EXPECT_EQ(registry.TableSizes().slots, 3u);
+}
+
+TEST(HostRegistryShapesTest, SeriesOtherHostsHaveStillCountAgainstTheLimit) {
+  FakeClock clock;
+  HostRegistryOptions options;
+  options.max_series_per_host = 3;
+  HostRegistry registry(clock, options);
+  std::vector<SeriesDescriptor> four;
+  for (uint32_t i = 0; i < 4; ++i)
+    four.push_back(Desc(i, "accord_host_x", {{"i", std::to_string(i)}}));
+  auto a = registry.Open(MakeHello("a"));
+  std::vector<SeriesDescriptor> three(four.begin(), four.begin() + 3);
+  ASSERT_TRUE(registry.Apply(a->session, Describe(1, clock, three, {0, 1, 2})).ok());
+  auto b = registry.Open(MakeHello("b"));
+  ASSERT_TRUE(registry.Apply(b->session, Describe(1, clock, three, {0, 1, 2})).ok());
+  // The fourth shape is new to b, however many hosts have the other three.
+  EXPECT_EQ(registry.Apply(b->session, Describe(2, clock, four, {0, 1, 2, 3})).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kTooManySeries)], 1u);
+  EXPECT_EQ(registry.TableSizes().shapes, 3u);  // nothing interned by the rejected batch
+}
+
+TEST(HostRegistryShapesTest, AgentHealthFromInternedShapes) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  auto a = registry.Open(MakeHello("a"));
+  EXPECT_EQ(registry.Host("a")->agent_samples_produced, -1);
+  // A labelled series of the same family is not the host's total.
+  ASSERT_TRUE(registry
+                  .Apply(a->session, Describe(1, clock,
+                                              {Desc(0, "accord_agent_samples_produced_total",
+                                                    {{"source", "x"}}, SeriesKind::kCounter)},
+                                              {5}))
+                  .ok());
+  EXPECT_EQ(registry.Host("a")->agent_samples_produced, -1);
+  ASSERT_TRUE(registry
+                  .Apply(a->session, Describe(2, clock,
+                                              {Desc(1, "accord_agent_samples_produced_total", {},
+                                                    SeriesKind::kCounter),
+                                               Desc(2, "accord_agent_spool_dropped_samples_total",
+                                                    {}, SeriesKind::kCounter)},
+                                              {100, 7}))
+                  .ok());
+  EXPECT_EQ(registry.Host("a")->agent_samples_produced, 100);
+  EXPECT_EQ(registry.Host("a")->agent_samples_dropped, 7);
+}
+
+TEST(HostRegistryRenderTest, OutputIsUnchanged) {
+  // The exact text the registry rendered before series shapes were interned and the render
+  // moved out of the lock.
+  FakeClock clock;
+  HostRegistry registry(clock);
+  Hello hb = MakeHello("b");
+  hb.labels = {{"env", "prod"}, {"team", "we\"b"}};
+  auto b = registry.Open(hb);
+  auto a = registry.Open(MakeHello("a"));
+  auto c = registry.Open(MakeHello("c"));
+  Batch x = Describe(1, clock,
+                     {Desc(0, "accord_host_load1"),
+                      Desc(1, "accord_host_cpu_seconds_total", {{"cpu", "0"}, {"mode", "user"}},
+                           SeriesKind::kCounter),
+                      Desc(2, "shop_orders_total", {{"shop", "eu\\west"}}, SeriesKind::kCounter)},
+                     {0.25, 1234.5, 1e21});
+  ASSERT_TRUE(registry.Apply(a->session, x).ok());
+  ASSERT_TRUE(registry
+                  .Apply(b->session,
+                         Describe(1, clock,
+                                  {Desc(7, "accord_host_cpu_seconds_total",
+                                        {{"cpu", "0"}, {"mode", "user"}}, SeriesKind::kCounter),
+                                   Desc(8, "accord_host_load1"),
+                                   Desc(9, "accord_host_cpu_seconds_total",
+                                        {{"cpu", "1"}, {"mode", "user"}}, SeriesKind::kCounter)},
+                                  {99, 1.5, 3000000}))
+                  .ok());
+  Batch z = x;
+  z.series_ids = {0, 2};
+  z.values = {7, -0.5};
+  ASSERT_TRUE(registry.Apply(c->session, z).ok());
+  clock.Advance(absl::Milliseconds(1500));
+  registry.Close(c->session);
+  EXPECT_EQ(
+      Render(registry),
+      "# HELP accord_host_up 1 when the host's agent is connected and sending, else 0.\n"
+      "# TYPE accord_host_up gauge\n"
+      "accord_host_up{host=\"a\"} 1\n"
+      "accord_host_up{host=\"b\"} 1\n"
+      "accord_host_up{host=\"c\"} 0\n"
+      "# HELP accord_host_state 1 for the host's current state: up, unreachable, stopped or down.\n"
+      "# TYPE accord_host_state gauge\n"
+      "accord_host_state{host=\"a\",state=\"up\"} 1\n"
+      "accord_host_state{host=\"a\",state=\"unreachable\"} 0\n"
+      "accord_host_state{host=\"a\",state=\"stopped\"} 0\n"
+      "accord_host_state{host=\"a\",state=\"down\"} 0\n"
+      "accord_host_state{host=\"b\",state=\"up\"} 1\n"
+      "accord_host_state{host=\"b\",state=\"unreachable\"} 0\n"
+      "accord_host_state{host=\"b\",state=\"stopped\"} 0\n"
+      "accord_host_state{host=\"b\",state=\"down\"} 0\n"
+      "accord_host_state{host=\"c\",state=\"up\"} 0\n"
+      "accord_host_state{host=\"c\",state=\"unreachable\"} 1\n"
+      "accord_host_state{host=\"c\",state=\"stopped\"} 0\n"
+      "accord_host_state{host=\"c\",state=\"down\"} 0\n"
+      "# HELP accord_host_info Always 1; the host's name, agent version and labels (as "
+      "label_<name>).\n"
+      "# TYPE accord_host_info gauge\n"
+      "accord_host_info{host=\"a\",agent_version=\"0.1.0\",hostname=\"a.example\"} 1\n"
+      "accord_host_info{host=\"b\",agent_version=\"0.1.0\",hostname=\"b.example\",label_env="
+      "\"prod\",label_team=\"we\\\"b\"} 1\n"
+      "accord_host_info{host=\"c\",agent_version=\"0.1.0\",hostname=\"c.example\"} 1\n"
+      "# HELP accord_host_boot_time_seconds Boot time of the host, seconds since epoch.\n"
+      "# TYPE accord_host_boot_time_seconds gauge\n"
+      "accord_host_boot_time_seconds{host=\"a\"} 1.7e+09\n"
+      "accord_host_boot_time_seconds{host=\"b\"} 1.7e+09\n"
+      "accord_host_boot_time_seconds{host=\"c\"} 1.7e+09\n"
+      "# HELP accord_host_last_seen_timestamp_seconds When the collector last received a message "
+      "from the host's agent.\n"
+      "# TYPE accord_host_last_seen_timestamp_seconds gauge\n"
+      "accord_host_last_seen_timestamp_seconds{host=\"a\"} 1767225600\n"
+      "accord_host_last_seen_timestamp_seconds{host=\"b\"} 1767225600\n"
+      "accord_host_last_seen_timestamp_seconds{host=\"c\"} 1767225600\n"
+      "# HELP accord_host_samples_accepted_total Samples accepted from the host's agent, each "
+      "counted once.\n"
+      "# TYPE accord_host_samples_accepted_total counter\n"
+      "accord_host_samples_accepted_total{host=\"a\"} 3\n"
+      "accord_host_samples_accepted_total{host=\"b\"} 3\n"
+      "accord_host_samples_accepted_total{host=\"c\"} 2\n"
+      "# HELP accord_host_cpu_seconds_total Seconds the CPU spent in each mode, per core.\n"
+      "# TYPE accord_host_cpu_seconds_total counter\n"
+      "accord_host_cpu_seconds_total{host=\"a\",cpu=\"0\",mode=\"user\"} 1234.5\n"
+      "accord_host_cpu_seconds_total{host=\"b\",cpu=\"0\",mode=\"user\"} 99\n"
+      "accord_host_cpu_seconds_total{host=\"b\",cpu=\"1\",mode=\"user\"} 3e+06\n"
+      "# HELP accord_host_load1 1-minute load average.\n"
+      "# TYPE accord_host_load1 gauge\n"
+      "accord_host_load1{host=\"a\"} 0.25\n"
+      "accord_host_load1{host=\"b\"} 1.5\n"
+      "# HELP shop_orders_total Reported by the host's agent.\n"
+      "# TYPE shop_orders_total counter\n"
+      "shop_orders_total{host=\"a\",shop=\"eu\\\\west\"} 1e+21\n");
+}
+
+TEST(HostRegistryRenderTest, ValuesAreWrittenAsAppendPromValueWritesThem) {
+  const std::vector<double> values = {0.0,
+                                      -0.0,
+                                      1.0,
+                                      -1.0,
+                                      0.1,
+                                      1.0 / 3,
+                                      123456789.125,
+                                      1e6,
+                                      1234567.0,
+                                      1e15,
+                                      1e16,
+                                      9007199254740993.0,
+                                      1e21,
+                                      1e-7,
+                                      5e-324,
+                                      2.2250738585072014e-308,
+                                      -1.7976931348623157e308,
+                                      std::numeric_limits<double>::infinity(),
+                                      -std::numeric_limits<double>::infinity(),
+                                      std::numeric_limits<double>::quiet_NaN(),
+                                      -std::numeric_limits<double>::quiet_NaN()};
+  FakeClock clock;
+  HostRegistry registry(clock);
+  auto a = registry.Open(MakeHello("a"));
+  std::vector<SeriesDescriptor> series;
+  for (uint32_t i = 0; i < values.size(); ++i) {
+    series.push_back(Desc(i, "accord_host_v", {{"i", absl::StrFormat("%02d", i)}}));
+  }
+  ASSERT_TRUE(registry.Apply(a->session, Describe(1, clock, series, values)).ok());
+  std::string expected;
+  for (uint32_t i = 0; i < values.size(); ++i) {
+    absl::StrAppend(&expected, "accord_host_v{host=\"a\",i=\"", absl::StrFormat("%02d", i), "\"} ");
+    AppendPromValue(&expected, values[i]);
+    expected.push_back('\n');
+  }
+  std::string text = Render(registry);
+  EXPECT_NE(text.find(expected), std::string::npos) << text;
+}
+
+TEST(HostRegistryRenderTest, SeriesWithoutASampleYetAreNotShown) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  auto a = registry.Open(MakeHello("a"));
+  Batch b = Describe(1, clock, {Desc(0, "accord_host_load1"), Desc(1, "accord_host_load5")}, {});
+  b.series_ids = {1};
+  b.values = {0.5};
+  ASSERT_TRUE(registry.Apply(a->session, b).ok());
+  std::string text = Render(registry);
+  EXPECT_EQ(text.find("accord_host_load1"), std::string::npos) << text;
+  EXPECT_NE(text.find("accord_host_load5{host=\"a\"} 0.5\n"), std::string::npos) << text;
+}
+
+TEST(HostRegistryRenderTest, SnapshotKeepsWhatItCopiedWhileTheRegistryChanges) {
+  FakeClock clock;
+  HostRegistry registry(clock);
+  auto a = registry.Open(MakeHello("a"));
+  ASSERT_TRUE(
+      registry.Apply(a->session, Describe(1, clock, {Desc(0, "accord_host_load1")}, {1})).ok());
+  HostRegistry::MetricsSnapshot snapshot = registry.SnapshotMetrics();
+  EXPECT_EQ(snapshot.host_count(), 1u);
+  EXPECT_EQ(snapshot.value_count(), 1u);
+  // Everything changes after the copy: new value, new series, new host (hello labels too),
+  // the first host goes away.
+  Batch next = Describe(2, clock, {Desc(1, "accord_host_load5")}, {});
+  next.series_ids = {0, 1};
+  next.values = {2, 3};
+  ASSERT_TRUE(registry.Apply(a->session, next).ok());
+  Hello hb = MakeHello("b");
+  hb.labels = {{"env", "new"}};
+  ASSERT_TRUE(registry.Open(hb).ok());
+  registry.Close(a->session);
+  std::string then;
+  HostRegistry::RenderMetrics(snapshot, &then);
+  EXPECT_NE(then.find("accord_host_up{host=\"a\"} 1\n"), std::string::npos) << then;
+  EXPECT_NE(then.find("accord_host_load1{host=\"a\"} 1\n"), std::string::npos) << then;
+  EXPECT_EQ(then.find("load5"), std::string::npos) << then;
+  EXPECT_EQ(then.find("host=\"b\""), std::string::npos) << then;
+  std::string now = Render(registry);
+  EXPECT_NE(now.find("accord_host_up{host=\"a\"} 0\n"), std::string::npos) << now;
+  EXPECT_NE(now.find("label_env=\"new\""), std::string::npos) << now;
+  EXPECT_EQ(now.find("accord_host_load1{"), std::string::npos) << now;  // a is not up
+}
+
+TEST(HostRegistryRenderTest, IngestAndLivenessProceedWhileARenderRuns) {
+  // Many hosts, so that formatting takes long next to an Apply. The property: Apply and
+  // CheckTimeouts complete while a render is under way (they wait at most for the snapshot,
+  // not for the formatting). Timing decides only how many renders it takes to see it.
+  FakeClock clock;
+  HostRegistry registry(clock);
+  constexpr int kHosts = 1000;
+  std::vector<SeriesDescriptor> series;
+  std::vector<double> values;
+  for (uint32_t i = 0; i < 100; ++i) {
+    series.push_back(Desc(i, "accord_host_x", {{"i", std::to_string(i)}}));
+    values.push_back(i * 1.25);
+  }
+  std::vector<HostRegistry::SessionId> sessions;
+  for (int h = 0; h < kHosts; ++h) {
+    auto open = registry.Open(MakeHello(absl::StrFormat("host-%04d", h)));
+    ASSERT_TRUE(open.ok());
+    ASSERT_TRUE(registry.Apply(open->session, Describe(1, clock, series, values)).ok());
+    sessions.push_back(open->session);
+  }
+  const absl::Time before = absl::Now();
+  Render(registry);
+  const absl::Duration render_time = absl::Now() - before;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> started{0};
+  std::atomic<uint64_t> finished{0};
+  std::thread scraper([&] {
+    while (!stop.load()) {
+      started.fetch_add(1);
+      std::string text;
+      registry.RenderMetrics(&text);
+      finished.fetch_add(1);
+    }
+  });
+  Batch steady = MakeBatch(2, clock);
+  steady.series_ids.resize(series.size());
+  for (uint32_t i = 0; i < series.size(); ++i) steady.series_ids[i] = i;
+  steady.values = values;
+  // Halfway through a render, the formatting is under way: with the lock held for the whole
+  // render, an Apply would wait for its end (it then succeeds about once in 1,000 tries, when
+  // the scraper lost the CPU before taking the lock). Tried over several renders: the scraper
+  // or this thread may lose the CPU at the wrong moment.
+  constexpr int kTries = 20;
+  constexpr int kInside = 5;
+  int tries = 0;
+  int inside = 0;
+  uint64_t sequence = 2;
+  absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (tries < kTries && inside < kInside && absl::Now() < deadline) {
+    const uint64_t render = started.load();
+    auto rendering = [&] { return started.load() == render && finished.load() == render - 1; };
+    if (!rendering()) {
+      std::this_thread::yield();
+      continue;
+    }
+    const absl::Time seen = absl::Now();
+    while (rendering() && absl::Now() - seen < render_time / 2) std::this_thread::yield();
+    if (!rendering()) continue;
+    ++tries;
+    steady.sequence = sequence++;
+    ASSERT_TRUE(registry.Apply(sessions[sequence % kHosts], steady).ok());
+    EXPECT_EQ(registry.CheckTimeouts(), 0);
+    if (rendering()) ++inside;
+  }
+  stop.store(true);
+  scraper.join();
+  EXPECT_EQ(inside, kInside) << "Apply and CheckTimeouts completed within a render " << inside
+                             << " times in " << tries << " tries";
 }
 
 }  // namespace
