@@ -9,19 +9,23 @@
 #   - the load generator's view: batches sent/acked, errors, ack latency p50/p99.
 #
 # Usage: scripts/bench-collector.sh [--out FILE]   (FILE gets key=value results)
-# Env:   AGENTS=1000 DURATION=60 STEADY=30 RUNS=10 SAMPLE_EVERY=10 SKIP_BUILD=0
-#        BUILD_DIR=build-bench
+# Env:   AGENTS=1000 DURATION=90 STEADY=30 RUNS=10 SAMPLE_EVERY=10 PROM_SCRAPES=3 SKIP_BUILD=0
+#        BUILD_DIR=build-bench   (PROM_SCRAPES: a real Prometheus scrapes /metrics that many
+#        times after the steady window, 10 s apart; adds PROM_SCRAPES * 10 + 10 s)
 # Runs about DURATION + 15 s (plus the build). Stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
-bench_parse_args 14 "$@"
+bench_parse_args 17 "$@"
 AGENTS="${AGENTS:-1000}"
-DURATION="${DURATION:-60}"
+DURATION="${DURATION:-90}"
 STEADY="${STEADY:-30}"
 SAMPLE_EVERY="${SAMPLE_EVERY:-10}"
 RUNS="${RUNS:-10}"
-[ "$STEADY" -le $((DURATION - 20)) ] || bench_die "STEADY must be at most DURATION - 20"
+PROM_SCRAPES="${PROM_SCRAPES:-3}"
+prom_s=$((PROM_SCRAPES > 0 ? PROM_SCRAPES * 10 + 10 : 0))
+[ "$STEADY" -le $((DURATION - 20 - prom_s)) ] ||
+  bench_die "STEADY must be at most DURATION - 20 - (PROM_SCRAPES * 10 + 10)"
 [ -n "$BENCH_OUT" ] && : >"$BENCH_OUT"
 
 bench_init
@@ -121,6 +125,57 @@ for ((i = 0; i < RUNS; i++)); do
 done
 read -r m_med m_min m_max < <(awk '{ print $1 * 1000 }' "$BENCH_TMP/metrics.times" | bench_stats)
 read -r h_med h_min h_max < <(awk '{ print $1 * 1000 }' "$BENCH_TMP/hosts.times" | bench_stats)
+
+# Then a real Prometheus (Debian package) scrapes /metrics PROM_SCRAPES times, 10 s apart, while
+# the agents keep sending: every scrape must succeed (up == 1) within its 10 s timeout.
+# PROM_SCRAPES=0 skips it.
+prom_query() {  # port, instant query -> the first value, or "none"
+  curl -sf --max-time 20 "http://127.0.0.1:$1/api/v1/query" --data-urlencode "query=$2" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "none")' \
+    || echo "error"
+}
+prom_scrape() {
+  local bin pdir pport ppid win
+  bin="$(command -v prometheus || true)"
+  if [ -z "$bin" ]; then
+    bench_apt_install prometheus prometheus prometheus >&2 || return 0
+    bin="$(command -v prometheus || true)"
+  fi
+  [ -n "$bin" ] || return 0
+  pdir="$BENCH_TMP/prometheus"
+  mkdir -p "$pdir"
+  printf '%s\n' "global:" "  scrape_interval: 10s" "  scrape_timeout: 10s" "scrape_configs:" \
+    "  - job_name: accord" "    static_configs:" "      - targets: ['127.0.0.1:$WEB_PORT']" \
+    >"$pdir/prometheus.yml"
+  pport="$(bench_free_port)"
+  "$bin" --config.file="$pdir/prometheus.yml" --storage.tsdb.path="$pdir/data" \
+    --web.listen-address="127.0.0.1:$pport" --log.level=warn 2>"$pdir/prometheus.log" &
+  ppid=$!
+  bench_track "$ppid"
+  if ! bench_wait_for 30 curl -sf "http://127.0.0.1:$pport/-/ready"; then
+    bench_log "prometheus did not become ready: $(tail -2 "$pdir/prometheus.log")"
+    bench_stop "$ppid" 5
+    return 0
+  fi
+  bench_log "prometheus scraping /metrics $PROM_SCRAPES times"
+  sleep "$((PROM_SCRAPES * 10 + 5))"
+  win="$((PROM_SCRAPES * 10 + 10))s"
+  bench_result prom_window_s "$((PROM_SCRAPES * 10 + 5))"
+  bench_result prom_version "$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || echo '?')"
+  # Scrapes that completed (a scrape's `up` sample is stored only once its samples are).
+  local n
+  n="$(prom_query "$pport" "count_over_time(up{job=\"accord\"}[$win])")"
+  bench_result prom_scrapes "$([ "$n" = none ] && echo 0 || echo "$n")"
+  bench_result prom_rss_kib "$(bench_status "$ppid" VmRSS)"
+  bench_result prom_up_min "$(prom_query "$pport" "min_over_time(up{job=\"accord\"}[$win])")"
+  bench_result prom_scrape_duration_max_s \
+    "$(prom_query "$pport" "max_over_time(scrape_duration_seconds{job=\"accord\"}[$win])")"
+  bench_result prom_samples_scraped \
+    "$(prom_query "$pport" "max_over_time(scrape_samples_scraped{job=\"accord\"}[$win])")"
+  bench_result prom_hosts_up "$(prom_query "$pport" 'sum(accord_host_up)')"
+  bench_stop "$ppid" 10
+}
+if [ "$PROM_SCRAPES" -gt 0 ]; then prom_scrape; fi
 
 # Let the load generator finish (it stops by itself after DURATION plus its goodbye grace).
 deadline=$((SECONDS + DURATION + 30))

@@ -472,6 +472,11 @@ def render_collector_section(w, coll):
             coll.fmt("loadgen_connect_latency_p50_ms", 1),
             coll.fmt("loadgen_connect_latency_p99_ms", 1))),
         ("Load generator CPU, steady (% of one core)", coll.fmt("loadgen_cpu_pct", 1)),
+        ("Prometheus %s scraping /metrics every 10 s (timeout 10 s): scrapes, lowest `up`, "
+         "slowest scrape (s), samples per scrape" % (coll.text("prom_version") or "n/a"),
+         "%s, %s, %s, %s" % (coll.fmt("prom_scrapes", 0), coll.fmt("prom_up_min", 0),
+                             coll.fmt("prom_scrape_duration_max_s", 2),
+                             coll.fmt("prom_samples_scraped", 0))),
     ]
     for label, v in crow:
         w("| %s | %s |" % (label, v))
@@ -715,6 +720,14 @@ def main():
           (scale.fmt("collector_anon_growth_late_kib_per_min", 1, 1 / 1024),
            scale.fmt("collector_anon_steady_kib", 0, 1 / 1024),
            status(None if g is None or not a else g <= 0.005 * a)))
+        up, n = scale.med("prom_up_min"), scale.med("prom_scrapes")
+        w("| Collector: a real Prometheus scrapes /metrics of 10,000 hosts without errors | %s "
+          "scrapes completed in %s s (one every 10 s expected), lowest `up` %s, slowest %s s, "
+          "%s samples per scrape; Prometheus RSS %s MiB | %s |" %
+          (scale.fmt("prom_scrapes", 0), scale.fmt("prom_window_s", 0),
+           scale.fmt("prom_up_min", 0), scale.fmt("prom_scrape_duration_max_s", 2),
+           scale.fmt("prom_samples_scraped", 0), scale.fmt("prom_rss_kib", 0, 1 / 1024),
+           status(None if n is None else (n >= 2 and up == 1))))
         ms = scale.med("metrics_ms_median")
         w("| Collector: /metrics for 10,000 hosts < 1 s | GET /metrics %s ms (%s MiB) under "
           "full ingest load | %s |" % (scale.fmt("metrics_ms_median", 0),

@@ -205,15 +205,7 @@ WindowStats HourStats(const std::vector<RollupRow>& minutes, const std::vector<R
     s.max = first ? hour_max : std::max(s.max, hour_max);
     first = false;
   }
-  if (s.minutes == 0) return s;
-  s.mean = sum / static_cast<double>(s.minutes);
-  if (hist.total() > 0) {
-    s.p95 = hist.Quantile(0.95);
-    s.p99 = hist.Quantile(0.99);
-  } else {
-    s.p95 = s.p99 = s.max;
-  }
-  return s;
+  return FinishHourStats(s, sum, hist);
 }
 
 std::vector<std::pair<absl::Duration, WindowStats>> Windows(double now,

@@ -178,6 +178,10 @@ WindowStats StatsFromHours(const std::vector<RollupRow>& hours) {
     s.max = first ? h.max : std::max(s.max, h.max);
     first = false;
   }
+  return FinishHourStats(s, sum, hist);
+}
+
+WindowStats FinishHourStats(WindowStats s, double sum, const RatioHistogram& hist) {
   if (s.minutes == 0) return s;
   s.mean = sum / static_cast<double>(s.minutes);
   if (hist.total() > 0) {

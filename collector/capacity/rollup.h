@@ -86,6 +86,10 @@ WindowStats StatsFromMinutes(const std::vector<RollupRow>& minutes);
 void PercentilesOfMeans(std::vector<double>* means, WindowStats* stats);
 // From hour rows (percentiles from the merged histograms; ratios only).
 WindowStats StatsFromHours(const std::vector<RollupRow>& hours);
+// Completes stats whose `minutes` and `max` are set: the mean from `sum` (of the minute means),
+// the percentiles from `hist` (or the max when it is empty). Returns stats unchanged when no
+// minute had data.
+WindowStats FinishHourStats(WindowStats stats, double sum, const RatioHistogram& hist);
 
 // 5-second means of the last 30 minutes.
 //

@@ -1,5 +1,8 @@
 #include "collector/web/api.h"
 
+#include <atomic>
+#include <memory>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "collector/web/json.h"
@@ -115,13 +118,17 @@ HttpResponse AvailabilityResponse(const HttpRequest& req,
 std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
     HostRegistry& registry, std::function<void(std::string*)> render_self, const SlaService* sla) {
   std::vector<std::pair<std::string, HttpHandler>> h;
-  h.emplace_back("/metrics", [&registry, render_self, sla](const HttpRequest&) {
+  // The body is reserved at the last body's size plus a margin: at 10,000 hosts it is about
+  // 180 MiB, and growing it by doubling would copy it eight times over.
+  auto last_size = std::make_shared<std::atomic<size_t>>(1 << 20);
+  h.emplace_back("/metrics", [&registry, render_self, sla, last_size](const HttpRequest&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body.reserve(1 << 20);
+    r.body.reserve(last_size->load() + last_size->load() / 16);
     registry.RenderMetrics(&r.body);
     if (sla != nullptr) sla->RenderMetrics(&r.body);
     render_self(&r.body);
+    last_size->store(r.body.size());
     return r;
   });
   if (sla != nullptr) {
