@@ -114,6 +114,7 @@ struct Agent::Impl {
   uint64_t samples_produced = 0;
   bool journal_ok = true;  // the last SeriesTable::Sync worked (log a failure once)
   double last_cycle_seconds = 0;
+  SelfUsageReader self_usage{"/proc"};
   std::vector<Sample> scratch;
 };
 
@@ -155,7 +156,7 @@ void Agent::Impl::SampleOnce() {
   self("accord_agent_spool_fsyncs_total", MetricKind::kCounter, static_cast<double>(ds.fsyncs));
   self("accord_agent_spool_alive_spans", MetricKind::kGauge, static_cast<double>(ds.alive_spans));
   self("accord_agent_cycle_seconds", MetricKind::kGauge, last_cycle_seconds);
-  auto usage = ReadSelfUsage("/proc");
+  absl::StatusOr<SelfUsage> usage = self_usage.Read();
   self("accord_agent_cpu_seconds_total", MetricKind::kCounter, usage.ok() ? usage->cpu_seconds : 0);
   self("accord_agent_resident_memory_bytes", MetricKind::kGauge,
        usage.ok() ? static_cast<double>(usage->rss_bytes) : 0);

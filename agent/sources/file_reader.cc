@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,19 +15,27 @@ namespace accord::agent {
 namespace {
 
 constexpr size_t kInitialBytes = 4096;
+// statfs(2) f_type of the filesystems whose files are generated on each read (linux/magic.h).
+constexpr long kProcSuperMagic = 0x9fa0;
+constexpr long kSysfsMagic = 0x62656572;
 
-}  // namespace
-
-absl::Status ReadFileToString(const std::string& path, std::string* out, size_t max_bytes) {
-  int fd;
+absl::Status OpenFile(const std::string& path, int* fd) {
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
+    *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (*fd < 0 && errno == EINTR);
+  if (*fd < 0) {
     const int err = errno;
     return ErrnoToStatus(err, absl::StrCat("open ", path));
   }
+  return absl::OkStatus();
+}
 
+// Reads `fd` until EOF into *out: from its current offset with read(2), or with `positional`
+// from offset 0 with pread(2) (the descriptor's offset is left alone).
+// *read_errno is the errno of a failed read(2), else 0.
+absl::Status ReadAll(int fd, bool positional, const std::string& path, std::string* out,
+                     size_t max_bytes, int* read_errno) {
+  *read_errno = 0;
   // Use the whole capacity the buffer already has; resize() within capacity does not allocate.
   out->resize(std::max(out->capacity(), kInitialBytes));
   size_t used = 0;
@@ -40,22 +49,83 @@ absl::Status ReadFileToString(const std::string& path, std::string* out, size_t 
       }
       out->resize(std::min(out->size() * 2, max_bytes + 1));
     }
-    const ssize_t n = ::read(fd, out->data() + used, out->size() - used);
+    const ssize_t n =
+        positional ? ::pread(fd, out->data() + used, out->size() - used, static_cast<off_t>(used))
+                   : ::read(fd, out->data() + used, out->size() - used);
     if (n < 0) {
       const int err = errno;
       if (err == EINTR) continue;
+      *read_errno = err;
       status = ErrnoToStatus(err, absl::StrCat("read ", path));
       break;
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
   }
-  ::close(fd);
   if (status.ok() && used > max_bytes) {
     status = absl::ResourceExhaustedError(
         absl::StrCat("read ", path, ": larger than ", max_bytes, " bytes"));
   }
   out->resize(status.ok() ? used : 0);
+  return status;
+}
+
+bool OnPseudoFilesystem(int fd) {
+  struct statfs fs;
+  if (::fstatfs(fd, &fs) != 0) return false;
+  return static_cast<long>(fs.f_type) == kProcSuperMagic ||
+         static_cast<long>(fs.f_type) == kSysfsMagic;
+}
+
+}  // namespace
+
+absl::Status ReadFileToString(const std::string& path, std::string* out, size_t max_bytes) {
+  int fd;
+  absl::Status status = OpenFile(path, &fd);
+  if (!status.ok()) return status;
+  int read_errno;
+  status = ReadAll(fd, /*positional=*/false, path, out, max_bytes, &read_errno);
+  ::close(fd);
+  return status;
+}
+
+RereadableFile::~RereadableFile() { Close(); }
+
+RereadableFile::RereadableFile(RereadableFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+RereadableFile& RereadableFile::operator=(RereadableFile&& other) noexcept {
+  if (this != &other) {
+    Close();
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+void RereadableFile::Close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+absl::Status RereadableFile::Read(std::string* out, size_t max_bytes) {
+  int read_errno = 0;
+  if (fd_ >= 0) {
+    absl::Status status = ReadAll(fd_, /*positional=*/true, path_, out, max_bytes, &read_errno);
+    // ENODEV: the file was removed (its device went away); anything else is the file's answer
+    // (EINVAL from the speed of a link that is down), and the descriptor stays valid.
+    if (status.ok() || read_errno != ENODEV) return status;
+    Close();  // stale: one fresh try below
+  }
+  int fd;
+  absl::Status status = OpenFile(path_, &fd);
+  if (!status.ok()) return status;
+  status = ReadAll(fd, /*positional=*/true, path_, out, max_bytes, &read_errno);
+  if (read_errno != ENODEV && OnPseudoFilesystem(fd)) {
+    fd_ = fd;
+  } else {
+    ::close(fd);
+  }
   return status;
 }
 

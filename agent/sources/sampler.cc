@@ -65,6 +65,9 @@ void AddCpuModes(std::vector<Sample>* out, absl::string_view name, const std::st
   }
 }
 
+// Interface speed files kept open between cycles, at most (see Sampler::Impl::speed_files).
+constexpr size_t kMaxOpenSpeedFiles = 64;
+
 // A /proc/net/dev name safe to put in a /sys path (the kernel forbids '/' anyway).
 bool SafePathComponent(absl::string_view name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == absl::string_view::npos;
@@ -76,14 +79,14 @@ struct Sampler::Impl {
   Impl(SamplerOptions o, FsStatter& s)
       : options(std::move(o)),
         statter(s),
-        stat_path(options.procfs + "/stat"),
-        meminfo_path(options.procfs + "/meminfo"),
-        loadavg_path(options.procfs + "/loadavg"),
-        uptime_path(options.procfs + "/uptime"),
-        mounts_path(options.procfs + "/1/mounts"),
-        mounts_fallback_path(options.procfs + "/mounts"),
-        diskstats_path(options.procfs + "/diskstats"),
-        netdev_path(options.procfs + "/net/dev"),
+        stat_file(options.procfs + "/stat"),
+        meminfo_file(options.procfs + "/meminfo"),
+        loadavg_file(options.procfs + "/loadavg"),
+        uptime_file(options.procfs + "/uptime"),
+        mounts_file(options.procfs + "/1/mounts"),
+        mounts_fallback_file(options.procfs + "/mounts"),
+        diskstats_file(options.procfs + "/diskstats"),
+        netdev_file(options.procfs + "/net/dev"),
         net_class_dir(options.sysfs + "/class/net/") {
     user_hz = options.user_hz > 0 ? options.user_hz : ::sysconf(_SC_CLK_TCK);
     if (user_hz <= 0) user_hz = 100;  // Linux's USER_HZ on every architecture.
@@ -112,7 +115,7 @@ struct Sampler::Impl {
   }
 
   absl::Status CollectStat(std::vector<Sample>* out) {
-    absl::Status status = ReadFileToString(stat_path, &buf);
+    absl::Status status = stat_file.Read(&buf);
     if (!status.ok()) return status;
     absl::StatusOr<ProcStat> stat = ParseProcStat(buf, user_hz);
     if (!stat.ok()) return stat.status();
@@ -129,7 +132,7 @@ struct Sampler::Impl {
   }
 
   absl::Status CollectMeminfo(std::vector<Sample>* out) {
-    absl::Status status = ReadFileToString(meminfo_path, &buf);
+    absl::Status status = meminfo_file.Read(&buf);
     if (!status.ok()) return status;
     absl::StatusOr<MemInfo> mem = ParseMeminfo(buf);
     if (!mem.ok()) return mem.status();
@@ -144,7 +147,7 @@ struct Sampler::Impl {
   }
 
   absl::Status CollectLoadavg(std::vector<Sample>* out) {
-    absl::Status status = ReadFileToString(loadavg_path, &buf);
+    absl::Status status = loadavg_file.Read(&buf);
     if (!status.ok()) return status;
     absl::StatusOr<LoadAvg> load = ParseLoadavg(buf);
     if (!load.ok()) return load.status();
@@ -155,7 +158,7 @@ struct Sampler::Impl {
   }
 
   absl::Status CollectUptime(std::vector<Sample>* out) {
-    absl::Status status = ReadFileToString(uptime_path, &buf);
+    absl::Status status = uptime_file.Read(&buf);
     if (!status.ok()) return status;
     absl::StatusOr<double> uptime = ParseUptime(buf);
     if (!uptime.ok()) return uptime.status();
@@ -166,9 +169,9 @@ struct Sampler::Impl {
   absl::Status CollectFilesystems(std::vector<Sample>* out, SamplerStats* stats) {
     // /proc/1/mounts is init's view (the host's, when the agent runs in a container with
     // the host's /proc); it is unreadable without privileges on some hosts.
-    absl::Status status = ReadFileToString(mounts_path, &buf);
+    absl::Status status = mounts_file.Read(&buf);
     if (!status.ok()) {
-      absl::Status fallback = ReadFileToString(mounts_fallback_path, &buf);
+      absl::Status fallback = mounts_fallback_file.Read(&buf);
       if (!fallback.ok()) {
         return absl::Status(fallback.code(),
                             absl::StrCat(status.message(), "; ", fallback.message()));
@@ -213,7 +216,7 @@ struct Sampler::Impl {
   }
 
   absl::Status CollectDiskstats(std::vector<Sample>* out) {
-    absl::Status status = ReadFileToString(diskstats_path, &buf);
+    absl::Status status = diskstats_file.Read(&buf);
     if (!status.ok()) return status;
     absl::StatusOr<std::vector<DiskStats>> disks = ParseDiskstats(buf);
     if (!disks.ok()) return disks.status();
@@ -234,10 +237,11 @@ struct Sampler::Impl {
   }
 
   absl::Status CollectNetDev(std::vector<Sample>* out) {
-    absl::Status status = ReadFileToString(netdev_path, &buf);
+    absl::Status status = netdev_file.Read(&buf);
     if (!status.ok()) return status;
     absl::StatusOr<std::vector<NetDevStats>> devices = ParseNetDev(buf);
     if (!devices.ok()) return devices.status();
+    for (auto& [device, speed] : speed_files) speed.seen = false;
     for (const NetDevStats& d : *devices) {
       bool excluded = false;
       for (const std::string& name : options.net_devices_exclude) {
@@ -262,35 +266,58 @@ struct Sampler::Impl {
       // Speed is optional: virtual devices have no speed file, or fail reading it (EINVAL),
       // or report -1 when the link is down. None of that is an error.
       if (!SafePathComponent(d.device)) continue;
-      path_buf.assign(net_class_dir);
-      path_buf.append(d.device);
-      path_buf.append("/speed");
-      if (!ReadFileToString(path_buf, &speed_buf, 64).ok()) continue;
+      auto speed = speed_files.find(d.device);
+      if (speed == speed_files.end() && speed_files.size() < kMaxOpenSpeedFiles) {
+        speed = speed_files.try_emplace(d.device, absl::StrCat(net_class_dir, d.device, "/speed"))
+                    .first;
+      }
+      absl::Status read;
+      if (speed != speed_files.end()) {
+        speed->second.seen = true;
+        read = speed->second.file.Read(&speed_buf, 64);
+      } else {
+        path_buf.assign(net_class_dir);
+        path_buf.append(d.device);
+        path_buf.append("/speed");
+        read = ReadFileToString(path_buf, &speed_buf, 64);
+      }
+      if (!read.ok()) continue;
       absl::StatusOr<int64_t> mbps = ParseNetSpeedMbps(speed_buf);
       if (!mbps.ok() || *mbps <= 0) continue;
       Label(Add(out, m::kNetworkSpeedBytes, kGauge, static_cast<double>(*mbps) * 1e6 / 8), "device",
             d.device);
     }
+    // Interfaces gone from /proc/net/dev: close their files (the map stays bounded).
+    absl::erase_if(speed_files, [](const auto& entry) { return !entry.second.seen; });
     return absl::OkStatus();
   }
 
   const SamplerOptions options;
   FsStatter& statter;
   int64_t user_hz = 100;
-  // Paths, built once.
-  const std::string stat_path;
-  const std::string meminfo_path;
-  const std::string loadavg_path;
-  const std::string uptime_path;
-  const std::string mounts_path;
-  const std::string mounts_fallback_path;
-  const std::string diskstats_path;
-  const std::string netdev_path;
+  // The files read every cycle (kept open on procfs and sysfs).
+  RereadableFile stat_file;
+  RereadableFile meminfo_file;
+  RereadableFile loadavg_file;
+  RereadableFile uptime_file;
+  RereadableFile mounts_file;
+  RereadableFile mounts_fallback_file;
+  RereadableFile diskstats_file;
+  RereadableFile netdev_file;
   const std::string net_class_dir;  // ends with '/'
   // Reused across cycles so steady-state reads do not allocate.
   std::string buf;
   std::string speed_buf;
   std::string path_buf;
+  // {sysfs}/class/net/<device>/speed of the interfaces in the last /proc/net/dev read, at
+  // most kMaxOpenSpeedFiles of them (a host with thousands of veth interfaces must not use
+  // up the agent's descriptors); the speed of any other interface is read afresh each cycle.
+  struct SpeedFile {
+    explicit SpeedFile(std::string path) : file(std::move(path)) {}
+    RereadableFile file;
+    bool seen = false;  // listed in this cycle's /proc/net/dev
+  };
+  absl::flat_hash_map<std::string, SpeedFile> speed_files;
   // Last logged error per source ("" = healthy), and per failing mount point.
   std::string last_error[kNumSources];
   absl::flat_hash_map<std::string, std::string> fs_last_error;
@@ -324,7 +351,7 @@ SamplerStats Sampler::Collect(std::vector<Sample>* out) {
 }
 
 absl::StatusOr<int64_t> Sampler::BootTimeSeconds() {
-  absl::Status status = ReadFileToString(impl_->stat_path, &impl_->buf);
+  absl::Status status = impl_->stat_file.Read(&impl_->buf);
   if (!status.ok()) return status;
   absl::StatusOr<ProcStat> stat = ParseProcStat(impl_->buf, impl_->user_hz);
   if (!stat.ok()) return stat.status();

@@ -13,6 +13,9 @@
 // accord_agent_textfile_* series (textfile.h). Metric names are declared in
 // agent/sources/metric_names.h.
 //
+// The /proc and /sys files are kept open between cycles and re-read with pread(2)
+// (RereadableFile, file_reader.h); files elsewhere (fixture trees) are opened on each read.
+//
 // Blocking: Collect does only local file reads (textfiles: bounded, see TextfileOptions) and
 // statvfs(2). statvfs on a hung network filesystem blocks until it returns; exclude such fs
 // types (e.g. "nfs4") if that matters.

@@ -88,15 +88,22 @@ absl::StatusOr<PidStatusMemory> ParsePidStatus(absl::string_view text) {
 }
 
 absl::StatusOr<SelfUsage> ReadSelfUsage(const std::string& procfs, int64_t user_hz) {
-  if (user_hz <= 0) user_hz = ::sysconf(_SC_CLK_TCK);
-  std::string text;
-  absl::Status status = ReadFileToString(absl::StrCat(procfs, "/self/stat"), &text);
+  return SelfUsageReader(procfs, user_hz).Read();
+}
+
+SelfUsageReader::SelfUsageReader(const std::string& procfs, int64_t user_hz)
+    : user_hz_(user_hz > 0 ? user_hz : ::sysconf(_SC_CLK_TCK)),
+      stat_(absl::StrCat(procfs, "/self/stat")),
+      status_(absl::StrCat(procfs, "/self/status")) {}
+
+absl::StatusOr<SelfUsage> SelfUsageReader::Read() {
+  absl::Status status = stat_.Read(&buf_);
   if (!status.ok()) return status;
-  absl::StatusOr<double> cpu = ParsePidStatCpuSeconds(text, user_hz);
+  absl::StatusOr<double> cpu = ParsePidStatCpuSeconds(buf_, user_hz_);
   if (!cpu.ok()) return cpu.status();
-  status = ReadFileToString(absl::StrCat(procfs, "/self/status"), &text);
+  status = status_.Read(&buf_);
   if (!status.ok()) return status;
-  absl::StatusOr<PidStatusMemory> mem = ParsePidStatus(text);
+  absl::StatusOr<PidStatusMemory> mem = ParsePidStatus(buf_);
   if (!mem.ok()) return mem.status();
   SelfUsage usage;
   usage.cpu_seconds = *cpu;

@@ -1,7 +1,8 @@
 // The agent's own resource usage, for its health metrics and memory cap (STYLE rule 21).
 //
-// Parsers are pure and take text; ReadSelfUsage reads {procfs}/self/stat and
-// {procfs}/self/status. Thread-safe (no shared state).
+// Parsers are pure and take text; ReadSelfUsage and SelfUsageReader read {procfs}/self/stat
+// and {procfs}/self/status. Parsers and ReadSelfUsage are thread-safe (no shared state); a
+// SelfUsageReader is used by one thread at a time.
 #ifndef ACCORD_AGENT_SOURCES_SELF_USAGE_H_
 #define ACCORD_AGENT_SOURCES_SELF_USAGE_H_
 
@@ -10,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "agent/sources/file_reader.h"
 
 namespace accord::agent {
 
@@ -36,6 +38,22 @@ absl::StatusOr<PidStatusMemory> ParsePidStatus(absl::string_view text);
 // Reads and parses {procfs}/self/stat and {procfs}/self/status. user_hz <= 0 means
 // sysconf(_SC_CLK_TCK). Errors are those of ReadFileToString and of the parsers.
 absl::StatusOr<SelfUsage> ReadSelfUsage(const std::string& procfs, int64_t user_hz = 0);
+
+// ReadSelfUsage for a caller that asks every cycle: both files stay open between reads on a
+// real procfs (RereadableFile), and the buffer is reused, so a read costs two pread(2) calls
+// and no allocation. user_hz <= 0 means sysconf(_SC_CLK_TCK). Opens nothing until Read.
+class SelfUsageReader {
+ public:
+  explicit SelfUsageReader(const std::string& procfs, int64_t user_hz = 0);
+  // As ReadSelfUsage.
+  absl::StatusOr<SelfUsage> Read();
+
+ private:
+  const int64_t user_hz_;
+  RereadableFile stat_;
+  RereadableFile status_;
+  std::string buf_;
+};
 
 }  // namespace accord::agent
 

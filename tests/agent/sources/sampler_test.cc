@@ -442,6 +442,35 @@ TEST_F(BrokenHostTest, ErrorsAreLoggedOncePerChangeAndRecoveryIsLogged) {
   EXPECT_NE(log.find("recovered"), std::string::npos) << log;
 }
 
+TEST_F(BrokenHostTest, InterfacesThatComeAndGoAreFollowedAcrossCycles) {
+  const std::string head =
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+      "drop fifo colls carrier compressed\n";
+  const std::string eth1 = "  eth1: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
+  const std::string eth9 = "  eth9: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n";
+  Sampler sampler(OptionsFor(tree_.root()), statter_);
+  const Labels labels9 = {{"device", "eth9"}};
+  auto cycle = [&] {
+    samples_.clear();
+    sampler.Collect(&samples_);
+  };
+  tree_.Write("proc/net/dev", head + eth1 + eth9);
+  tree_.Write("sys/class/net/eth9/speed", "10000\n");
+  cycle();
+  EXPECT_THAT(Value(metrics::kNetworkSpeedBytes, labels9), Optional(1.25e9));
+  // Gone, then back with another speed (a new device under the old name).
+  tree_.Write("proc/net/dev", head + eth1);
+  std::filesystem::remove_all(tree_.Path("sys/class/net/eth9"));
+  cycle();
+  EXPECT_EQ(Find(metrics::kNetworkSpeedBytes, labels9), nullptr);
+  EXPECT_THAT(Value(metrics::kNetworkSpeedBytes, {{"device", "eth1"}}), Optional(1.25e8));
+  tree_.Write("proc/net/dev", head + eth1 + eth9);
+  tree_.Write("sys/class/net/eth9/speed", "1000\n");
+  cycle();
+  EXPECT_THAT(Value(metrics::kNetworkSpeedBytes, labels9), Optional(1.25e8));
+}
+
 // ---- textfile directory: custom series after the host's ----
 
 TEST_F(SamplerTest, TextfileDirectoryIsOffByDefault) {
@@ -503,6 +532,24 @@ TEST_F(SamplerTest, SamplesThisHost) {
   EXPECT_EQ(samples_.size(), stats.samples);
   EXPECT_GT(Count(metrics::kCpuSecondsTotal), 0);
   EXPECT_EQ(Count(metrics::kMemoryTotalBytes), 1);
+}
+
+TEST_F(SamplerTest, SamplesThisHostAgainThroughTheFilesItKeptOpen) {
+  std::unique_ptr<FsStatter> real = NewRealFsStatter();
+  Sampler sampler(SamplerOptions(), *real);
+  sampler.Collect(&samples_);
+  const std::vector<Sample> first = samples_;
+  samples_.clear();
+  SamplerStats stats = sampler.Collect(&samples_);
+  EXPECT_EQ(stats.source_errors, 0u);
+  ASSERT_EQ(samples_.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(samples_[i].name, first[i].name);
+    EXPECT_EQ(samples_[i].labels, first[i].labels);
+    if (samples_[i].kind == MetricKind::kCounter) {
+      EXPECT_GE(samples_[i].value, first[i].value) << samples_[i].name;
+    }
+  }
 }
 
 TEST_F(SamplerTest, RealStatterStatsRootAndReportsMissingPaths) {
