@@ -263,17 +263,7 @@ struct PendingMinute {
   uint32_t count = 0;
   double sum = 0, min = 0, max = 0, capacity_sum = 0;
 
-  void Add(double value, double capacity) {
-    if (count == 0) {
-      min = max = value;
-    } else {
-      min = std::min(min, value);
-      max = std::max(max, value);
-    }
-    ++count;
-    sum += value;
-    capacity_sum += capacity;
-  }
+  void Add(double value, double capacity) { AddObservation(*this, value, capacity); }
   RollupRow Row() const {
     RollupRow r;
     r.start = start();

@@ -85,18 +85,6 @@ absl::StatusOr<RatioHistogram> RatioHistogram::Decode(absl::string_view bytes) {
   return h;
 }
 
-void RollupRow::Add(double value, double capacity) {
-  if (count == 0) {
-    min = max = value;
-  } else {
-    min = std::min(min, value);
-    max = std::max(max, value);
-  }
-  ++count;
-  sum += value;
-  capacity_sum += capacity;
-}
-
 void RollupRow::Merge(const RollupRow& other) {
   if (other.count == 0) return;
   if (count == 0) {

@@ -52,6 +52,21 @@ class RatioHistogram {
 // Minute: count samples, their sum, min and max, and the sum of their capacities.
 // Hour: count minutes, the sum of their means, min and max of the samples, the sum of the
 // minute mean capacities and the histogram of the minute means (empty for demand).
+// Adds one observation to a row-like aggregate (count, sum, min, max, capacity_sum): shared by
+// RollupRow and the capacity service's compact pending minutes.
+template <typename Row>
+void AddObservation(Row& row, double value, double capacity) {
+  if (row.count == 0) {
+    row.min = row.max = value;
+  } else {
+    row.min = std::min(row.min, value);
+    row.max = std::max(row.max, value);
+  }
+  ++row.count;
+  row.sum += value;
+  row.capacity_sum += capacity;
+}
+
 struct RollupRow {
   int64_t start = 0;
   uint32_t count = 0;
@@ -63,7 +78,7 @@ struct RollupRow {
 
   double mean() const { return count == 0 ? 0 : sum / count; }
   double mean_capacity() const { return count == 0 ? 0 : capacity_sum / count; }
-  void Add(double value, double capacity);
+  void Add(double value, double capacity) { AddObservation(*this, value, capacity); }
   void Merge(const RollupRow& other);  // same period: counts and sums add, min/max combine
 };
 
