@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -58,16 +59,21 @@ void AppendEscapedHelp(std::string* out, absl::string_view text) {
   }
 }
 
-void AppendPromValue(std::string* out, double value) {
+char* FormatPromValue(double value, char* out) {
   if (std::isnan(value)) {
-    out->append("NaN");
-  } else if (std::isinf(value)) {
-    out->append(value > 0 ? "+Inf" : "-Inf");
-  } else {
-    char buf[32];
-    auto res = std::to_chars(buf, buf + sizeof(buf), value);
-    out->append(buf, res.ptr);
+    std::memcpy(out, "NaN", 3);
+    return out + 3;
   }
+  if (std::isinf(value)) {
+    std::memcpy(out, value > 0 ? "+Inf" : "-Inf", 4);
+    return out + 4;
+  }
+  return std::to_chars(out, out + kMaxPromValueChars, value).ptr;
+}
+
+void AppendPromValue(std::string* out, double value) {
+  char buf[kMaxPromValueChars];
+  out->append(buf, FormatPromValue(value, buf));
 }
 
 void AppendFamilyHeader(std::string* out, absl::string_view name, absl::string_view type,

@@ -3,6 +3,7 @@
 #ifndef ACCORD_COMMON_PROM_TEXT_H_
 #define ACCORD_COMMON_PROM_TEXT_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -18,7 +19,11 @@ bool IsValidLabelName(absl::string_view name);
 void AppendEscapedLabelValue(std::string* out, absl::string_view value);
 // Appends `text` with \\ and \n escaped, as in a HELP line.
 void AppendEscapedHelp(std::string* out, absl::string_view text);
-// Appends the shortest representation that reads back to the same double; NaN, +Inf, -Inf.
+// Writes the shortest representation that reads back to the same double; NaN, +Inf, -Inf.
+// Writes at most kMaxPromValueChars characters at `out`; returns the end of what it wrote.
+inline constexpr size_t kMaxPromValueChars = 32;
+char* FormatPromValue(double value, char* out);
+// Appends FormatPromValue's text.
 void AppendPromValue(std::string* out, double value);
 // Appends "# HELP name help\n# TYPE name type\n".
 void AppendFamilyHeader(std::string* out, absl::string_view name, absl::string_view type,

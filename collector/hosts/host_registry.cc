@@ -1,7 +1,6 @@
 #include "collector/hosts/host_registry.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -86,7 +85,7 @@ bool IsCleanText(absl::string_view s) {
 class TextBuffer {
  public:
   // Longest "} " + value + "\n".
-  static constexpr size_t kMaxLineTail = 2 + 32 + 1;
+  static constexpr size_t kMaxLineTail = 2 + kMaxPromValueChars + 1;
 
   explicit TextBuffer(std::string* out) : out_(out), buf_(new char[kSize]) {}
   ~TextBuffer() { Flush(); }
@@ -108,20 +107,10 @@ class TextBuffer {
     if (used_ == kSize) Flush();
     buf_[used_++] = c;
   }
-  // Exactly what AppendPromValue appends: the shortest text that reads back to the same
-  // double; NaN, +Inf, -Inf.
+  // What AppendPromValue appends.
   void PutValue(double v) {
-    if (kSize - used_ < kMaxValue) Flush();
-    char* p = buf_.get() + used_;
-    if (std::isnan(v)) {
-      std::memcpy(p, "NaN", 3);
-      used_ += 3;
-    } else if (std::isinf(v)) {
-      std::memcpy(p, v > 0 ? "+Inf" : "-Inf", 4);
-      used_ += 4;
-    } else {
-      used_ = std::to_chars(p, p + kMaxValue, v).ptr - buf_.get();
-    }
+    if (kSize - used_ < kMaxPromValueChars) Flush();
+    used_ = FormatPromValue(v, buf_.get() + used_) - buf_.get();
   }
   void Flush() {
     out_->append(buf_.get(), used_);
@@ -130,7 +119,6 @@ class TextBuffer {
 
  private:
   static constexpr size_t kSize = 64 * 1024;
-  static constexpr size_t kMaxValue = 32;  // "-2.2250738585072014e-308" is 24
   std::string* const out_;
   std::unique_ptr<char[]> buf_;
   size_t used_ = 0;
@@ -1069,12 +1057,8 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
       text.Put('\n');
     }
   };
-  header("accord_host_up", "gauge", "1 when the host's agent is connected and sending, else 0.");
-  for (uint32_t h = 0; h < hosts; ++h) {
-    text.Put("accord_host_up{");
-    text.Put(host_label(h));
-    text.Put(d.hosts[h].state == HostState::kUp ? "} 1\n" : "} 0\n");
-  }
+  simple("accord_host_up", "gauge", "1 when the host's agent is connected and sending, else 0.",
+         [](const HostRow& h) { return h.state == HostState::kUp ? 1.0 : 0.0; });
   header("accord_host_state", "gauge",
          "1 for the host's current state: up, unreachable, stopped or down.");
   for (uint32_t h = 0; h < hosts; ++h) {
