@@ -51,23 +51,29 @@ Status StatusFor(double value, const CapacityThreshold& t) {
   return Status::kOk;
 }
 
+// `statistic` of a window with data; `current` for kCurrent.
+double WindowStatistic(const WindowStats& stats, CapacityStatistic statistic, double current) {
+  switch (statistic) {
+    case CapacityStatistic::kMean:
+      return stats.mean;
+    case CapacityStatistic::kP95:
+      return stats.p95;
+    case CapacityStatistic::kP99:
+      return stats.p99;
+    case CapacityStatistic::kMax:
+      return stats.max;
+    case CapacityStatistic::kCurrent:
+      break;
+  }
+  return current;
+}
+
 // The statistic `t` names, from the report's windows (or the latest value).
 double StatisticValue(const ResourceReport& r, const CapacityThreshold& t) {
   if (t.statistic == CapacityStatistic::kCurrent) return r.utilization;
   for (const auto& [window, stats] : r.windows) {
     if (window != t.window || stats.minutes == 0) continue;
-    switch (t.statistic) {
-      case CapacityStatistic::kMean:
-        return stats.mean;
-      case CapacityStatistic::kP95:
-        return stats.p95;
-      case CapacityStatistic::kP99:
-        return stats.p99;
-      case CapacityStatistic::kMax:
-        return stats.max;
-      case CapacityStatistic::kCurrent:
-        break;
-    }
+    return WindowStatistic(stats, t.statistic, r.utilization);
   }
   return r.utilization;  // no history yet: the latest value is all there is
 }
@@ -164,21 +170,12 @@ WindowStats MinuteStats(const std::vector<RollupRow>& rows, double from, std::ve
 // sorted by start.
 WindowStats HourStats(const std::vector<RollupRow>& minutes, const std::vector<RollupRow>& hours,
                       double from) {
-  WindowStats s;
-  RatioHistogram hist;
-  double sum = 0;
-  bool first = true;
+  HourStatsAccumulator acc;
   int64_t covered = INT64_MIN;
   for (const RollupRow& h : hours) {
     if (static_cast<double>(h.start) < from) continue;
     covered = std::max(covered, h.start + 3600);
-    if (h.count == 0) continue;
-    auto decoded = RatioHistogram::Decode(h.histogram);
-    if (decoded.ok()) hist.Merge(*decoded);
-    s.minutes += h.count;
-    sum += h.sum;
-    s.max = first ? h.max : std::max(s.max, h.max);
-    first = false;
+    acc.AddRow(h);
   }
   // The hours not derived yet, one at a time (minutes are sorted, so an hour's are adjacent).
   size_t i = 0;
@@ -197,15 +194,11 @@ WindowStats HourStats(const std::vector<RollupRow>& minutes, const std::vector<R
       hour_max = count == 0 ? m.max : std::max(hour_max, m.max);
       ++count;
       hour_sum += m.mean();
-      hist.Add(m.mean());
+      acc.histogram().Add(m.mean());
     }
-    if (count == 0) continue;
-    s.minutes += count;
-    sum += hour_sum;
-    s.max = first ? hour_max : std::max(s.max, hour_max);
-    first = false;
+    if (count > 0) acc.AddHour(count, hour_sum, hour_max);
   }
-  return FinishHourStats(s, sum, hist);
+  return acc.Finish();
 }
 
 std::vector<std::pair<absl::Duration, WindowStats>> Windows(double now,
@@ -647,22 +640,7 @@ void CapacityService::EvaluateFast(const std::string& host, uint32_t host_index,
     for (size_t i = 0; i < std::size(kWindows); ++i) {
       const WindowStats& stats = windows[i];
       if (kWindows[i] != threshold.window || stats.minutes == 0) continue;
-      switch (threshold.statistic) {
-        case CapacityStatistic::kMean:
-          row.value = stats.mean;
-          break;
-        case CapacityStatistic::kP95:
-          row.value = stats.p95;
-          break;
-        case CapacityStatistic::kP99:
-          row.value = stats.p99;
-          break;
-        case CapacityStatistic::kMax:
-          row.value = stats.max;
-          break;
-        case CapacityStatistic::kCurrent:
-          break;
-      }
+      row.value = WindowStatistic(stats, threshold.statistic, row.utilization);
       break;
     }
   }

@@ -153,28 +153,31 @@ void PercentilesOfMeans(std::vector<double>* means, WindowStats* stats) {
 }
 
 WindowStats StatsFromHours(const std::vector<RollupRow>& hours) {
-  WindowStats s;
-  RatioHistogram hist;
-  double sum = 0;
-  bool first = true;
-  for (const RollupRow& h : hours) {
-    if (h.count == 0) continue;
-    auto decoded = RatioHistogram::Decode(h.histogram);
-    if (decoded.ok()) hist.Merge(*decoded);
-    s.minutes += h.count;
-    sum += h.sum;
-    s.max = first ? h.max : std::max(s.max, h.max);
-    first = false;
-  }
-  return FinishHourStats(s, sum, hist);
+  HourStatsAccumulator acc;
+  for (const RollupRow& h : hours) acc.AddRow(h);
+  return acc.Finish();
 }
 
-WindowStats FinishHourStats(WindowStats s, double sum, const RatioHistogram& hist) {
+void HourStatsAccumulator::AddRow(const RollupRow& hour) {
+  if (hour.count == 0) return;
+  auto decoded = RatioHistogram::Decode(hour.histogram);
+  if (decoded.ok()) hist_.Merge(*decoded);
+  AddHour(hour.count, hour.sum, hour.max);
+}
+
+void HourStatsAccumulator::AddHour(uint64_t minutes, double sum, double max) {
+  stats_.max = stats_.minutes == 0 ? max : std::max(stats_.max, max);
+  stats_.minutes += minutes;
+  sum_ += sum;
+}
+
+WindowStats HourStatsAccumulator::Finish() const {
+  WindowStats s = stats_;
   if (s.minutes == 0) return s;
-  s.mean = sum / static_cast<double>(s.minutes);
-  if (hist.total() > 0) {
-    s.p95 = hist.Quantile(0.95);
-    s.p99 = hist.Quantile(0.99);
+  s.mean = sum_ / static_cast<double>(s.minutes);
+  if (hist_.total() > 0) {
+    s.p95 = hist_.Quantile(0.95);
+    s.p99 = hist_.Quantile(0.99);
   } else {
     s.p95 = s.p99 = s.max;
   }

@@ -101,10 +101,24 @@ WindowStats StatsFromMinutes(const std::vector<RollupRow>& minutes);
 void PercentilesOfMeans(std::vector<double>* means, WindowStats* stats);
 // From hour rows (percentiles from the merged histograms; ratios only).
 WindowStats StatsFromHours(const std::vector<RollupRow>& hours);
-// Completes stats whose `minutes` and `max` are set: the mean from `sum` (of the minute means),
-// the percentiles from `hist` (or the max when it is empty). Returns stats unchanged when no
-// minute had data.
-WindowStats FinishHourStats(WindowStats stats, double sum, const RatioHistogram& hist);
+// Window statistics built hour by hour (StatsFromHours; the capacity service adds the hours
+// not derived yet from their minutes): minute counts, sums and maxima add in the order given,
+// minute means go to one histogram for the percentiles.
+class HourStatsAccumulator {
+ public:
+  // A stored hour row (its histogram decoded and merged). Rows with count 0 are ignored.
+  void AddRow(const RollupRow& hour);
+  // An hour given as totals; its minute means go to histogram() by the caller.
+  void AddHour(uint64_t minutes, double sum, double max);
+  RatioHistogram& histogram() { return hist_; }
+  // The mean of the minute means, p95/p99 from the histogram (the max when it is empty).
+  WindowStats Finish() const;
+
+ private:
+  WindowStats stats_;
+  RatioHistogram hist_;
+  double sum_ = 0;
+};
 
 // 5-second means of the last 30 minutes.
 //
