@@ -182,10 +182,7 @@ absl::Status DiskSpool::Load() {
   PruneCorruptFiles();
   // Counted and logged; the spool still works. The journal starts afresh once a state covers
   // it (here, or at the next successful state write).
-  if (PersistStateAndUnlink().ok()) {
-    ResetJournal();
-    ResetStateLog();
-  }
+  if (PersistStateAndUnlink().ok()) ResetJournalAndStateLog();
   last_sync_ = clock_.Monotonic();
   last_durable_ = last_sync_;
   closed_ = false;
@@ -694,10 +691,7 @@ absl::Status DiskSpool::PersistStateAndUnlink() {
   }
   // The state holds the totals of every mark (appends hold write_mu_, as this does), and
   // supersedes every record of the state log.
-  if (!closed_) {
-    ResetJournal();
-    ResetStateLog();
-  }
+  if (!closed_) ResetJournalAndStateLog();
   for (const std::string& name : unlink_) {
     absl::Status removed = env_.RemoveFile(PathOf(name));
     if (!removed.ok() && !absl::IsNotFound(removed)) NoteWriteError(removed, "unlink");
@@ -719,37 +713,28 @@ absl::Status DiskSpool::WriteStateFile(const std::string& encoded) {
   return st;
 }
 
-void DiskSpool::ResetJournal() {
-  if (journal_ != nullptr) {
-    journal_->Close().IgnoreError();
-    journal_.reset();
-  }
-  absl::StatusOr<std::unique_ptr<SpoolWritableFile>> file =
-      env_.NewWritableFile(PathOf(kJournalName));
-  if (!file.ok()) {
-    NoteWriteError(file.status(), "create append journal");
-    return;
-  }
-  journal_ = std::move(*file);
-}
-
-void DiskSpool::ResetStateLog() {
-  if (state_log_ != nullptr) {
-    state_log_->Close().IgnoreError();
-    state_log_.reset();
-  }
+void DiskSpool::ResetJournalAndStateLog() {
+  auto recreate = [this](std::unique_ptr<SpoolWritableFile>& file, absl::string_view name,
+                         const char* what) {
+    if (file != nullptr) {
+      file->Close().IgnoreError();
+      file.reset();
+    }
+    absl::StatusOr<std::unique_ptr<SpoolWritableFile>> created =
+        env_.NewWritableFile(PathOf(name));
+    if (!created.ok()) {
+      NoteWriteError(created.status(), what);
+      return;
+    }
+    file = std::move(*created);
+  };
+  recreate(journal_, kJournalName, "create append journal");
+  recreate(state_log_, kStateLogName, "create state log");
   state_log_bytes_ = 0;
-  absl::StatusOr<std::unique_ptr<SpoolWritableFile>> file =
-      env_.NewWritableFile(PathOf(kStateLogName));
-  if (!file.ok()) {
-    NoteWriteError(file.status(), "create state log");
-    return;
-  }
-  state_log_ = std::move(*file);
 }
 
 void DiskSpool::WriteJournalMark(const AppendMark& mark) {
-  if (journal_ == nullptr) return;  // see ResetJournal
+  if (journal_ == nullptr) return;  // see ResetJournalAndStateLog
   absl::Status st = journal_->Append(EncodeAppendMark(mark));
   if (st.ok()) return;
   // A partial mark fails its CRC and ends the journal: later marks would not be read.

@@ -366,13 +366,11 @@ class DiskSpool final : public Spool {
   // Appends the state to the state log if it changed (no fsync); on failure closes the log,
   // so the next sync point writes `state`.
   absl::Status LogState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
-  // Starts the state log afresh, right after a successful state write (on failure state_log_
-  // stays null: every sync point with changes writes `state`, as without a log).
-  void ResetStateLog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Starts the append journal afresh. Only right after the state on disk covers every mark
-  // written so far (a successful state write). On failure journal_ stays null: appends go on
-  // unjournaled until the next state write.
-  void ResetJournal() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Starts the append journal and the state log afresh. Only right after a successful state
+  // write: the state on disk covers every mark written so far and supersedes every logged
+  // state. On failure the file's pointer stays null: appends go on unjournaled, and every sync
+  // point with changes writes `state` (as without a log), until the next state write.
+  void ResetJournalAndStateLog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Appends a mark; on failure logs, counts and closes the journal.
   void WriteJournalMark(const AppendMark& mark) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status TimedSync(SpoolWritableFile& file);
