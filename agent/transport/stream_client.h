@@ -88,6 +88,7 @@ class StreamClient {
  private:
   class Call;
   void Run();
+  void RunStreams();
 
   const StreamClientOptions options_;
   Spool& spool_;

@@ -1,8 +1,8 @@
 // Keepalive settings that agree on both sides (see docs/protocol.md): the agent pings every
 // 30 s (timeout 10 s, also without calls); the collector accepts pings 20 s apart and pings
 // idle agents every 60 s. Keepalive proves the TCP path only; liveness comes from heartbeats.
-// The agent's channel also turns off HTTP/2 bandwidth-delay probing and DNS service configs
-// (see AgentChannelArguments).
+// Both sides turn off HTTP/2 bandwidth-delay probing (a PING per message received); the
+// agent's channel also ignores DNS service configs (see AgentChannelArguments).
 #ifndef ACCORD_COMMON_GRPC_KEEPALIVE_H_
 #define ACCORD_COMMON_GRPC_KEEPALIVE_H_
 
