@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -70,11 +71,11 @@ absl::Status ReadAll(int fd, bool positional, const std::string& path, std::stri
   return status;
 }
 
-bool OnPseudoFilesystem(int fd) {
+// The filesystem magic of fd's filesystem, 0 when unknown.
+long FilesystemType(int fd) {
   struct statfs fs;
-  if (::fstatfs(fd, &fs) != 0) return false;
-  return static_cast<long>(fs.f_type) == kProcSuperMagic ||
-         static_cast<long>(fs.f_type) == kSysfsMagic;
+  if (::fstatfs(fd, &fs) != 0) return 0;
+  return static_cast<long>(fs.f_type);
 }
 
 }  // namespace
@@ -92,13 +93,16 @@ absl::Status ReadFileToString(const std::string& path, std::string* out, size_t 
 RereadableFile::~RereadableFile() { Close(); }
 
 RereadableFile::RereadableFile(RereadableFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      on_procfs_(other.on_procfs_) {}
 
 RereadableFile& RereadableFile::operator=(RereadableFile&& other) noexcept {
   if (this != &other) {
     Close();
     path_ = std::move(other.path_);
     fd_ = std::exchange(other.fd_, -1);
+    on_procfs_ = other.on_procfs_;
   }
   return *this;
 }
@@ -121,12 +125,25 @@ absl::Status RereadableFile::Read(std::string* out, size_t max_bytes) {
   absl::Status status = OpenFile(path_, &fd);
   if (!status.ok()) return status;
   status = ReadAll(fd, /*positional=*/true, path_, out, max_bytes, &read_errno);
-  if (read_errno != ENODEV && OnPseudoFilesystem(fd)) {
+  const long type = FilesystemType(fd);
+  if (read_errno != ENODEV && (type == kProcSuperMagic || type == kSysfsMagic)) {
     fd_ = fd;
+    on_procfs_ = type == kProcSuperMagic;
   } else {
     ::close(fd);
   }
   return status;
+}
+
+bool RereadableFile::MountTableUnchanged() {
+  if (fd_ < 0 || !on_procfs_) return false;
+  struct pollfd p = {fd_, POLLPRI, 0};
+  int n;
+  do {
+    n = ::poll(&p, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return false;
+  return (p.revents & (POLLPRI | POLLERR | POLLNVAL)) == 0;
 }
 
 }  // namespace accord::agent

@@ -65,11 +65,19 @@ class RereadableFile {
   // True while a descriptor is kept open between reads (for tests).
   bool kept_open() const { return fd_ >= 0; }
 
+  // For a /proc/<pid>/mounts file only: true when the kernel says the mount table has not
+  // changed since this descriptor was opened or last asked (poll(2) reports POLLPRI on a
+  // change, and asking consumes the report, as systemd and util-linux use it). False whenever
+  // that cannot be known: the file is not kept open on procfs (a fixture tree), or poll fails.
+  // The caller reads the file again on false.
+  bool MountTableUnchanged();
+
  private:
   void Close();
 
   std::string path_;
   int fd_ = -1;  // open between reads only on procfs/sysfs
+  bool on_procfs_ = false;
 };
 
 using ::accord::ErrnoToStatus;  // common/errno_status.h

@@ -166,11 +166,15 @@ struct Sampler::Impl {
     return absl::OkStatus();
   }
 
-  absl::Status CollectFilesystems(std::vector<Sample>* out, SamplerStats* stats) {
+  // Reads and parses the mount table into selected_mounts; on success mounts_source is the
+  // file it came from.
+  absl::Status ReadMountTable() {
     // /proc/1/mounts is init's view (the host's, when the agent runs in a container with
     // the host's /proc); it is unreadable without privileges on some hosts.
+    RereadableFile* source = &mounts_file;
     absl::Status status = mounts_file.Read(&buf);
     if (!status.ok()) {
+      source = &mounts_fallback_file;
       absl::Status fallback = mounts_fallback_file.Read(&buf);
       if (!fallback.ok()) {
         return absl::Status(fallback.code(),
@@ -179,8 +183,23 @@ struct Sampler::Impl {
     }
     absl::StatusOr<std::vector<MountEntry>> mounts = ParseMounts(buf);
     if (!mounts.ok()) return mounts.status();
-    std::vector<MountEntry> selected =
+    selected_mounts =
         SelectMounts(*std::move(mounts), options.fs_types_exclude, options.mount_points_exclude);
+    mounts_source = source;
+    return absl::OkStatus();
+  }
+
+  absl::Status CollectFilesystems(std::vector<Sample>* out, SamplerStats* stats) {
+    // The mount table is read and parsed again only when the kernel says it changed (or
+    // cannot say: a fixture tree). Generating /proc/1/mounts is the costliest read of a cycle
+    // on a host with many mounts (17.8 us of ~45 us here with 21), and it rarely changes.
+    if (mounts_source == nullptr || !mounts_source->MountTableUnchanged()) {
+      mounts_source = nullptr;
+      absl::Status status = ReadMountTable();
+      if (!status.ok()) return status;
+      ++stats->mount_table_reads;
+    }
+    const std::vector<MountEntry>& selected = selected_mounts;
 
     absl::flat_hash_map<std::string, std::string> failing;  // this cycle's statvfs errors
     for (const MountEntry& mount : selected) {
@@ -302,6 +321,8 @@ struct Sampler::Impl {
   RereadableFile uptime_file;
   RereadableFile mounts_file;
   RereadableFile mounts_fallback_file;
+  std::vector<MountEntry> selected_mounts;   // the filesystems sampled, from the mount table
+  RereadableFile* mounts_source = nullptr;   // where selected_mounts was read; null: read again
   RereadableFile diskstats_file;
   RereadableFile netdev_file;
   const std::string net_class_dir;  // ends with '/'

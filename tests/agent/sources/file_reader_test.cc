@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "tests/agent/sources/private_mount_namespace.h"
 #include "tests/agent/sources/temp_tree.h"
 
 namespace accord::agent {
@@ -150,6 +151,36 @@ TEST_F(FileReaderTest, RereadableFileMovesItsDescriptor) {
   EXPECT_EQ(b.path(), "/proc/self/stat");
   ASSERT_TRUE(b.Read(&buf_).ok());
   EXPECT_NE(buf_.find(") "), std::string::npos);
+}
+
+TEST_F(FileReaderTest, MountTableUnchangedUntilAMountIsMade) {
+  const std::string dir = tree_.Path("m");
+  tree_.Write("m/.keep", "");
+  // In the child: 0 when every step behaves, else the number of the step that did not.
+  int result = testing::RunInPrivateMountNamespace([&]() -> int {
+    RereadableFile mounts("/proc/self/mounts");
+    std::string buf;
+    if (!mounts.Read(&buf).ok() || !mounts.kept_open()) return 1;
+    if (!mounts.MountTableUnchanged()) return 2;  // nothing mounted since the open
+    if (!testing::MountTmpfs(dir.c_str())) return 3;
+    if (mounts.MountTableUnchanged()) return 4;   // the kernel reports the mount
+    if (!mounts.MountTableUnchanged()) return 5;  // ... once
+    if (!mounts.Read(&buf).ok() || buf.find(dir) == std::string::npos) return 6;
+    if (umount(dir.c_str()) != 0) return 7;
+    if (mounts.MountTableUnchanged()) return 8;  // and an unmount
+    return 0;
+  });
+  if (result == testing::kNoMountNamespace) GTEST_SKIP() << "no private mount namespace here";
+  EXPECT_EQ(result, 0) << "step " << result << " failed";
+}
+
+TEST_F(FileReaderTest, MountTableUnchangedIsFalseWhenTheKernelCannotSay) {
+  tree_.Write("mounts", "/dev/vda / ext4 rw 0 0\n");
+  RereadableFile fixture(tree_.Path("mounts"));
+  ASSERT_TRUE(fixture.Read(&buf_).ok());
+  EXPECT_FALSE(fixture.MountTableUnchanged());  // a fixture: always read again
+  RereadableFile never_read("/proc/self/mounts");
+  EXPECT_FALSE(never_read.MountTableUnchanged());
 }
 
 TEST_F(FileReaderTest, ErrnoMapping) {

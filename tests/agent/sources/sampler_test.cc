@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/agent/sources/private_mount_namespace.h"
 #include "tests/agent/sources/temp_tree.h"
 
 namespace accord::agent {
@@ -397,6 +398,49 @@ TEST_F(BrokenHostTest, MountsFallBackToProcMounts) {
   SamplerStats stats = Collect(OptionsFor(tree_.root()));
   EXPECT_EQ(stats.source_errors, 0u);
   EXPECT_THAT(LabelValues(metrics::kFilesystemSizeBytes, "mountpoint"), ElementsAre("/"));
+}
+
+TEST_F(BrokenHostTest, AFixtureMountTableIsReadEveryCycleSoChangesAreSeen) {
+  Sampler sampler(OptionsFor(tree_.root()), statter_);
+  SamplerStats first = sampler.Collect(&samples_);
+  EXPECT_EQ(first.mount_table_reads, 1u);
+  EXPECT_EQ(Count(metrics::kFilesystemSizeBytes), 7);
+  tree_.Write("proc/1/mounts", "/dev/vda / ext4 rw 0 0\n");
+  samples_.clear();
+  SamplerStats second = sampler.Collect(&samples_);
+  EXPECT_EQ(second.mount_table_reads, 1u);
+  EXPECT_THAT(LabelValues(metrics::kFilesystemSizeBytes, "mountpoint"), ElementsAre("/"));
+}
+
+// On procfs the mount table is read again only when the kernel reports a change: here a
+// tmpfs mounted in a private mount namespace, seen through <procfs>/1/mounts -> /proc/self.
+TEST_F(SamplerTest, RealMountTableIsReadAgainOnlyWhenItChanges) {
+  testing::TempTree tree;
+  const std::string dir = tree.Path("mnt");
+  tree.Write("mnt/.keep", "");
+  std::filesystem::create_directories(tree.Path("proc"));
+  std::filesystem::create_directory_symlink("/proc/self", tree.Path("proc/1"));
+  SamplerOptions options = OptionsFor(tree.root());
+  options.fs_types_exclude.clear();
+  options.mount_points_exclude.clear();
+  int result = testing::RunInPrivateMountNamespace([&]() -> int {
+    Sampler sampler(options, statter_);
+    std::vector<Sample> out;
+    if (sampler.Collect(&out).mount_table_reads != 1) return 1;
+    if (sampler.Collect(&out).mount_table_reads != 0) return 2;  // unchanged: not read
+    if (!testing::MountTmpfs(dir.c_str())) return 3;
+    const size_t calls_before = statter_.calls().size();
+    if (sampler.Collect(&out).mount_table_reads != 1) return 4;  // changed: read again
+    bool stat_new = false;
+    for (size_t i = calls_before; i < statter_.calls().size(); ++i) {
+      if (statter_.calls()[i] == dir) stat_new = true;
+    }
+    if (!stat_new) return 5;  // the new filesystem is sampled
+    if (sampler.Collect(&out).mount_table_reads != 0) return 6;
+    return 0;
+  });
+  if (result == testing::kNoMountNamespace) GTEST_SKIP() << "no private mount namespace here";
+  EXPECT_EQ(result, 0) << "step " << result << " failed";
 }
 
 TEST_F(BrokenHostTest, NoMountTableAtAllIsOneSourceError) {
