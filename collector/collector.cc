@@ -100,6 +100,11 @@ void Collector::Impl::RenderSelf(std::string* out) const {
       static_cast<double>(r.batches_preview));
   one("accord_collector_heartbeats_received_total", "counter", "Heartbeats received.",
       static_cast<double>(r.heartbeats));
+  one("accord_collector_delivery_lag_allowance_seconds", "gauge",
+      "How much later than usual agents' messages arrive (99th percentile over 3 s; agents' "
+      "send times against each host's usual offset), added to the silence a host is allowed "
+      "before it is unreachable.",
+      absl::ToDoubleSeconds(r.delivery_lag_allowance));
   AppendFamilyHeader(out, "accord_collector_rejected_messages_total", "counter",
                      "Messages rejected, by reason.");
   for (int i = 0; i < static_cast<int>(RejectReason::kCount); ++i) {

@@ -298,6 +298,7 @@ class StreamClient::Call {
     {
       auto* b = out_.mutable_batch();
       b->set_preview(preview);
+      b->set_sent_ms(absl::ToUnixMillis(owner_->clock_.Now()));
       b->set_sequence(batch_.sequence);
       b->set_timestamp_ms(batch_.timestamp_ms);
       for (uint32_t id : batch_.series_ids) {

@@ -307,6 +307,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       auto* b = out_.mutable_batch();
       b->set_sequence(next->sequence);
       b->set_timestamp_ms(next->timestamp_ms);
+      b->set_sent_ms(absl::ToUnixMillis(clock_.Now()));
       const auto& series = agent_->model.series();
       if (!described_) {
         described_ = true;

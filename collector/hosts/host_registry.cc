@@ -239,6 +239,10 @@ struct HostRegistry::HostEntry {
   absl::Time since;
   absl::Time last_seen;
   absl::Duration last_seen_mono;
+  // Smallest arrival - send offset of this stream's messages (transit + clock difference),
+  // the baseline of its delivery lag; kNoOffset until the first message with a send time.
+  int64_t min_offset_ms = kNoOffset;
+  static constexpr int64_t kNoOffset = INT64_MAX;
 
   SessionId session = 0;  // 0: no live stream
   bool said_goodbye = false;
@@ -453,6 +457,7 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
   host->stream_series.Clear();
   host->last_seen = now;
   host->last_seen_mono = clock_.Monotonic();
+  host->min_offset_ms = HostEntry::kNoOffset;  // another stream, maybe another clock
   SetState(host, HostState::kUp, now, cause);
   sessions_[host->session] = host;
   if (sink_ != nullptr) sink_->UpdateHost(ToRecord(*host, /*with_labels=*/true));
@@ -463,6 +468,16 @@ void HostRegistry::Seen(HostEntry* host, Arrival arrival) {
   if (arrival.wall == absl::InfinitePast()) {
     arrival.wall = clock_.Now();
     arrival.mono = clock_.Monotonic();
+  }
+  if (arrival.sent_ms > 0) {
+    // The baseline follows the smallest offset at once and creeps up 1 ms per message, so a
+    // host whose clock is stepped back heals within ~1,000 messages; real lag (seconds, for
+    // seconds) moves it by only a few ms.
+    const int64_t offset = absl::ToUnixMillis(arrival.wall) - arrival.sent_ms;
+    host->min_offset_ms = host->min_offset_ms == HostEntry::kNoOffset
+                              ? offset
+                              : std::min(offset, host->min_offset_ms + 1);
+    delivery_lag_.Add(arrival.mono, absl::Milliseconds(offset - host->min_offset_ms));
   }
   if (arrival.mono < host->last_seen_mono) return;
   host->last_seen = std::max(host->last_seen, arrival.wall);
@@ -795,10 +810,17 @@ int HostRegistry::CheckTimeouts() { return CheckTimeouts(clock_.Monotonic()); }
 int HostRegistry::CheckTimeouts(absl::Duration as_of) {
   absl::MutexLock lock(&mu_);
   absl::Duration mono = std::min(as_of, clock_.Monotonic());
+  // Messages are reaching us late (we are starved, or the network is): what looks like
+  // silence may be messages not yet read. Allow for it, up to the option's limit.
+  const absl::Duration allowance =
+      std::min(delivery_lag_.Current(clock_.Monotonic()), options_.max_delivery_lag_allowance);
+  stats_.delivery_lag_allowance = allowance;
   int changed = 0;
   for (auto& [session, host] : sessions_) {
     if (host->state != HostState::kUp) continue;
-    if (mono - host->last_seen_mono > host->heartbeat_interval * options_.silence_heartbeats) {
+    const absl::Duration silence = mono - host->last_seen_mono;
+    const absl::Duration limit = host->heartbeat_interval * options_.silence_heartbeats;
+    if (silence > limit + allowance) {
       SetState(host, HostState::kUnreachable, host->last_seen, "heartbeat_timeout");
       ++changed;
     }

@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "collector/hosts/delivery_lag.h"
 #include "collector/hosts/host_log.h"
 #include "common/clock.h"
 
@@ -88,6 +89,9 @@ enum class GoodbyeReason { kUnspecified, kAgentStopping, kHostShutdown };
 struct Arrival {
   absl::Time wall = absl::InfinitePast();
   absl::Duration mono;
+  // The agent's wall clock when it sent the message (heartbeat timestamp, batch sent_ms);
+  // 0: unknown. Feeds the delivery lag (collector/hosts/delivery_lag.h).
+  int64_t sent_ms = 0;
 };
 
 // One entry of a host's transition log.
@@ -141,6 +145,10 @@ struct HostView {
 struct HostRegistryOptions {
   // Silence longer than this many heartbeat intervals makes a host unreachable.
   int silence_heartbeats = 3;
+  // ... plus the current delivery lag (how much later than usual every host's messages are
+  // arriving: the collector starved of CPU reads its sockets late), at most this much. Zero
+  // turns the allowance off.
+  absl::Duration max_delivery_lag_allowance = absl::Seconds(30);
   // Batches stamped further than this in the future are rejected.
   absl::Duration max_future_skew = absl::Minutes(5);
   // A boot time that moves by more than this on reconnect is a reboot (btime jitters by a
@@ -184,6 +192,8 @@ struct RegistryStats {
   uint64_t alive_spans = 0;
   uint64_t revisions = 0;
   uint64_t rejected[static_cast<int>(RejectReason::kCount)] = {};
+  // The delivery lag the last CheckTimeouts allowed for (see HostRegistryOptions).
+  absl::Duration delivery_lag_allowance;
 };
 
 // Where the registry reports what must survive a restart (implemented by the store).
@@ -404,6 +414,7 @@ class HostRegistry {
   std::deque<SeriesShape> shapes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint32_t> shape_index_ ABSL_GUARDED_BY(mu_);  // SeriesKey
   RegistryStats stats_ ABSL_GUARDED_BY(mu_);
+  DeliveryLag delivery_lag_ ABSL_GUARDED_BY(mu_);
   // Hosts and slots of all hosts, written under mu_ and read without it: readers size (and
   // fault in) their buffers before taking the lock.
   std::atomic<size_t> host_total_{0};

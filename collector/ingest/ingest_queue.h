@@ -55,6 +55,7 @@ struct IngestItem {
   std::string error;                                      // for kInvalid
   absl::Duration enqueued_at;                             // monotonic
   absl::Time received_at = absl::InfinitePast();          // wall clock at arrival
+  int64_t sent_ms = 0;  // the agent's wall clock when it sent the message; 0: unknown
 };
 
 class IngestQueue {

@@ -80,7 +80,9 @@ void Ingestor::Process(IngestItem item) {
   }
   StreamLink& link = *item.link;
   Arrival arrival;
-  if (item.received_at != absl::InfinitePast()) arrival = {item.received_at, item.enqueued_at};
+  if (item.received_at != absl::InfinitePast()) {
+    arrival = {item.received_at, item.enqueued_at, item.sent_ms};
+  }
   auto finish = [&link](const absl::Status& status, uint64_t rejected_sequence) {
     link.finished = true;
     link.Finish(status, rejected_sequence);

@@ -121,6 +121,55 @@ TEST_F(CollectorTest, BadBatchEndsOnlyThatStreamAndNamesTheSequence) {
   EXPECT_EQ(collector_->registry().Host("good")->state, HostState::kUp);
 }
 
+// Agents' send times travel with their messages (heartbeat timestamp_ms, batch sent_ms) to
+// the registry, which allows for messages arriving later than usual before it calls a silent
+// host unreachable (collector/hosts/delivery_lag.h).
+absl::Duration AllowanceWithin(Collector& c, absl::Duration want, absl::Duration wait) {
+  absl::Time end = absl::Now() + wait;
+  absl::Duration got;
+  while ((got = c.registry().Stats().delivery_lag_allowance) != want && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return got;
+}
+
+TEST_F(CollectorTest, LateHeartbeatsRaiseTheDeliveryLagAllowance) {
+  RawStream s(collector_->grpc_port());
+  ASSERT_TRUE(s.Write(Hello("late-heartbeats")));
+  AgentMessage beat;
+  beat.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(s.Write(beat));  // on time: the stream's baseline
+  for (int i = 0; i < 30; ++i) {
+    beat.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(absl::Now() - absl::Seconds(5)));
+    ASSERT_TRUE(s.Write(beat));
+  }
+  // 5 s late lies in the histogram bucket up to 6 s.
+  EXPECT_EQ(AllowanceWithin(*collector_, absl::Seconds(6), absl::Seconds(10)), absl::Seconds(6));
+}
+
+TEST_F(CollectorTest, LateBatchesRaiseTheDeliveryLagAllowance) {
+  RawStream s(collector_->grpc_port());
+  ASSERT_TRUE(s.Write(Hello("late-batches")));
+  AgentMessage first = Batch(1, /*describe=*/true, 1);
+  first.mutable_batch()->set_sent_ms(absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(s.Write(first));
+  for (uint64_t seq = 2; seq <= 31; ++seq) {
+    AgentMessage m = Batch(seq, /*describe=*/false, 1);
+    m.mutable_batch()->set_sent_ms(absl::ToUnixMillis(absl::Now() - absl::Milliseconds(2500)));
+    ASSERT_TRUE(s.Write(m));
+  }
+  EXPECT_EQ(AllowanceWithin(*collector_, absl::Seconds(3), absl::Seconds(10)), absl::Seconds(3));
+}
+
+TEST_F(CollectorTest, MessagesWithoutSendTimesLeaveNoAllowance) {
+  RawStream s(collector_->grpc_port());
+  ASSERT_TRUE(s.Write(Hello("old-agent")));
+  for (uint64_t seq = 1; seq <= 30; ++seq) ASSERT_TRUE(s.Write(Batch(seq, seq == 1, 1)));
+  absl::SleepFor(absl::Milliseconds(300));  // several ticker passes
+  EXPECT_EQ(collector_->registry().Stats().delivery_lag_allowance, absl::ZeroDuration());
+  EXPECT_EQ(collector_->registry().Stats().batches_accepted, 30u);
+}
+
 TEST_F(CollectorTest, OversizedMessagesAreRejectedNotFatal) {
   {
     RawStream s(collector_->grpc_port());

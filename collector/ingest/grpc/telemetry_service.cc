@@ -188,9 +188,11 @@ class TelemetryService::Reactor final
         case AgentMessage::kBatch:
           item.kind = IngestItem::Kind::kBatch;
           item.batch = ToBatch(in_.batch());
+          item.sent_ms = in_.batch().sent_ms();
           break;
         case AgentMessage::kHeartbeat:
           item.kind = IngestItem::Kind::kHeartbeat;
+          item.sent_ms = in_.heartbeat().timestamp_ms();
           break;
         case AgentMessage::kAlive:
           item.kind = IngestItem::Kind::kAlive;

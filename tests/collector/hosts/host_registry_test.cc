@@ -88,6 +88,121 @@ TEST_F(HostRegistryTest, SilenceOfThreeHeartbeatsIsUnreachableBackdated) {
   EXPECT_EQ(registry_.Transitions("a").back().cause, "resumed");
 }
 
+// Delivery lag: a starved collector reads every agent's messages seconds late. Agents stamp
+// each message with their send time; the registry allows for the lag before it calls a silent
+// host unreachable.
+class DeliveryLagRegistryTest : public ::testing::Test {
+ protected:
+  // Opens `n` hosts h0..h(n-1) and has each send one message on time.
+  void OpenHosts(HostRegistry& registry, int n, absl::Duration clock_offset = {}) {
+    for (int i = 0; i < n; ++i) {
+      auto open = registry.Open(MakeHello(absl::StrCat("h", i)));
+      ASSERT_TRUE(open.ok());
+      sessions_.push_back(open->session);
+    }
+    Deliver(registry, /*late_by=*/{}, /*skip=*/-1, clock_offset);
+  }
+  // Every host but `skip` sends a heartbeat now that arrives `late_by` after it was sent.
+  void Deliver(HostRegistry& registry, absl::Duration late_by, int skip = -1,
+               absl::Duration clock_offset = {}) {
+    for (int i = 0; i < static_cast<int>(sessions_.size()); ++i) {
+      if (i == skip) continue;
+      Arrival arrival{clock_.Now(), clock_.Monotonic(),
+                      absl::ToUnixMillis(clock_.Now() - late_by + clock_offset)};
+      registry.Heartbeat(sessions_[i], arrival);
+    }
+  }
+
+  FakeClock clock_;
+  std::vector<HostRegistry::SessionId> sessions_;
+};
+
+TEST_F(DeliveryLagRegistryTest, SilenceIsJudgedAgainstHowLateEveryoneElseArrives) {
+  HostRegistry registry(clock_);
+  OpenHosts(registry, 40);
+  const absl::Time frozen_last = clock_.Now();  // h0 freezes after this message
+  // From now on every other host's heartbeats arrive 4 s after they were sent.
+  for (int s = 1; s <= 3; ++s) {
+    clock_.Advance(absl::Seconds(1));
+    Deliver(registry, absl::Seconds(4), /*skip=*/0);
+    EXPECT_EQ(registry.CheckTimeouts(), 0) << s;
+  }
+  clock_.Advance(absl::Milliseconds(300));  // 3.3 s of silence from h0: within 3 s + 4 s
+  EXPECT_EQ(registry.CheckTimeouts(), 0);
+  EXPECT_EQ(registry.Host("h0")->state, HostState::kUp);
+  EXPECT_EQ(registry.Stats().delivery_lag_allowance, absl::Seconds(4));
+  for (int s = 4; s <= 7; ++s) {
+    clock_.Advance(absl::Seconds(1));
+    Deliver(registry, absl::Seconds(4), /*skip=*/0);
+    registry.CheckTimeouts();
+  }
+  // 7.3 s of silence, beyond 3 s + 4 s: unreachable, backdated to its last message. Nobody
+  // else is: they were late, not silent.
+  EXPECT_EQ(registry.Host("h0")->state, HostState::kUnreachable);
+  EXPECT_EQ(registry.Transitions("h0").back().at, frozen_last);
+  for (int i = 1; i < 40; ++i) EXPECT_EQ(registry.Host(absl::StrCat("h", i))->state, HostState::kUp);
+}
+
+TEST_F(DeliveryLagRegistryTest, WithoutTheAllowanceTheSameSilenceIsUnreachableAfterThree) {
+  HostRegistryOptions options;
+  options.max_delivery_lag_allowance = absl::ZeroDuration();
+  HostRegistry registry(clock_, options);
+  OpenHosts(registry, 40);
+  for (int s = 1; s <= 3; ++s) {
+    clock_.Advance(absl::Seconds(1));
+    Deliver(registry, absl::Seconds(4), /*skip=*/0);
+  }
+  clock_.Advance(absl::Milliseconds(300));
+  EXPECT_EQ(registry.CheckTimeouts(), 1);
+  EXPECT_EQ(registry.Host("h0")->state, HostState::kUnreachable);
+}
+
+TEST_F(DeliveryLagRegistryTest, TheAllowanceIsCapped) {
+  HostRegistryOptions options;
+  options.max_delivery_lag_allowance = absl::Seconds(2);
+  HostRegistry registry(clock_, options);
+  OpenHosts(registry, 40);
+  for (int s = 1; s <= 5; ++s) {
+    clock_.Advance(absl::Seconds(1));
+    Deliver(registry, absl::Seconds(10), /*skip=*/0);
+    registry.CheckTimeouts();
+    EXPECT_EQ(registry.Host("h0")->state, HostState::kUp) << s;
+  }
+  clock_.Advance(absl::Milliseconds(300));  // 5.3 s > 3 s + 2 s
+  Deliver(registry, absl::Seconds(10), /*skip=*/0);
+  EXPECT_EQ(registry.CheckTimeouts(), 1);
+  EXPECT_EQ(registry.Stats().delivery_lag_allowance, absl::Seconds(2));
+}
+
+TEST_F(DeliveryLagRegistryTest, ClockDifferencesAreNotLag) {
+  HostRegistry registry(clock_);
+  // Every agent's clock is an hour behind the collector's (messages look an hour late): a
+  // constant offset, no delay.
+  OpenHosts(registry, 40, /*clock_offset=*/-absl::Hours(1));
+  for (int s = 1; s <= 3; ++s) {
+    clock_.Advance(absl::Seconds(1));
+    Deliver(registry, absl::ZeroDuration(), /*skip=*/0, -absl::Hours(1));
+  }
+  clock_.Advance(absl::Milliseconds(300));
+  EXPECT_EQ(registry.CheckTimeouts(), 1);  // h0: silent 3.3 s, as without any allowance
+  EXPECT_EQ(registry.Stats().delivery_lag_allowance, absl::ZeroDuration());
+}
+
+TEST_F(DeliveryLagRegistryTest, OneSlowHostDoesNotStretchEveryonesSilence) {
+  HostRegistry registry(clock_);
+  OpenHosts(registry, 200);
+  for (int s = 1; s <= 3; ++s) {
+    clock_.Advance(absl::Seconds(1));
+    Deliver(registry, absl::ZeroDuration(), /*skip=*/0);
+    // h1's messages take 20 s more than its usual.
+    registry.Heartbeat(sessions_[1], Arrival{clock_.Now(), clock_.Monotonic(),
+                                             absl::ToUnixMillis(clock_.Now() - absl::Seconds(20))});
+  }
+  clock_.Advance(absl::Milliseconds(300));
+  EXPECT_EQ(registry.CheckTimeouts(), 1);
+  EXPECT_EQ(registry.Host("h0")->state, HostState::kUnreachable);
+}
+
 TEST_F(HostRegistryTest, HeartbeatIntervalFromHelloSetsTheSilenceLimit) {
   Hello h = MakeHello("slow");
   h.heartbeat_interval = absl::Seconds(10);
