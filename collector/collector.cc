@@ -139,8 +139,7 @@ void Collector::Impl::RenderSelf(std::string* out) const {
   one("accord_collector_store_commits_total", "counter", "Database transactions committed.",
       static_cast<double>(st.commits));
   one("accord_collector_store_rollups_written_total", "counter",
-      "Capacity minute rollups merged into the database.",
-      static_cast<double>(st.rollups_written));
+      "Capacity minute rollups merged into the database.", static_cast<double>(st.rollups_written));
   one("accord_collector_store_rollup_errors_total", "counter",
       "Capacity minute rollups refused (not finite) or lost to a write error.",
       static_cast<double>(st.rollup_errors));

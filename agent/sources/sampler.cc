@@ -321,8 +321,8 @@ struct Sampler::Impl {
   RereadableFile uptime_file;
   RereadableFile mounts_file;
   RereadableFile mounts_fallback_file;
-  std::vector<MountEntry> selected_mounts;   // the filesystems sampled, from the mount table
-  RereadableFile* mounts_source = nullptr;   // where selected_mounts was read; null: read again
+  std::vector<MountEntry> selected_mounts;  // the filesystems sampled, from the mount table
+  RereadableFile* mounts_source = nullptr;  // where selected_mounts was read; null: read again
   RereadableFile diskstats_file;
   RereadableFile netdev_file;
   const std::string net_class_dir;  // ends with '/'

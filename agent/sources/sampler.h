@@ -84,11 +84,11 @@ struct SamplerOptions {
 
 // Counts of the last Collect call.
 struct SamplerStats {
-  uint64_t samples = 0;         // samples appended
-  uint64_t source_errors = 0;   // sources skipped (unreadable or unparsable)
-  uint64_t fs_stat_errors = 0;  // mounts skipped because FsStatter::Stat failed
+  uint64_t samples = 0;            // samples appended
+  uint64_t source_errors = 0;      // sources skipped (unreadable or unparsable)
+  uint64_t fs_stat_errors = 0;     // mounts skipped because FsStatter::Stat failed
   uint64_t mount_table_reads = 0;  // 1 when this Collect read the mount table (it changed)
-  TextfileStats textfile;       // all zero while the textfile directory is not set
+  TextfileStats textfile;          // all zero while the textfile directory is not set
 };
 
 class Sampler {

@@ -62,7 +62,7 @@ struct StreamClientStats {
   std::atomic<uint64_t> rejected_batches{0};
   std::atomic<uint64_t> messages_sent{0};
   std::atomic<uint64_t> bytes_sent{0};
-  std::atomic<uint64_t> previews_sent{0};  // live batches sent ahead of a backlog
+  std::atomic<uint64_t> previews_sent{0};         // live batches sent ahead of a backlog
   std::atomic<uint64_t> unresolvable_batches{0};  // spooled batches dropped: unknown series
   std::atomic<bool> connected{false};
   std::atomic<uint64_t> failovers{0};   // moves to another collector address

@@ -7,8 +7,8 @@ namespace accord::collector {
 
 DeliveryLag::DeliveryLag(Options options)
     : options_(options),
-      slots_(static_cast<int>(std::clamp<int64_t>(absl::ToInt64Seconds(options.window), 1,
-                                                  kMaxSlots))) {}
+      slots_(static_cast<int>(
+          std::clamp<int64_t>(absl::ToInt64Seconds(options.window), 1, kMaxSlots))) {}
 
 DeliveryLag::Slot& DeliveryLag::SlotFor(int64_t second) {
   Slot& slot = ring_[static_cast<size_t>(second % slots_)];

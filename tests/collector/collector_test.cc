@@ -3,10 +3,10 @@
 // host's data.
 #include "collector/collector.h"
 
-#include "accord/v1/telemetry.grpc.pb.h"
-#include "grpcpp/grpcpp.h"
 #include <unistd.h>
 
+#include "accord/v1/telemetry.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
 namespace accord::collector {
