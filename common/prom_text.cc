@@ -1,11 +1,15 @@
 #include "common/prom_text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace accord {
 
@@ -87,6 +91,83 @@ void AppendFamilyHeader(std::string* out, absl::string_view name, absl::string_v
   out->push_back(' ');
   out->append(type.data(), type.size());
   out->push_back('\n');
+}
+
+absl::StatusOr<FamilyFilter> FamilyFilter::Parse(absl::string_view list) {
+  FamilyFilter f;
+  for (absl::string_view part : absl::StrSplit(list, ',')) {
+    absl::string_view name = absl::StripAsciiWhitespace(part);
+    if (!IsValidMetricName(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("family: \"", name.substr(0, 200), "\" is not a metric name"));
+    }
+    f.names_.emplace_back(name);
+  }
+  std::sort(f.names_.begin(), f.names_.end());
+  f.names_.erase(std::unique(f.names_.begin(), f.names_.end()), f.names_.end());
+  return f;
+}
+
+bool FamilyFilter::Matches(absl::string_view family) const {
+  return names_.empty() || std::binary_search(names_.begin(), names_.end(), family);
+}
+
+bool FamilyFilter::AnyWithPrefix(absl::string_view prefix) const {
+  if (names_.empty()) return true;
+  auto it = std::lower_bound(names_.begin(), names_.end(), prefix);
+  return it != names_.end() && absl::StartsWith(*it, prefix);
+}
+
+namespace {
+
+// The metric name a line is about: the token after "# HELP " / "# TYPE ", or the sample's
+// name. Empty for any other comment or a blank line.
+absl::string_view LineName(absl::string_view line, bool* header) {
+  *header = false;
+  if (absl::ConsumePrefix(&line, "# HELP ") || absl::ConsumePrefix(&line, "# TYPE ")) {
+    *header = true;
+  } else if (line.empty() || line[0] == '#') {
+    return {};
+  }
+  size_t end = 0;
+  while (end < line.size() && line[end] != ' ' && line[end] != '{') ++end;
+  return line.substr(0, end);
+}
+
+bool IsSampleOf(absl::string_view sample, absl::string_view family) {
+  if (!absl::ConsumePrefix(&sample, family)) return false;
+  return sample.empty() || sample == "_bucket" || sample == "_sum" || sample == "_count";
+}
+
+}  // namespace
+
+void AppendFilteredExposition(absl::string_view exposition, const FamilyFilter& filter,
+                              std::string* out) {
+  if (filter.all()) {
+    out->append(exposition.data(), exposition.size());
+    return;
+  }
+  absl::string_view family;  // the block being read
+  bool keep = false;
+  while (!exposition.empty()) {
+    size_t nl = exposition.find('\n');
+    size_t len = nl == absl::string_view::npos ? exposition.size() : nl + 1;
+    absl::string_view line = exposition.substr(0, len);
+    exposition.remove_prefix(len);
+    bool header;
+    absl::string_view name = LineName(absl::StripSuffix(line, "\n"), &header);
+    if (name.empty()) continue;
+    if (header) {
+      if (name != family) {
+        family = name;
+        keep = filter.Matches(name);
+      }
+    } else if (!IsSampleOf(name, family)) {
+      family = name;  // a sample outside any block: judged by its own name
+      keep = filter.Matches(name);
+    }
+    if (keep) out->append(line.data(), line.size());
+  }
 }
 
 }  // namespace accord

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace accord {
@@ -28,6 +30,31 @@ void AppendPromValue(std::string* out, double value);
 // Appends "# HELP name help\n# TYPE name type\n".
 void AppendFamilyHeader(std::string* out, absl::string_view name, absl::string_view type,
                         absl::string_view help);
+
+// FamilyFilter: the metric families a scrape asked for (`/metrics?family=a,b`, as
+// node_exporter's `collect[]`): a Prometheus job can then scrape a few small families often
+// (accord_host_up every few seconds) and the whole exposition rarely. Default: everything.
+class FamilyFilter {
+ public:
+  FamilyFilter() = default;
+  // A comma-separated list of family names (spaces around them ignored). InvalidArgument,
+  // naming the entry, for an empty list or an entry that is not a valid metric name.
+  static absl::StatusOr<FamilyFilter> Parse(absl::string_view list);
+
+  bool all() const { return names_.empty(); }
+  bool Matches(absl::string_view family) const;
+  // True when everything is wanted or some wanted family starts with `prefix`.
+  bool AnyWithPrefix(absl::string_view prefix) const;
+
+ private:
+  std::vector<std::string> names_;  // sorted, unique; empty: all
+};
+
+// Appends the families of `exposition` (text format, families in blocks that start with
+// their HELP or TYPE lines, as every Accord renderer writes them) that `filter` matches:
+// header lines and samples, a histogram's _bucket/_sum/_count samples with it.
+void AppendFilteredExposition(absl::string_view exposition, const FamilyFilter& filter,
+                              std::string* out);
 
 }  // namespace accord
 

@@ -14,7 +14,7 @@
 #
 # Usage: scripts/bench-detection.sh [--out FILE]   (key=value results to FILE)
 # Env:   AGENTS=1000 FRACTION=0.01 ROUNDS=3 HEARTBEAT=1 SAMPLE_INTERVAL=10s HOSTS_POLL_MS=50
-#        METRICS_POLL_MS=200 FIRST_FAULT=10 ROUND_S=15 RECONNECT_AFTER=8 SEED=1
+#        METRICS_POLL_MS=200 METRICS_PATH=/metrics FIRST_FAULT=10 ROUND_S=15 RECONNECT_AFTER=8 SEED=1
 #        CONNECT_TIMEOUT (s; default 60 + AGENTS/100)  BUILD_DIR SKIP_BUILD=1
 # Runs about 1.5 minutes with the defaults (AGENTS=10000: about 3 minutes).
 set -euo pipefail
@@ -28,6 +28,9 @@ HEARTBEAT="${HEARTBEAT:-1}"
 SAMPLE_INTERVAL="${SAMPLE_INTERVAL:-10s}"
 HOSTS_POLL_MS="${HOSTS_POLL_MS:-50}"
 METRICS_POLL_MS="${METRICS_POLL_MS:-200}"
+# What the /metrics poller GETs: the whole exposition, or e.g. /metrics?family=accord_host_up
+# (the small liveness scrape of deploy/prometheus/prometheus.yml).
+METRICS_PATH="${METRICS_PATH:-/metrics}"
 FIRST_FAULT="${FIRST_FAULT:-10}"
 ROUND_S="${ROUND_S:-15}"
 RECONNECT_AFTER="${RECONNECT_AFTER:-8}"
@@ -97,7 +100,8 @@ bench_track "$POLL_HOSTS_PID"
 POLL_METRICS_PID=""
 if [ "$METRICS_POLL_MS" != 0 ]; then
   python3 "$WATCH" poll --url "$URL" --endpoint metrics --period-ms "$METRICS_POLL_MS" \
-    --out "$BENCH_TMP/poll-metrics.json" 2>"$BENCH_TMP/poll-metrics.log" &
+    --metrics-path "$METRICS_PATH" --out "$BENCH_TMP/poll-metrics.json" \
+    2>"$BENCH_TMP/poll-metrics.log" &
   POLL_METRICS_PID=$!
   bench_track "$POLL_METRICS_PID"
 fi
@@ -154,7 +158,8 @@ r all_up 1
 r connect_all_s "$connect_s"
 r cmd_collector "$COLLECTOR_CMD"
 r cmd_loadgen "${LOADGEN_CMD[*]}"
-r cmd_poll "python3 bench/loadgen/detection_watch.py poll --endpoint hosts --period-ms $HOSTS_POLL_MS; --endpoint metrics --period-ms $METRICS_POLL_MS"
+r cmd_poll "python3 bench/loadgen/detection_watch.py poll --endpoint hosts --period-ms $HOSTS_POLL_MS; --endpoint metrics --period-ms $METRICS_POLL_MS --metrics-path '$METRICS_PATH'"
+r metrics_path "$METRICS_PATH"
 r collector_cpu_pct "$(bench_calc "($c1_sched - $c0_sched) * 100 / $dt")"
 r loadgen_cpu_pct "$(bench_calc "($l1_sched - $l0_sched) * 100 / $dt")"
 r scrape_metrics_s "$scrape_s"

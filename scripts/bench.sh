@@ -7,7 +7,8 @@
 #   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
 #   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times, then
 #      10,000 agents for about 7 minutes (SCALE_AGENTS=0 skips it, SCALE_STEADY=300);
-#   5. scripts/bench-detection.sh (kill/freeze detection latency at 1,000 and 10,000 agents)
+#   5. scripts/bench-detection.sh (kill/freeze detection latency at 1,000 and 10,000 agents;
+#      at 10,000 also without the /metrics poller and with it on /metrics?family=accord_host_up)
 #      and scripts/bench-detection-prometheus.sh (the same event in Prometheus), unless
 #      SKIP_DETECTION=1 (they add about 10 minutes; PROM_DEFAULTS=1 adds 8 more);
 #   6. bench/report/render_benchmarks.py -> docs/benchmarks.md.
@@ -137,6 +138,11 @@ if [ "${SKIP_DETECTION:-0}" != 1 ]; then
       run env AGENTS="$a" METRICS_POLL_MS=0 "$BENCH_ROOT/scripts/bench-detection.sh" \
         --out "$OUT/detection-a$a-nometrics-1.env" | tee "$OUT/detection-a$a-nometrics-1.txt" \
         || bench_log "bench-detection.sh ($a agents, no /metrics poller) failed"
+      # The liveness scrape (deploy/prometheus/prometheus.yml): accord_host_up alone.
+      run env AGENTS="$a" METRICS_PATH='/metrics?family=accord_host_up' \
+        "$BENCH_ROOT/scripts/bench-detection.sh" --out "$OUT/detection-a$a-liveness-1.env" \
+        | tee "$OUT/detection-a$a-liveness-1.txt" \
+        || bench_log "bench-detection.sh ($a agents, liveness scrape) failed"
     fi
   done
   bench_log "bench-detection-prometheus.sh (PROM_DEFAULTS=${PROM_DEFAULTS:-0})"

@@ -113,7 +113,7 @@ def cmd_poll(a):
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     path, parse = ("/api/v1/hosts", parse_hosts) if a.endpoint == "hosts" else (
-        "/metrics", parse_metrics)
+        a.metrics_path, parse_metrics)
     client = Client(a.url)
     period = a.period_ms / 1000.0
     state, changes, starts, durations, parse_s = {}, [], [], [], []
@@ -470,6 +470,8 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--endpoint", choices=("hosts", "metrics"), required=True)
     p.add_argument("--period-ms", type=float, default=50)
+    p.add_argument("--metrics-path", default="/metrics",
+                   help="for --endpoint metrics: e.g. /metrics?family=accord_host_up")
     p.add_argument("--out", required=True)
     z = sub.add_parser("analyze")
     z.add_argument("--loadgen", required=True)

@@ -484,13 +484,23 @@ def render_collector_section(w, coll):
 
 
 
+def detection_label(agents, with_metrics, path):
+    label = "{:,}".format(agents)
+    if not with_metrics:
+        return label + " (no /metrics poller)"
+    if path != "/metrics":
+        return label + " (poller on `%s`)" % path
+    return label
+
+
 def render_detection_section(w, d):
     """Detection latency (issue #6): scripts/bench-detection.sh (detection-*.env) and
     scripts/bench-detection-prometheus.sh (detection-prometheus*.env)."""
     groups = {}
     for p in sorted(glob.glob(os.path.join(d, "detection-a*.env"))):
         e = read_env(p)
-        key = (int(num(e.get("agents")) or 0), "poll_metrics_polls" in e)
+        path = e.get("metrics_path") or "/metrics"
+        key = (int(num(e.get("agents")) or 0), "poll_metrics_polls" in e, path)
         groups.setdefault(key, []).append(e)
     prom = Runs([read_env(p) for p in
                  sorted(glob.glob(os.path.join(d, "detection-prometheus*.env")))])
@@ -520,12 +530,13 @@ def render_detection_section(w, d):
     if groups:
         w("| Agents | Fault | Endpoint | n | p50 ms | p99 ms | max ms | missed | Target |")
         w("|---|---|---|---|---|---|---|---|---|")
-        for (agents, with_metrics) in sorted(groups):
-            r = Runs(groups[(agents, with_metrics)])
-            label = "{:,}".format(agents) + ("" if with_metrics else " (no /metrics poller)")
+        for key in sorted(groups):
+            agents, with_metrics, path = key
+            r = Runs(groups[key])
+            label = detection_label(agents, with_metrics, path)
             for kind in ("kill", "freeze"):
                 for ep, ep_label in (("registry", "registry"), ("api", "/api/v1/hosts"),
-                                     ("metrics", "/metrics")):
+                                     ("metrics", "`%s`" % path)):
                     pre = "%s_%s_" % (kind, ep)
                     if not r.values(pre + "n"):
                         continue
@@ -543,9 +554,10 @@ def render_detection_section(w, d):
           "left `up` while polled | One GET /metrics, no fault active: s, then hosts falsely "
           "unreachable | Collector / load generator CPU (% of one core) |")
         w("|---|---|---|---|---|---|")
-        for (agents, with_metrics) in sorted(groups):
-            r = Runs(groups[(agents, with_metrics)])
-            label = "{:,}".format(agents) + ("" if with_metrics else " (no /metrics poller)")
+        for key in sorted(groups):
+            agents, with_metrics, path = key
+            r = Runs(groups[key])
+            label = detection_label(agents, with_metrics, path)
             pm = "not polled"
             if with_metrics:
                 pm = "%s / %s (%s)" % (r.fmt("poll_metrics_period_ms_median", 0),

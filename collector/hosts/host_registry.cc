@@ -990,9 +990,12 @@ HostRegistry::MetricsSnapshot HostRegistry::SnapshotMetrics() const {
   return snapshot;
 }
 
-void HostRegistry::RenderMetrics(std::string* out) const { RenderMetrics(SnapshotMetrics(), out); }
+void HostRegistry::RenderMetrics(std::string* out, const FamilyFilter& filter) const {
+  RenderMetrics(SnapshotMetrics(), out, filter);
+}
 
-void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* out) {
+void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* out,
+                                 const FamilyFilter& filter) {
   const MetricsSnapshot::Data& d = *snapshot.data_;
   const uint32_t hosts = static_cast<uint32_t>(d.hosts.size());
 
@@ -1012,12 +1015,16 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
   // Order the agent-reported values by family (families sorted by name) with a stable counting
   // sort: within a family, hosts stay in id order and a host's series in slot order.
   const size_t families = d.families.size();
+  std::vector<bool> wanted(families, true);
+  for (size_t f = 0; f < families; ++f) wanted[f] = filter.Matches(*d.families[f].name);
   std::vector<size_t> count(families, 0);
   size_t begin = 0;
   for (uint32_t h = 0; h < hosts; ++h) {
     const size_t end = d.values_end[h];
     for (size_t i = begin; i < end; ++i) {
-      if (HasValue(d.values[i])) ++count[d.shapes[(*d.slot_shapes[h])[i - begin]]->family];
+      if (!HasValue(d.values[i])) continue;
+      const uint32_t family = d.shapes[(*d.slot_shapes[h])[i - begin]]->family;
+      if (wanted[family]) ++count[family];
     }
     begin = end;
   }
@@ -1053,6 +1060,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
       if (!HasValue(d.values[i])) continue;
       const uint32_t shape_id = (*d.slot_shapes[h])[i - begin];
       const SeriesShape& shape = *d.shapes[shape_id];
+      if (!wanted[shape.family]) continue;
       lines[next[shape.family]++] = {h, shape_id, d.values[i]};
       estimate += d.families[shape.family].name->size() + label + shape.labels_text.size() +
                   TextBuffer::kMaxLineTail;
@@ -1069,6 +1077,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
     text.Put(scratch);
   };
   auto simple = [&](absl::string_view name, const char* type, const char* help, auto value_of) {
+    if (!filter.Matches(name)) return;
     header(name, type, help);
     for (uint32_t h = 0; h < hosts; ++h) {
       text.Put(name);
@@ -1081,38 +1090,42 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
   };
   simple("accord_host_up", "gauge", "1 when the host's agent is connected and sending, else 0.",
          [](const HostRow& h) { return h.state == HostState::kUp ? 1.0 : 0.0; });
-  header("accord_host_state", "gauge",
-         "1 for the host's current state: up, unreachable, stopped or down.");
-  for (uint32_t h = 0; h < hosts; ++h) {
-    for (HostState s :
-         {HostState::kUp, HostState::kUnreachable, HostState::kStopped, HostState::kDown}) {
-      text.Put("accord_host_state{");
-      text.Put(host_label(h));
-      text.Put(",state=\"");
-      text.Put(HostStateName(s));
-      text.Put(d.hosts[h].state == s ? "\"} 1\n" : "\"} 0\n");
+  if (filter.Matches("accord_host_state")) {
+    header("accord_host_state", "gauge",
+           "1 for the host's current state: up, unreachable, stopped or down.");
+    for (uint32_t h = 0; h < hosts; ++h) {
+      for (HostState s :
+           {HostState::kUp, HostState::kUnreachable, HostState::kStopped, HostState::kDown}) {
+        text.Put("accord_host_state{");
+        text.Put(host_label(h));
+        text.Put(",state=\"");
+        text.Put(HostStateName(s));
+        text.Put(d.hosts[h].state == s ? "\"} 1\n" : "\"} 0\n");
+      }
     }
   }
-  header("accord_host_info", "gauge",
-         "Always 1; the host's name, agent version and labels (as label_<name>).");
-  for (uint32_t h = 0; h < hosts; ++h) {
-    const HostIdentity& id = *d.hosts[h].identity;
-    scratch.assign("accord_host_info{");
-    scratch.append(id.host_label);
-    scratch.append(",agent_version=\"");
-    AppendEscapedLabelValue(&scratch, id.agent_version);
-    scratch.append("\",hostname=\"");
-    AppendEscapedLabelValue(&scratch, id.hostname);
-    scratch.push_back('"');
-    for (const auto& [k, v] : id.labels) {
-      scratch.append(",label_");
-      scratch.append(k);
-      scratch.append("=\"");
-      AppendEscapedLabelValue(&scratch, v);
+  if (filter.Matches("accord_host_info")) {
+    header("accord_host_info", "gauge",
+           "Always 1; the host's name, agent version and labels (as label_<name>).");
+    for (uint32_t h = 0; h < hosts; ++h) {
+      const HostIdentity& id = *d.hosts[h].identity;
+      scratch.assign("accord_host_info{");
+      scratch.append(id.host_label);
+      scratch.append(",agent_version=\"");
+      AppendEscapedLabelValue(&scratch, id.agent_version);
+      scratch.append("\",hostname=\"");
+      AppendEscapedLabelValue(&scratch, id.hostname);
       scratch.push_back('"');
+      for (const auto& [k, v] : id.labels) {
+        scratch.append(",label_");
+        scratch.append(k);
+        scratch.append("=\"");
+        AppendEscapedLabelValue(&scratch, v);
+        scratch.push_back('"');
+      }
+      scratch.append("} 1\n");
+      text.Put(scratch);
     }
-    scratch.append("} 1\n");
-    text.Put(scratch);
   }
   simple("accord_host_boot_time_seconds", "gauge", "Boot time of the host, seconds since epoch.",
          [](const HostRow& h) { return static_cast<double>(h.boot_time_seconds); });

@@ -42,6 +42,7 @@
 #include "collector/hosts/delivery_lag.h"
 #include "collector/hosts/host_log.h"
 #include "common/clock.h"
+#include "common/prom_text.h"
 
 namespace accord::collector {
 
@@ -350,10 +351,11 @@ class HostRegistry {
   MetricsSnapshot SnapshotMetrics() const;
   // Appends the per-host families of `snapshot` in Prometheus text format (accord_host_*,
   // accord_agent_*, custom series): families sorted by name, hosts in id order within each.
-  // Takes no lock.
-  static void RenderMetrics(const MetricsSnapshot& snapshot, std::string* out);
-  // SnapshotMetrics(), then RenderMetrics(snapshot, out) after the lock is released.
-  void RenderMetrics(std::string* out) const;
+  // Takes no lock. Only the families `filter` matches (default: all).
+  static void RenderMetrics(const MetricsSnapshot& snapshot, std::string* out,
+                            const FamilyFilter& filter = FamilyFilter());
+  // SnapshotMetrics(), then RenderMetrics(snapshot, out, filter) after the lock is released.
+  void RenderMetrics(std::string* out, const FamilyFilter& filter = FamilyFilter()) const;
 
  private:
   struct HostIdentity;

@@ -88,7 +88,9 @@ int HttpServer::Dispatch(struct mg_connection* conn, void* self_ptr) {
     for (absl::string_view kv : absl::StrSplit(info->query_string, '&', absl::SkipEmpty())) {
       std::pair<absl::string_view, absl::string_view> p =
           absl::StrSplit(kv, absl::MaxSplits('=', 1));
-      req.query[UrlDecode(p.first)] = UrlDecode(p.second);
+      // A repeated parameter (Prometheus' `params: {family: [a, b]}`) is joined with commas.
+      auto [it, inserted] = req.query.try_emplace(UrlDecode(p.first), UrlDecode(p.second));
+      if (!inserted) absl::StrAppend(&it->second, ",", UrlDecode(p.second));
     }
   }
   HttpResponse resp;

@@ -22,8 +22,8 @@ namespace accord::collector {
 
 struct HttpRequest {
   std::string method;
-  std::string path;  // decoded path without the query
-  std::map<std::string, std::string> query;
+  std::string path;                          // decoded path without the query
+  std::map<std::string, std::string> query;  // a repeated parameter's values joined by ','
 };
 
 struct HttpResponse {

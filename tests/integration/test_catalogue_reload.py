@@ -94,6 +94,45 @@ class CatalogueReloadTest(unittest.TestCase):
         self.assertTrue(avail["incidents"][0]["ongoing"])
         self.assertEqual(avail["incidents"][0]["cause"], "stream_broken")
 
+    def test_each_family_alone_is_its_block_of_the_whole(self):
+        # /metrics?family=F: from every source (registry, agent series, SLA, capacity, the
+        # collector's own), exactly F's block of the whole exposition. Values move between two
+        # GETs; the series (name and labels) must not.
+        import re
+        import urllib.error
+        self.assertTrue(wait_for(lambda: self.collector.state("r-a") == "up", 15))
+        self.assertTrue(wait_for(lambda: "accord_sla_target_ratio" in self.collector.get(
+            "/metrics") and "accord_host_cpu_seconds_total" in self.collector.get("/metrics"), 15))
+
+        def blocks(text):
+            out, family = {}, None
+            for line in text.splitlines():
+                m = re.match(r"# (?:HELP|TYPE) (\S+)", line)
+                if m:
+                    family = m.group(1)
+                if family is None or (line.startswith("#") and not m):
+                    continue
+                out.setdefault(family, []).append(line if m else line.rsplit(" ", 1)[0])
+            return out
+
+        whole = blocks(self.collector.get("/metrics"))
+        prefixes = {f.split("_")[1] for f in whole}
+        self.assertTrue({"host", "sla", "service", "collector", "agent"} <= prefixes, prefixes)
+        for family in sorted(whole):
+            for attempt in range(3):
+                alone = blocks(self.collector.get("/metrics?family=" + family))
+                if alone == {family: whole[family]}:
+                    break
+                whole = blocks(self.collector.get("/metrics"))  # the series changed meanwhile
+            self.assertEqual(alone, {family: whole[family]}, family)
+        # Repeated parameters, as Prometheus sends `params: {family: [a, b]}`.
+        both = blocks(self.collector.get("/metrics?family=accord_host_up&family=accord_sla_target_ratio"))
+        self.assertEqual(set(both), {"accord_host_up", "accord_sla_target_ratio"})
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            self.collector.get("/metrics?family=accord_host_up,not-a-name")
+        self.assertEqual(ctx.exception.code, 400)
+        self.assertIn('family: "not-a-name" is not a metric name', ctx.exception.read().decode())
+
     def test_bad_query_parameters(self):
         import urllib.error
         with self.assertRaises(urllib.error.HTTPError) as ctx:

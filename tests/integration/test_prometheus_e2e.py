@@ -28,7 +28,15 @@ class PrometheusE2ETest(unittest.TestCase):
         with open(config, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                     "scrape_configs:\n  - job_name: accord\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % self.collector.web_port)
+                    "      - targets: ['127.0.0.1:%d']\n"
+                    "    metric_relabel_configs:\n"
+                    "      - {source_labels: [__name__], regex: 'accord_host_(up|state)', "
+                    "action: drop}\n"
+                    # The small, frequent liveness scrape (deploy/prometheus/prometheus.yml).
+                    "  - job_name: accord-liveness\n"
+                    "    params: {family: [accord_host_up, accord_host_state]}\n"
+                    "    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+                    % (self.collector.web_port, self.collector.web_port))
         self.prom = Process([PROMETHEUS, "--config.file=" + config,
                              "--storage.tsdb.path=" + os.path.join(self.tmp, "tsdb"),
                              "--web.listen-address=127.0.0.1:%d" % self.prom_port,
@@ -64,10 +72,22 @@ class PrometheusE2ETest(unittest.TestCase):
         self.assertTrue(wait_for(
             lambda: self.query('accord_up_check_scrape_ok') is None and
             self.query('up{job="accord"}') == "1", 10, 0.2))
+        # The liveness job takes in only the two families it asked for.
+        self.assertTrue(wait_for(
+            lambda: self.query('accord_host_up{job="accord-liveness",host="e2e-host"}') == "1",
+            30, 0.2))
+        self.assertEqual(self.query('count({job="accord-liveness",__name__!~'
+                                    '"accord_host_up|accord_host_state|up|scrape_.*"})'), None)
+        self.assertEqual(self.query('count({job="accord-liveness",__name__="accord_host_state"})'),
+                         "4")
+        self.assertEqual(self.query('count(accord_host_up)'), "1")  # one source of liveness
         self.agent.signal(signal.SIGKILL)
         self.assertTrue(wait_for(lambda: self.query('accord_host_up{host="e2e-host"}') == "0",
                                  30, 0.2))
         self.assertEqual(self.query('accord_host_state{host="e2e-host",state="unreachable"}'), "1")
+        self.assertTrue(wait_for(
+            lambda: self.query('accord_host_up{job="accord-liveness",host="e2e-host"}') == "0",
+            30, 0.2))
 
 
 

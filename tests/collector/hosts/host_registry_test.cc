@@ -140,7 +140,8 @@ TEST_F(DeliveryLagRegistryTest, SilenceIsJudgedAgainstHowLateEveryoneElseArrives
   // else is: they were late, not silent.
   EXPECT_EQ(registry.Host("h0")->state, HostState::kUnreachable);
   EXPECT_EQ(registry.Transitions("h0").back().at, frozen_last);
-  for (int i = 1; i < 40; ++i) EXPECT_EQ(registry.Host(absl::StrCat("h", i))->state, HostState::kUp);
+  for (int i = 1; i < 40; ++i)
+    EXPECT_EQ(registry.Host(absl::StrCat("h", i))->state, HostState::kUp);
 }
 
 TEST_F(DeliveryLagRegistryTest, WithoutTheAllowanceTheSameSilenceIsUnreachableAfterThree) {
@@ -201,6 +202,41 @@ TEST_F(DeliveryLagRegistryTest, OneSlowHostDoesNotStretchEveryonesSilence) {
   clock_.Advance(absl::Milliseconds(300));
   EXPECT_EQ(registry.CheckTimeouts(), 1);
   EXPECT_EQ(registry.Host("h0")->state, HostState::kUnreachable);
+}
+
+TEST_F(HostRegistryTest, RenderMetricsWithAFilterRendersOnlyThoseFamilies) {
+  auto a = registry_.Open(MakeHello("a"));
+  Batch b = MakeBatch(1, clock_);
+  b.new_series.push_back(accord::testing::Desc(0, "accord_host_load1"));
+  b.new_series.push_back(accord::testing::Desc(1, "accord_host_load5"));
+  b.series_ids = {0, 1};
+  b.values = {0.5, 0.25};
+  ASSERT_TRUE(registry_.Apply(a->session, b).ok());
+  ASSERT_TRUE(registry_.Open(MakeHello("b")).ok());
+
+  std::string up;
+  registry_.RenderMetrics(&up, *FamilyFilter::Parse("accord_host_up"));
+  EXPECT_EQ(up,
+            "# HELP accord_host_up 1 when the host's agent is connected and sending, else 0.\n"
+            "# TYPE accord_host_up gauge\n"
+            "accord_host_up{host=\"a\"} 1\naccord_host_up{host=\"b\"} 1\n");
+  std::string load;
+  registry_.RenderMetrics(&load, *FamilyFilter::Parse("accord_host_load5,accord_host_info"));
+  EXPECT_NE(load.find("accord_host_load5{host=\"a\"} 0.25\n"), std::string::npos) << load;
+  EXPECT_NE(load.find("accord_host_info{host=\"b\""), std::string::npos) << load;
+  EXPECT_EQ(load.find("accord_host_load1"), std::string::npos) << load;
+  EXPECT_EQ(load.find("accord_host_up"), std::string::npos) << load;
+  // Every family alone is exactly its block of the whole exposition.
+  std::string whole;
+  registry_.RenderMetrics(&whole);
+  std::string joined;
+  for (const char* f :
+       {"accord_host_up", "accord_host_state", "accord_host_info", "accord_host_boot_time_seconds",
+        "accord_host_last_seen_timestamp_seconds", "accord_host_samples_accepted_total",
+        "accord_host_load1", "accord_host_load5"}) {
+    registry_.RenderMetrics(&joined, *FamilyFilter::Parse(f));
+  }
+  EXPECT_EQ(joined, whole);
 }
 
 TEST_F(HostRegistryTest, HeartbeatIntervalFromHelloSetsTheSilenceLimit) {
