@@ -243,6 +243,7 @@ struct HostRegistry::HostEntry {
   // the baseline of its delivery lag; kNoOffset until the first message with a send time.
   int64_t min_offset_ms = kNoOffset;
   static constexpr int64_t kNoOffset = INT64_MAX;
+  int64_t last_excess_ms = -1;  // the last message's delivery lag over min_offset_ms; -1: unknown
 
   SessionId session = 0;  // 0: no live stream
   bool said_goodbye = false;
@@ -477,11 +478,24 @@ void HostRegistry::Seen(HostEntry* host, Arrival arrival) {
     host->min_offset_ms = host->min_offset_ms == HostEntry::kNoOffset
                               ? offset
                               : std::min(offset, host->min_offset_ms + 1);
-    delivery_lag_.Add(arrival.mono, absl::Milliseconds(offset - host->min_offset_ms));
+    host->last_excess_ms = offset - host->min_offset_ms;
+    delivery_lag_.Add(arrival.mono, absl::Milliseconds(host->last_excess_ms));
+  } else {
+    host->last_excess_ms = -1;
   }
   if (arrival.mono < host->last_seen_mono) return;
   host->last_seen = std::max(host->last_seen, arrival.wall);
   host->last_seen_mono = arrival.mono;
+}
+
+void HostRegistry::Resume(HostEntry* host) {
+  // How late the message that ended the silence was: a late one means the silence was in
+  // delivery (network, or this collector reading late), not at the host.
+  if (host->last_excess_ms >= 0) {
+    Log(LogLevel::kInfo, "silent host spoke again",
+        {{"host", host->id()}, {"message_late_ms", absl::StrCat(host->last_excess_ms)}});
+  }
+  SetState(host, HostState::kUp, host->last_seen, "resumed");
 }
 
 void HostRegistry::Heartbeat(SessionId session, Arrival arrival) {
@@ -490,9 +504,7 @@ void HostRegistry::Heartbeat(SessionId session, Arrival arrival) {
   if (host == nullptr) return;
   ++stats_.heartbeats;
   Seen(host, arrival);
-  if (host->state == HostState::kUnreachable) {
-    SetState(host, HostState::kUp, host->last_seen, "resumed");
-  }
+  if (host->state == HostState::kUnreachable) Resume(host);
 }
 
 std::string HostRegistry::LabelsText(const SeriesDescriptor& desc) {
@@ -566,9 +578,7 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   if (host == nullptr) return absl::FailedPreconditionError("no such session");
   absl::Time now = clock_.Now();
   Seen(host, arrival);
-  if (host->state == HostState::kUnreachable) {
-    SetState(host, HostState::kUp, host->last_seen, "resumed");
-  }
+  if (host->state == HostState::kUnreachable) Resume(host);
 
   if (!batch.preview && batch.sequence <= host->stream_last_sequence) {
     return Reject(RejectReason::kSequenceBackwards,

@@ -381,6 +381,8 @@ class HostRegistry {
   void Seen(HostEntry* host, Arrival arrival) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetState(HostEntry* host, HostState to, absl::Time at, const char* cause)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An unreachable host's stream carries a message again: up, cause "resumed".
+  void Resume(HostEntry* host) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Reject(RejectReason reason, std::string message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Interns the series' family and shape and gives the host a slot for it (unless it has
   // one). A new slot's shape is appended to `grown_shapes`, the caller's copy of the host's
