@@ -199,10 +199,9 @@ struct Sampler::Impl {
       if (!status.ok()) return status;
       ++stats->mount_table_reads;
     }
-    const std::vector<MountEntry>& selected = selected_mounts;
 
     absl::flat_hash_map<std::string, std::string> failing;  // this cycle's statvfs errors
-    for (const MountEntry& mount : selected) {
+    for (const MountEntry& mount : selected_mounts) {
       absl::StatusOr<FsStats> fs = statter.Stat(JoinRootfs(options.rootfs, mount.mount_point));
       if (!fs.ok()) {
         ++stats->fs_stat_errors;

@@ -76,7 +76,6 @@ class StreamClient::Call {
           }
           started_ = true;
           // The hello (built by the constructor) goes first; then whatever is waiting.
-          writing_ = true;
           WriteLocked();
           ReadLocked();
           break;
@@ -190,7 +189,9 @@ class StreamClient::Call {
  private:
   static void* TagOf(Tag tag) { return reinterpret_cast<void*>(static_cast<intptr_t>(tag)); }
 
+  // Sends out_; the write is in flight until its kWrite completion.
   void WriteLocked() {
+    writing_ = true;
     CountSent();
     ++outstanding_;
     stream_->Write(out_, TagOf(kWrite));
@@ -254,7 +255,6 @@ class StreamClient::Call {
       backlog_done_ = true;      // nothing left to send
       return;                    // idle
     }
-    writing_ = true;
     WriteLocked();
   }
   // True when a live batch (produced since the stream opened, not yet sent or previewed)

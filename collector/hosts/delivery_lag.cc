@@ -7,11 +7,11 @@ namespace accord::collector {
 
 DeliveryLag::DeliveryLag(Options options)
     : options_(options),
-      slots_(static_cast<int>(
-          std::clamp<int64_t>(absl::ToInt64Seconds(options.window), 1, kMaxSlots))) {}
+      ring_(static_cast<size_t>(std::clamp<int64_t>(absl::ToInt64Seconds(options.window), 1, 60))) {
+}
 
 DeliveryLag::Slot& DeliveryLag::SlotFor(int64_t second) {
-  Slot& slot = ring_[static_cast<size_t>(second % slots_)];
+  Slot& slot = ring_[static_cast<size_t>(second) % ring_.size()];
   if (slot.second != second) {
     slot.second = second;
     slot.counts.fill(0);
@@ -30,8 +30,9 @@ absl::Duration DeliveryLag::Current(absl::Duration now) const {
   const int64_t second = std::max<int64_t>(0, absl::ToInt64Seconds(now));
   std::array<uint64_t, kBoundsMs.size()> counts{};
   uint64_t total = 0;
+  const int64_t slots = static_cast<int64_t>(ring_.size());
   for (const Slot& slot : ring_) {
-    if (slot.second < 0 || slot.second > second || slot.second <= second - slots_) continue;
+    if (slot.second < 0 || slot.second > second || slot.second <= second - slots) continue;
     for (size_t b = 0; b < counts.size(); ++b) {
       counts[b] += slot.counts[b];
       total += slot.counts[b];

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -30,7 +31,7 @@ class DeliveryLag {
 
   struct Options {
     double quantile = 0.99;
-    absl::Duration window = absl::Seconds(3);  // whole seconds, at least 1
+    absl::Duration window = absl::Seconds(3);  // whole seconds, 1 to 60
     // Fewer messages than this in the window: no estimate (zero), so a handful of hosts
     // cannot stretch everyone's silence.
     int min_messages = 20;
@@ -47,7 +48,6 @@ class DeliveryLag {
   absl::Duration Current(absl::Duration now) const;
 
  private:
-  static constexpr int kMaxSlots = 60;
   struct Slot {
     int64_t second = -1;  // monotonic second this slot counts; -1: empty
     std::array<uint32_t, kBoundsMs.size()> counts{};
@@ -55,8 +55,7 @@ class DeliveryLag {
   Slot& SlotFor(int64_t second);
 
   Options options_;
-  int slots_;
-  std::array<Slot, kMaxSlots> ring_;
+  std::vector<Slot> ring_;  // one slot per second of the window
 };
 
 }  // namespace accord::collector

@@ -243,7 +243,6 @@ struct HostRegistry::HostEntry {
   // the baseline of its delivery lag; kNoOffset until the first message with a send time.
   int64_t min_offset_ms = kNoOffset;
   static constexpr int64_t kNoOffset = INT64_MAX;
-  int64_t last_excess_ms = -1;  // the last message's delivery lag over min_offset_ms; -1: unknown
 
   SessionId session = 0;  // 0: no live stream
   bool said_goodbye = false;
@@ -465,11 +464,12 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
   return OpenResult{host->session, host->last_sequence};
 }
 
-void HostRegistry::Seen(HostEntry* host, Arrival arrival) {
+int64_t HostRegistry::Seen(HostEntry* host, Arrival arrival) {
   if (arrival.wall == absl::InfinitePast()) {
     arrival.wall = clock_.Now();
     arrival.mono = clock_.Monotonic();
   }
+  int64_t late_ms = -1;
   if (arrival.sent_ms > 0) {
     // The baseline follows the smallest offset at once and creeps up 1 ms per message, so a
     // host whose clock is stepped back heals within ~1,000 messages; real lag (seconds, for
@@ -478,22 +478,22 @@ void HostRegistry::Seen(HostEntry* host, Arrival arrival) {
     host->min_offset_ms = host->min_offset_ms == HostEntry::kNoOffset
                               ? offset
                               : std::min(offset, host->min_offset_ms + 1);
-    host->last_excess_ms = offset - host->min_offset_ms;
-    delivery_lag_.Add(arrival.mono, absl::Milliseconds(host->last_excess_ms));
-  } else {
-    host->last_excess_ms = -1;
+    late_ms = offset - host->min_offset_ms;
+    delivery_lag_.Add(arrival.mono, absl::Milliseconds(late_ms));
   }
-  if (arrival.mono < host->last_seen_mono) return;
-  host->last_seen = std::max(host->last_seen, arrival.wall);
-  host->last_seen_mono = arrival.mono;
+  if (arrival.mono >= host->last_seen_mono) {
+    host->last_seen = std::max(host->last_seen, arrival.wall);
+    host->last_seen_mono = arrival.mono;
+  }
+  return late_ms;
 }
 
-void HostRegistry::Resume(HostEntry* host) {
+void HostRegistry::Resume(HostEntry* host, int64_t late_ms) {
   // How late the message that ended the silence was: a late one means the silence was in
   // delivery (network, or this collector reading late), not at the host.
-  if (host->last_excess_ms >= 0) {
+  if (late_ms >= 0) {
     Log(LogLevel::kInfo, "silent host spoke again",
-        {{"host", host->id()}, {"message_late_ms", absl::StrCat(host->last_excess_ms)}});
+        {{"host", host->id()}, {"message_late_ms", absl::StrCat(late_ms)}});
   }
   SetState(host, HostState::kUp, host->last_seen, "resumed");
 }
@@ -503,8 +503,8 @@ void HostRegistry::Heartbeat(SessionId session, Arrival arrival) {
   HostEntry* host = SessionHost(session);
   if (host == nullptr) return;
   ++stats_.heartbeats;
-  Seen(host, arrival);
-  if (host->state == HostState::kUnreachable) Resume(host);
+  const int64_t late_ms = Seen(host, arrival);
+  if (host->state == HostState::kUnreachable) Resume(host, late_ms);
 }
 
 std::string HostRegistry::LabelsText(const SeriesDescriptor& desc) {
@@ -577,8 +577,8 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
   HostEntry* host = SessionHost(session);
   if (host == nullptr) return absl::FailedPreconditionError("no such session");
   absl::Time now = clock_.Now();
-  Seen(host, arrival);
-  if (host->state == HostState::kUnreachable) Resume(host);
+  const int64_t late_ms = Seen(host, arrival);
+  if (host->state == HostState::kUnreachable) Resume(host, late_ms);
 
   if (!batch.preview && batch.sequence <= host->stream_last_sequence) {
     return Reject(RejectReason::kSequenceBackwards,

@@ -377,12 +377,14 @@ class HostRegistry {
   };
 
   HostEntry* SessionHost(SessionId session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Records `arrival` (or now) as the host's last sighting; never moves it backwards.
-  void Seen(HostEntry* host, Arrival arrival) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records `arrival` (or now) as the host's last sighting; never moves it backwards. Feeds
+  // the delivery lag and returns the message's (ms over the host's usual; -1: unknown).
+  int64_t Seen(HostEntry* host, Arrival arrival) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetState(HostEntry* host, HostState to, absl::Time at, const char* cause)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // An unreachable host's stream carries a message again: up, cause "resumed".
-  void Resume(HostEntry* host) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An unreachable host's stream carries a message again, `late_ms` late (Seen): up, cause
+  // "resumed".
+  void Resume(HostEntry* host, int64_t late_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Reject(RejectReason reason, std::string message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Interns the series' family and shape and gives the host a slot for it (unless it has
   // one). A new slot's shape is appended to `grown_shapes`, the caller's copy of the host's

@@ -135,7 +135,7 @@ std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
       return r;
     }
     // Only the named families (`?family=a,b` or `?family=a&family=b`): a Prometheus job can
-    // scrape accord_host_up every few seconds for 10,000 hosts (~0.6 MiB) while the whole
+    // scrape accord_host_up every few seconds for 10,000 hosts (~0.4 MiB) while the whole
     // exposition (~180 MiB) is scraped rarely. The registry renders just those families;
     // the other sources are rendered only when a family of theirs is asked for.
     auto filter = FamilyFilter::Parse(family->second);
