@@ -146,7 +146,8 @@ std::vector<double> Levels(const CapacityThreshold& t) { return {t.warning, t.cr
 
 // Statistics of the rows with start >= from, as StatsFromMinutes would give for them (no
 // copies; `means` is scratch).
-WindowStats MinuteStats(const std::vector<RollupRow>& rows, double from, std::vector<double>* means) {
+WindowStats MinuteStats(const std::vector<RollupRow>& rows, double from,
+                        std::vector<double>* means) {
   WindowStats s;
   means->clear();
   double sum = 0;
@@ -275,7 +276,7 @@ struct CachedForecast {
   uint8_t levels = 0;
   const std::string* method = nullptr;
   double seconds[3] = {NAN, NAN, NAN};  // NaN: not reached
-  double at = 0;  // when it was computed (seconds since the epoch)
+  double at = 0;                        // when it was computed (seconds since the epoch)
 };
 
 struct CapacityService::Series {
@@ -434,15 +435,18 @@ void CapacityService::Flush(absl::Time now, bool all) {
         Series* series = state->series[id].get();
         if (series == nullptr || series->pending.empty()) continue;
         size_t due = 0;
-        while (due < series->pending.size() && (all || series->pending[due].start() <= limit)) ++due;
-        if (due < series->pending.size()) host_left = std::min(host_left, series->pending[due].start());
+        while (due < series->pending.size() && (all || series->pending[due].start() <= limit))
+          ++due;
+        if (due < series->pending.size())
+          host_left = std::min(host_left, series->pending[due].start());
         if (due == 0) continue;
         MinuteWrite w;
         w.minutes.reserve(due);
         for (size_t i = 0; i < due; ++i) w.minutes.push_back(series->pending[i].Row());
         series->pending.erase(series->pending.begin(), series->pending.begin() + due);
         // After a backlog the buffer goes back inline.
-        if (series->pending.capacity() > kInlineMinutes && series->pending.size() <= kInlineMinutes) {
+        if (series->pending.capacity() > kInlineMinutes &&
+            series->pending.size() <= kInlineMinutes) {
           series->pending.shrink_to_fit();
         }
         rows += due;
@@ -510,9 +514,9 @@ absl::StatusOr<std::vector<RollupRow>> CapacityService::Minutes(const std::strin
 }
 
 absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string& host,
-                                                              const SeriesRef& ref,
-                                                              const CapacityThreshold& threshold,
-                                                              bool cache) {
+                                                               const SeriesRef& ref,
+                                                               const CapacityThreshold& threshold,
+                                                               bool cache) {
   const absl::Time now_time = clock_.Now();
   const double now = Seconds(now_time);
   ResourceReport r;
@@ -532,7 +536,8 @@ absl::StatusOr<ResourceReport> CapacityService::EvaluateSeries(const std::string
   }
   const std::vector<double> levels = Levels(threshold);
   const ForecastOptions fo = Forecasting();
-  auto minutes = Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
+  auto minutes =
+      Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
   if (!minutes.ok()) return minutes.status();
   std::vector<RollupRow> hours;
   if (store_ != nullptr) {
@@ -595,7 +600,9 @@ void CapacityService::EvaluateFast(const std::string& host, uint32_t host_index,
     const Series* series = h->second->Find(ref);
     if (series == nullptr) return;
     row.utilization = series->last_value;
-    series->recent.ForEachPoint(now, [&](double t, double v) { scratch->recent.push_back({t, v}); });
+    series->recent.ForEachPoint(now, [&](double t, double v) {
+      scratch->recent.push_back({t, v});
+    });
     std::copy(std::begin(series->windows), std::end(series->windows), windows);
     has_slow = series->has_slow;
     slow = series->slow;
@@ -776,9 +783,8 @@ absl::StatusOr<HostCapacity> CapacityService::HostReport(const std::string& host
   return out;
 }
 
-absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue& catalogue,
-                                                                 const Service& service,
-                                                                 const std::vector<HostRef>& hosts) {
+absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(
+    const Catalogue& catalogue, const Service& service, const std::vector<HostRef>& hosts) {
   ServiceCapacity out;
   out.service = service.id;
   out.hosts = ComponentHosts(service, hosts);
@@ -803,7 +809,8 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
     }
     for (ResourceReport& r : *resources) {
       if (IsPooled(r.kind)) {
-        pooled[r.kind].push_back({host, {r.kind, r.instance}, r.capacity, r.utilization, r.updated_at});
+        pooled[r.kind].push_back(
+            {host, {r.kind, r.instance}, r.capacity, r.utilization, r.updated_at});
       } else {
         r.worst_host = host;
         out.resources.push_back(std::move(r));
@@ -822,8 +829,8 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
       used += m.utilization * m.capacity;
       r.updated_at = std::max(r.updated_at, m.updated_at);
       host_capacity[m.host] += m.capacity;
-      auto minutes = Minutes(m.host, m.ref, now_time - options_.minute_retention,
-                             now_time + absl::Minutes(1));
+      auto minutes =
+          Minutes(m.host, m.ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
       if (!minutes.ok()) return minutes.status();
       AddToPool(minute_pool, *minutes);
       if (store_ != nullptr) {
@@ -865,22 +872,24 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
         np.ok = false;
         np.reason = "the service has a single host: losing it loses the service";
       } else {
-        auto largest = std::max_element(
-            host_capacity.begin(), host_capacity.end(),
-            [](const auto& a, const auto& b) { return a.second < b.second; });
+        auto largest =
+            std::max_element(host_capacity.begin(), host_capacity.end(),
+                             [](const auto& a, const auto& b) { return a.second < b.second; });
         np.largest_host = largest->first;
         double remaining = r.capacity - largest->second;
-        np.utilization_without_largest = remaining > 0 ? r.value * r.capacity / remaining : INFINITY;
+        np.utilization_without_largest =
+            remaining > 0 ? r.value * r.capacity / remaining : INFINITY;
         np.ok = np.utilization_without_largest < threshold.critical;
-        np.reason = np.ok ? absl::StrCat("without ", largest->first, " the ", WindowName(threshold.window),
-                                         " ", CapacityStatisticName(threshold.statistic), " is ",
-                                         absl::StrFormat("%.1f", 100 * np.utilization_without_largest),
-                                         "%, under the critical threshold")
-                          : absl::StrCat("without ", largest->first, " the ",
-                                         CapacityStatisticName(threshold.statistic), " would be ",
-                                         absl::StrFormat("%.1f", 100 * np.utilization_without_largest),
-                                         "%, at or over the critical threshold of ",
-                                         absl::StrFormat("%.1f", 100 * threshold.critical), "%");
+        np.reason =
+            np.ok ? absl::StrCat("without ", largest->first, " the ", WindowName(threshold.window),
+                                 " ", CapacityStatisticName(threshold.statistic), " is ",
+                                 absl::StrFormat("%.1f", 100 * np.utilization_without_largest),
+                                 "%, under the critical threshold")
+                  : absl::StrCat("without ", largest->first, " the ",
+                                 CapacityStatisticName(threshold.statistic), " would be ",
+                                 absl::StrFormat("%.1f", 100 * np.utilization_without_largest),
+                                 "%, at or over the critical threshold of ",
+                                 absl::StrFormat("%.1f", 100 * threshold.critical), "%");
       }
       out.n_plus_one.emplace_back(kind, np);
     }
@@ -888,7 +897,8 @@ absl::StatusOr<ServiceCapacity> CapacityService::EvaluateService(const Catalogue
   }
   std::sort(out.resources.begin(), out.resources.end(),
             [](const ResourceReport& a, const ResourceReport& b) {
-              return std::tie(a.kind, a.worst_host, a.instance) < std::tie(b.kind, b.worst_host, b.instance);
+              return std::tie(a.kind, a.worst_host, a.instance) <
+                     std::tie(b.kind, b.worst_host, b.instance);
             });
   (void)catalogue;
   return out;
@@ -978,7 +988,8 @@ absl::StatusOr<WhatIf> CapacityService::WhatIfReport(const std::string& id, doub
     }
     std::set<int64_t> host_minutes;
     for (const SeriesRef& ref : demand_refs) {
-      auto minutes = Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
+      auto minutes =
+          Minutes(host, ref, now_time - options_.minute_retention, now_time + absl::Minutes(1));
       if (!minutes.ok()) return minutes.status();
       for (const RollupRow& m : *minutes) {
         if (m.count == 0) continue;
@@ -1132,8 +1143,8 @@ void CapacityService::Evaluate(absl::Time now) {
         // interval so that later refreshes of many hosts spread over the interval.
         absl::Duration offset = absl::ZeroDuration();
         if (state->refreshed_at == absl::InfinitePast()) {
-          offset = options_.history_refresh *
-                   (static_cast<double>(absl::HashOf(id) % 1000) / 1000.0);
+          offset =
+              options_.history_refresh * (static_cast<double>(absl::HashOf(id) % 1000) / 1000.0);
         }
         state->refreshed_at = now - offset;
       }
@@ -1173,7 +1184,8 @@ void CapacityService::Evaluate(absl::Time now) {
         row.threshold = r.threshold;
         row.method = InternMethod(r.forecast.method);
         for (size_t i = 0; i < row.levels; ++i) {
-          if (r.forecast.levels[i].seconds.has_value()) row.seconds[i] = *r.forecast.levels[i].seconds;
+          if (r.forecast.levels[i].seconds.has_value())
+            row.seconds[i] = *r.forecast.levels[i].seconds;
         }
         results->rows.push_back(std::move(row));
       }
@@ -1297,7 +1309,8 @@ void CapacityService::RenderMetrics(std::string* out) const {
       row.threshold = r.threshold;
       row.method = &r.forecast.method;
       for (size_t i = 0; i < row.levels; ++i) {
-        if (r.forecast.levels[i].seconds.has_value()) row.seconds[i] = *r.forecast.levels[i].seconds;
+        if (r.forecast.levels[i].seconds.has_value())
+          row.seconds[i] = *r.forecast.levels[i].seconds;
       }
       service_rows.push_back(std::move(row));
       service_names.push_back(&s.service);
@@ -1337,12 +1350,14 @@ void CapacityService::RenderMetrics(std::string* out) const {
            AppendPromValue(out, row.r->value);
            out->push_back('\n');
          });
-  family("accord_capacity_threshold_ratio", "gauge",
-         "Capacity thresholds from the catalogue.", [&](const Row& row) {
+  family("accord_capacity_threshold_ratio", "gauge", "Capacity thresholds from the catalogue.",
+         [&](const Row& row) {
            for (const char* level : {"warning", "critical"}) {
              out->append("accord_capacity_threshold_ratio");
-             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {{"level", level}});
-             AppendPromValue(out, level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical);
+             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
+                          {{"level", level}});
+             AppendPromValue(
+                 out, level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical);
              out->push_back('\n');
            }
          });
@@ -1350,9 +1365,11 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "Threshold minus the statistic: negative when over the threshold.", [&](const Row& row) {
            for (const char* level : {"warning", "critical"}) {
              out->append("accord_capacity_headroom_ratio");
-             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {{"level", level}});
-             AppendPromValue(out, (level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical) -
-                                      row.r->value);
+             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
+                          {{"level", level}});
+             AppendPromValue(
+                 out, (level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical) -
+                          row.r->value);
              out->push_back('\n');
            }
          });
@@ -1371,7 +1388,8 @@ void CapacityService::RenderMetrics(std::string* out) const {
            for (size_t i = 0; i < row.r->levels; ++i) {
              if (std::isnan(row.r->seconds[i])) continue;
              out->append("accord_capacity_exhaustion_seconds");
-             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {{"level", names[i]}});
+             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
+                          {{"level", names[i]}});
              AppendPromValue(out, row.r->seconds[i]);
              out->push_back('\n');
            }
@@ -1385,8 +1403,9 @@ void CapacityService::RenderMetrics(std::string* out) const {
                          {"method", row.r->method != nullptr ? *row.r->method : kEmpty}});
            out->append("1\n");
          });
-  AppendFamilyHeader(out, "accord_capacity_n_plus_one_ok", "gauge",
-                     "1 if the service stays under its critical threshold without its largest host.");
+  AppendFamilyHeader(
+      out, "accord_capacity_n_plus_one_ok", "gauge",
+      "1 if the service stays under its critical threshold without its largest host.");
   for (const ServiceCapacity& s : services) {
     for (const auto& [kind, np] : s.n_plus_one) {
       if (!np.evaluated) continue;
@@ -1405,8 +1424,8 @@ void CapacityService::RenderMetrics(std::string* out) const {
   };
   one("accord_capacity_series", "gauge", "Capacity series tracked (all hosts).",
       static_cast<double>(st.series));
-  one("accord_capacity_observations_total", "counter", "Utilisation observations taken from batches.",
-      static_cast<double>(st.observations));
+  one("accord_capacity_observations_total", "counter",
+      "Utilisation observations taken from batches.", static_cast<double>(st.observations));
   one("accord_capacity_minute_rollups_written_total", "counter",
       "Minute rollups handed to the store.", static_cast<double>(st.minutes_written));
   one("accord_capacity_store_errors_total", "counter", "Rollup reads that failed.",
