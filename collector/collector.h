@@ -35,6 +35,8 @@ struct CollectorOptions {
   int64_t ingest_queue_capacity = 65536;
   // How often silent hosts are checked.
   absl::Duration liveness_check_interval = absl::Milliseconds(100);
+  // How often freed heap is handed back to the kernel (malloc_trim); 0: never.
+  absl::Duration heap_trim_interval = absl::Seconds(30);
   HostRegistryOptions hosts;
   // Capacity management: rollup retention and evaluation cadence.
   capacity::CapacityOptions capacity;

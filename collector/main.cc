@@ -43,6 +43,9 @@ void AddCollectorFlags(accord::ConfigSchema* schema, accord::collector::Collecto
                       "how often statistics and forecasts are recomputed from the stored "
                       "rollups (default 10m)",
                       absl::Seconds(1));
+  schema->AddDuration("memory.trim-interval", &options->heap_trim_interval,
+                      "how often freed heap is returned to the kernel (default 30s; 0: never)",
+                      absl::ZeroDuration());
   schema->IgnoreYamlKeys(accord::collector::CatalogueSections());
 }
 
