@@ -294,8 +294,8 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
   http_options.listen_address = options.web_listen_address;
   auto handlers = MakeApiHandlers(
       p->registry,
-      [p](std::string* out) {
-        p->capacity.RenderMetrics(out);
+      [p](std::string* out, const ExpositionDrain& drain) {
+        p->capacity.RenderMetrics(out, drain);
         p->RenderSelf(out);
       },
       &p->sla);

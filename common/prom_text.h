@@ -4,6 +4,7 @@
 #define ACCORD_COMMON_PROM_TEXT_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,17 @@ void AppendPromValue(std::string* out, double value);
 // Appends "# HELP name help\n# TYPE name type\n".
 void AppendFamilyHeader(std::string* out, absl::string_view name, absl::string_view type,
                         absl::string_view help);
+
+// ExpositionDrain: takes the text a renderer has appended to a string so far (sends it on) and
+// clears the string. Renderers of large expositions call MaybeDrain between lines, so that a
+// 180 MiB /metrics is sent in pieces of about kExpositionDrainBytes instead of being built
+// whole: no body-sized allocation to fault in, and sending overlaps rendering. An empty drain:
+// the text stays in the string.
+using ExpositionDrain = std::function<void(std::string* text)>;
+inline constexpr size_t kExpositionDrainBytes = 1 << 20;
+inline void MaybeDrain(std::string* text, const ExpositionDrain& drain) {
+  if (drain && text->size() >= kExpositionDrainBytes) drain(text);
+}
 
 // FamilyFilter: the metric families a scrape asked for (`/metrics?family=a,b`, as
 // node_exporter's `collect[]`): a Prometheus job can then scrape a few small families often

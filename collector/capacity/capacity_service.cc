@@ -1253,32 +1253,40 @@ CapacityService::Stats CapacityService::GetStats() const {
 
 namespace {
 
-void AppendLabels(std::string* out, absl::string_view subject_label, const std::string& subject,
-                  Kind kind, const std::string& instance,
-                  std::initializer_list<std::pair<const char*, std::string>> extra) {
+// `{host="h",resource="filesystem",mountpoint="/data"` (no closing brace): a row's labels
+// common to all its lines, escaped once per render.
+void AppendBaseLabels(std::string* out, absl::string_view subject_label, const std::string& subject,
+                      Kind kind, const std::string& instance) {
   absl::StrAppend(out, "{", subject_label, "=\"");
   AppendEscapedLabelValue(out, subject);
   absl::StrAppend(out, "\",resource=\"", KindName(kind), "\"");
   if (kind == Kind::kFilesystem || kind == Kind::kInodes) {
     out->append(",mountpoint=\"");
     AppendEscapedLabelValue(out, instance);
-    out->append("\"");
+    out->push_back('"');
   } else if (kind == Kind::kNetwork && !instance.empty()) {
     out->append(",device=\"");
     AppendEscapedLabelValue(out, instance);
-    out->append("\"");
+    out->push_back('"');
   }
+}
+
+void AppendLabels(std::string* out, absl::string_view base,
+                  std::initializer_list<std::pair<const char*, absl::string_view>> extra) {
+  out->append(base.data(), base.size());
   for (const auto& [k, v] : extra) {
-    absl::StrAppend(out, ",", k, "=\"");
+    out->push_back(',');
+    out->append(k);
+    out->append("=\"");
     AppendEscapedLabelValue(out, v);
-    out->append("\"");
+    out->push_back('"');
   }
   out->append("} ");
 }
 
 }  // namespace
 
-void CapacityService::RenderMetrics(std::string* out) const {
+void CapacityService::RenderMetrics(std::string* out, const ExpositionDrain& drain) const {
   std::shared_ptr<const HostResults> host_results;
   std::shared_ptr<const std::vector<ServiceCapacity>> service_results;
   {
@@ -1320,29 +1328,43 @@ void CapacityService::RenderMetrics(std::string* out) const {
     absl::string_view label;
     const std::string* subject;
     const MetricRow* r;
+    absl::string_view base;  // AppendBaseLabels' text, in `bases`
   };
   std::vector<Row> rows;
   rows.reserve(hosts.rows.size() + service_rows.size());
-  for (const MetricRow& r : hosts.rows) rows.push_back({"host", &hosts.hosts[r.host], &r});
+  for (const MetricRow& r : hosts.rows) rows.push_back({"host", &hosts.hosts[r.host], &r, {}});
   for (size_t i = 0; i < service_rows.size(); ++i) {
-    rows.push_back({"service", service_names[i], &service_rows[i]});
+    rows.push_back({"service", service_names[i], &service_rows[i], {}});
+  }
+  std::string bases;
+  std::vector<size_t> base_end(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    AppendBaseLabels(&bases, rows[i].label, *rows[i].subject, rows[i].r->kind, rows[i].r->instance);
+    base_end[i] = bases.size();
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const size_t begin = i == 0 ? 0 : base_end[i - 1];
+    rows[i].base = absl::string_view(bases).substr(begin, base_end[i] - begin);
   }
   auto family = [&](const char* name, const char* type, const char* help, auto each) {
     AppendFamilyHeader(out, name, type, help);
-    for (const Row& row : rows) each(row);
+    for (const Row& row : rows) {
+      each(row);
+      MaybeDrain(out, drain);
+    }
   };
   family("accord_capacity_utilization_ratio", "gauge",
          "Latest utilisation of a resource (services: pooled over their hosts).",
          [&](const Row& row) {
            out->append("accord_capacity_utilization_ratio");
-           AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {});
+           AppendLabels(out, row.base, {});
            AppendPromValue(out, row.r->utilization);
            out->push_back('\n');
          });
   family("accord_capacity_statistic_ratio", "gauge",
          "The statistic the thresholds are compared with, over its window.", [&](const Row& row) {
            out->append("accord_capacity_statistic_ratio");
-           AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
+           AppendLabels(out, row.base,
                         {{"statistic", CapacityStatisticName(row.r->threshold.statistic)},
                          {"window", row.r->threshold.statistic == CapacityStatistic::kCurrent
                                         ? std::string("0s")
@@ -1354,8 +1376,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
          [&](const Row& row) {
            for (const char* level : {"warning", "critical"}) {
              out->append("accord_capacity_threshold_ratio");
-             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
-                          {{"level", level}});
+             AppendLabels(out, row.base, {{"level", level}});
              AppendPromValue(
                  out, level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical);
              out->push_back('\n');
@@ -1365,8 +1386,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "Threshold minus the statistic: negative when over the threshold.", [&](const Row& row) {
            for (const char* level : {"warning", "critical"}) {
              out->append("accord_capacity_headroom_ratio");
-             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
-                          {{"level", level}});
+             AppendLabels(out, row.base, {{"level", level}});
              AppendPromValue(
                  out, (level[0] == 'w' ? row.r->threshold.warning : row.r->threshold.critical) -
                           row.r->value);
@@ -1375,7 +1395,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
          });
   family("accord_capacity_status", "gauge", "0 ok, 1 warning, 2 critical.", [&](const Row& row) {
     out->append("accord_capacity_status");
-    AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance, {});
+    AppendLabels(out, row.base, {});
     AppendPromValue(out, static_cast<double>(row.r->status));
     out->push_back('\n');
   });
@@ -1388,8 +1408,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
            for (size_t i = 0; i < row.r->levels; ++i) {
              if (std::isnan(row.r->seconds[i])) continue;
              out->append("accord_capacity_exhaustion_seconds");
-             AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
-                          {{"level", names[i]}});
+             AppendLabels(out, row.base, {{"level", names[i]}});
              AppendPromValue(out, row.r->seconds[i]);
              out->push_back('\n');
            }
@@ -1398,7 +1417,7 @@ void CapacityService::RenderMetrics(std::string* out) const {
          "The forecast's status (ok, insufficient_data, flat, noisy) and method; always 1.",
          [&](const Row& row) {
            out->append("accord_capacity_forecast_info");
-           AppendLabels(out, row.label, *row.subject, row.r->kind, row.r->instance,
+           AppendLabels(out, row.base,
                         {{"status", ForecastStatusName(row.r->forecast_status)},
                          {"method", row.r->method != nullptr ? *row.r->method : kEmpty}});
            out->append("1\n");

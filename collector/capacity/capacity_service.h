@@ -46,6 +46,7 @@
 #include "collector/catalogue/catalogue.h"
 #include "collector/hosts/host_registry.h"
 #include "common/clock.h"
+#include "common/prom_text.h"
 
 namespace accord::collector::capacity {
 
@@ -179,8 +180,9 @@ class CapacityService final : public SampleObserver {
   // The ids of the catalogue's services, in file order.
   std::vector<std::string> ServiceIds() const;
 
-  // accord_capacity_* families from the last evaluation (and the service's own health).
-  void RenderMetrics(std::string* out) const;
+  // accord_capacity_* families from the last evaluation (and the service's own health). With a
+  // `drain`, `out` is handed to it whenever it holds kExpositionDrainBytes or more.
+  void RenderMetrics(std::string* out, const ExpositionDrain& drain = nullptr) const;
 
   struct Stats {
     uint64_t series = 0;

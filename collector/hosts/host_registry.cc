@@ -87,7 +87,9 @@ class TextBuffer {
   // Longest "} " + value + "\n".
   static constexpr size_t kMaxLineTail = 2 + kMaxPromValueChars + 1;
 
-  explicit TextBuffer(std::string* out) : out_(out), buf_(new char[kSize]) {}
+  // With a `drain`, `out` is handed to it after a flush leaves kExpositionDrainBytes or more.
+  explicit TextBuffer(std::string* out, const ExpositionDrain* drain = nullptr)
+      : out_(out), drain_(drain), buf_(new char[kSize]) {}
   ~TextBuffer() { Flush(); }
   TextBuffer(const TextBuffer&) = delete;
   TextBuffer& operator=(const TextBuffer&) = delete;
@@ -115,11 +117,13 @@ class TextBuffer {
   void Flush() {
     out_->append(buf_.get(), used_);
     used_ = 0;
+    if (drain_ != nullptr) MaybeDrain(out_, *drain_);
   }
 
  private:
   static constexpr size_t kSize = 64 * 1024;
   std::string* const out_;
+  const ExpositionDrain* const drain_;
   std::unique_ptr<char[]> buf_;
   size_t used_ = 0;
 };
@@ -1000,12 +1004,13 @@ HostRegistry::MetricsSnapshot HostRegistry::SnapshotMetrics() const {
   return snapshot;
 }
 
-void HostRegistry::RenderMetrics(std::string* out, const FamilyFilter& filter) const {
-  RenderMetrics(SnapshotMetrics(), out, filter);
+void HostRegistry::RenderMetrics(std::string* out, const FamilyFilter& filter,
+                                 const ExpositionDrain& drain) const {
+  RenderMetrics(SnapshotMetrics(), out, filter, drain);
 }
 
 void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* out,
-                                 const FamilyFilter& filter) {
+                                 const FamilyFilter& filter, const ExpositionDrain& drain) {
   const MetricsSnapshot::Data& d = *snapshot.data_;
   const uint32_t hosts = static_cast<uint32_t>(d.hosts.size());
 
@@ -1077,9 +1082,10 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
     }
     begin = end;
   }
-  out->reserve(out->size() + estimate);
+  // Drained: the text goes out in pieces, no reservation for the whole of it.
+  if (!drain) out->reserve(out->size() + estimate);
 
-  TextBuffer text(out);
+  TextBuffer text(out, &drain);
   std::string scratch;
   auto header = [&](absl::string_view name, absl::string_view type, absl::string_view help) {
     scratch.clear();

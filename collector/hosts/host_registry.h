@@ -351,11 +351,15 @@ class HostRegistry {
   MetricsSnapshot SnapshotMetrics() const;
   // Appends the per-host families of `snapshot` in Prometheus text format (accord_host_*,
   // accord_agent_*, custom series): families sorted by name, hosts in id order within each.
-  // Takes no lock. Only the families `filter` matches (default: all).
+  // Takes no lock. Only the families `filter` matches (default: all). With a `drain`, `out` is
+  // handed to it whenever it holds kExpositionDrainBytes or more.
   static void RenderMetrics(const MetricsSnapshot& snapshot, std::string* out,
-                            const FamilyFilter& filter = FamilyFilter());
-  // SnapshotMetrics(), then RenderMetrics(snapshot, out, filter) after the lock is released.
-  void RenderMetrics(std::string* out, const FamilyFilter& filter = FamilyFilter()) const;
+                            const FamilyFilter& filter = FamilyFilter(),
+                            const ExpositionDrain& drain = nullptr);
+  // SnapshotMetrics(), then RenderMetrics(snapshot, out, filter, drain) after the lock is
+  // released.
+  void RenderMetrics(std::string* out, const FamilyFilter& filter = FamilyFilter(),
+                     const ExpositionDrain& drain = nullptr) const;
 
  private:
   struct HostIdentity;

@@ -117,21 +117,29 @@ HttpResponse AvailabilityResponse(const HttpRequest& req,
 }
 
 std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
-    HostRegistry& registry, std::function<void(std::string*)> render_self, const SlaService* sla) {
+    HostRegistry& registry, std::function<void(std::string*, const ExpositionDrain&)> render_self,
+    const SlaService* sla) {
   std::vector<std::pair<std::string, HttpHandler>> h;
-  // The body is reserved at the last body's size plus a margin: at 10,000 hosts it is about
-  // 180 MiB, and growing it by doubling would copy it eight times over.
-  auto last_size = std::make_shared<std::atomic<size_t>>(1 << 20);
-  h.emplace_back("/metrics", [&registry, render_self, sla, last_size](const HttpRequest& req) {
+  h.emplace_back("/metrics", [&registry, render_self, sla](const HttpRequest& req) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     auto family = req.query.find("family");
     if (family == req.query.end()) {
-      r.body.reserve(last_size->load() + last_size->load() / 16);
-      registry.RenderMetrics(&r.body);
-      if (sla != nullptr) sla->RenderMetrics(&r.body);
-      render_self(&r.body);
-      last_size->store(r.body.size());
+      // The whole exposition (about 180 MiB at 10,000 hosts) is sent as it is rendered, in
+      // pieces of about 1 MiB: no body-sized buffer, and sending overlaps rendering.
+      r.stream = [&registry, render_self, sla](const BodyWriter& write) {
+        std::string text;
+        text.reserve(kExpositionDrainBytes + (64 << 10));
+        const ExpositionDrain drain = [&write](std::string* t) {
+          write(*t);
+          t->clear();
+        };
+        registry.RenderMetrics(&text, FamilyFilter(), drain);
+        if (sla != nullptr) sla->RenderMetrics(&text);
+        MaybeDrain(&text, drain);
+        render_self(&text, drain);
+        if (!text.empty()) write(text);
+      };
       return r;
     }
     // Only the named families (`?family=a,b` or `?family=a&family=b`): a Prometheus job can
@@ -152,7 +160,7 @@ std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
       part.clear();
     }
     if (filter->AnyWithPrefix("accord_capacity_") || filter->AnyWithPrefix("accord_collector_")) {
-      render_self(&part);
+      render_self(&part, nullptr);
       AppendFilteredExposition(part, *filter, &r.body);
     }
     return r;

@@ -14,10 +14,11 @@
 
 namespace accord::collector {
 
-// `render_self` appends the collector's own metrics (accord_collector_*). `sla` (optional)
-// serves the service and availability endpoints and the accord_sla_* metrics.
+// `render_self` appends the collector's other metrics (accord_capacity_*, accord_collector_*),
+// handing the text to the drain (if any) as it grows. `sla` (optional) serves the service and
+// availability endpoints and the accord_sla_* metrics.
 std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
-    HostRegistry& registry, std::function<void(std::string*)> render_self,
+    HostRegistry& registry, std::function<void(std::string*, const ExpositionDrain&)> render_self,
     const SlaService* sla = nullptr);
 
 // The bodies, exposed for tests and benchmarks.

@@ -107,12 +107,33 @@ int HttpServer::Dispatch(struct mg_connection* conn, void* self_ptr) {
       }
     }
   }
-  std::string head =
-      absl::StrCat("HTTP/1.1 ", resp.status, " ", StatusText(resp.status),
-                   "\r\nContent-Type: ", resp.content_type,
-                   "\r\nContent-Length: ", resp.body.size(), "\r\nCache-Control: no-store\r\n\r\n");
+  const bool head_only = req.method == "HEAD";
+  const bool chunked = resp.stream && !head_only && info->http_version != nullptr &&
+                       absl::string_view(info->http_version) != "1.0";
+  if (resp.stream && !chunked) {
+    resp.stream([&resp](absl::string_view piece) { resp.body.append(piece.data(), piece.size()); });
+    resp.stream = nullptr;
+  }
+  std::string head = absl::StrCat("HTTP/1.1 ", resp.status, " ", StatusText(resp.status),
+                                  "\r\nContent-Type: ", resp.content_type);
+  if (chunked) {
+    head.append("\r\nTransfer-Encoding: chunked");
+  } else {
+    absl::StrAppend(&head, "\r\nContent-Length: ", resp.body.size());
+  }
+  head.append("\r\nCache-Control: no-store\r\n\r\n");
   mg_write(conn, head.data(), head.size());
-  if (req.method != "HEAD") mg_write(conn, resp.body.data(), resp.body.size());
+  if (chunked) {
+    // After a failed write (the client went away) the rest is rendered but not sent.
+    bool failed = false;
+    resp.stream([conn, &failed](absl::string_view piece) {
+      if (failed || piece.empty()) return;
+      failed = mg_send_chunk(conn, piece.data(), static_cast<unsigned int>(piece.size())) < 0;
+    });
+    if (!failed) mg_send_chunk(conn, "", 0);  // the last chunk
+  } else if (!head_only) {
+    mg_write(conn, resp.body.data(), resp.body.size());
+  }
   return resp.status;
 }
 

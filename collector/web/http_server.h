@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 struct mg_context;
 struct mg_connection;
@@ -26,10 +27,21 @@ struct HttpRequest {
   std::map<std::string, std::string> query;  // a repeated parameter's values joined by ','
 };
 
+// Sends one piece of a streamed body.
+using BodyWriter = std::function<void(absl::string_view piece)>;
+
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int status, std::string content_type, std::string body)
+      : status(status), content_type(std::move(content_type)), body(std::move(body)) {}
+
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // A body too large to build whole: when set, `body` is ignored and this is called once, after
+  // the head is sent, to write the body in pieces (chunked transfer encoding; for an HTTP/1.0
+  // client or HEAD the pieces are gathered and sent with a Content-Length).
+  std::function<void(const BodyWriter& write)> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

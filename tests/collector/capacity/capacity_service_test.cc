@@ -477,6 +477,35 @@ TEST_F(CapacityServiceTest, AServiceReportDoesNotChangeTheHostsOwnForecast) {
             std::string::npos);
 }
 
+TEST_F(CapacityServiceTest, ADrainedRenderHandsOnPiecesThatJoinToTheWhole) {
+  std::vector<std::unique_ptr<SimHost>> hosts;
+  for (int i = 0; i < 1500; ++i) {
+    hosts.push_back(std::make_unique<SimHost>(
+        registry_, clock_, absl::StrCat("a-host-with-a-long-name-", i), 4));
+  }
+  for (int s = 0; s < 3; ++s) {
+    for (auto& h : hosts) h->Step(1, 500 + s, 10);
+    clock_.Advance(absl::Seconds(1));
+  }
+  capacity_->RunOnce();
+  std::string whole;
+  capacity_->RenderMetrics(&whole);
+  ASSERT_GT(whole.size(), 2 * kExpositionDrainBytes);
+
+  std::string joined, text;
+  int drains = 0;
+  capacity_->RenderMetrics(&text, [&](std::string* t) {
+    ++drains;
+    EXPECT_GE(t->size(), kExpositionDrainBytes);
+    EXPECT_LT(t->size(), kExpositionDrainBytes + 4096);  // drained after the line that filled it
+    joined.append(*t);
+    t->clear();
+  });
+  EXPECT_GE(drains, 2);
+  joined.append(text);
+  EXPECT_EQ(joined, whole);
+}
+
 TEST_F(CapacityServiceTest, WhatIfUsesOnlyMinutesWhereEveryDemandHostReported) {
   SimHost a(registry_, clock_, "a", 4);
   SimHost b(registry_, clock_, "b", 4);

@@ -259,6 +259,42 @@ TEST_F(HostRegistryTest, RenderMetricsWithAFilterRendersOnlyThoseFamilies) {
   EXPECT_EQ(joined, whole);
 }
 
+TEST_F(HostRegistryTest, ADrainedRenderHandsOnPiecesThatJoinToTheWhole) {
+  // 2,000 hosts x 20 series: about 2.4 MiB of text, over twice kExpositionDrainBytes.
+  Batch b = MakeBatch(1, clock_);
+  for (uint32_t i = 0; i < 20; ++i) {
+    b.new_series.push_back(
+        accord::testing::Desc(i, "accord_host_filesystem_used_bytes",
+                              {{"mountpoint", absl::StrCat("/srv/volume-", i)}}));
+    b.series_ids.push_back(i);
+    b.values.push_back(1e9 + i);
+  }
+  for (int h = 0; h < 2000; ++h) {
+    auto s = registry_.Open(MakeHello(absl::StrCat("host-", h)));
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(registry_.Apply(s->session, b).ok());
+  }
+  std::string whole;
+  registry_.RenderMetrics(&whole);
+  ASSERT_GT(whole.size(), 2 * kExpositionDrainBytes);
+
+  std::string joined, text;
+  std::vector<size_t> pieces;
+  registry_.RenderMetrics(&text, FamilyFilter(), [&](std::string* t) {
+    pieces.push_back(t->size());
+    joined.append(*t);
+    t->clear();
+  });
+  ASSERT_GE(pieces.size(), 2u);
+  for (size_t size : pieces) {
+    EXPECT_GE(size, kExpositionDrainBytes);
+    EXPECT_LT(size, kExpositionDrainBytes + (128 << 10));  // drained as soon as it is full
+  }
+  joined.append(text);  // the tail stays for the caller
+  EXPECT_LT(text.size(), kExpositionDrainBytes);
+  EXPECT_EQ(joined, whole);
+}
+
 TEST_F(HostRegistryTest, HeartbeatIntervalFromHelloSetsTheSilenceLimit) {
   Hello h = MakeHello("slow");
   h.heartbeat_interval = absl::Seconds(10);

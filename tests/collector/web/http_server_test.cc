@@ -1,0 +1,140 @@
+#include "collector/web/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace accord::collector {
+namespace {
+
+// Sends `request` to 127.0.0.1:port and reads until the server closes the connection.
+std::string RawExchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string reply;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return reply;
+}
+
+struct Reply {
+  std::string head;
+  std::string body;  // as sent (chunk framing included)
+};
+Reply Split(const std::string& raw) {
+  size_t end = raw.find("\r\n\r\n");
+  EXPECT_NE(end, std::string::npos) << raw;
+  if (end == std::string::npos) return {raw, ""};
+  return {raw.substr(0, end + 2), raw.substr(end + 4)};
+}
+
+// Decodes a chunked body; fails the test on bad framing.
+std::string Dechunk(const std::string& body, int* chunks) {
+  std::string out;
+  size_t pos = 0;
+  *chunks = 0;
+  while (true) {
+    size_t eol = body.find("\r\n", pos);
+    EXPECT_NE(eol, std::string::npos);
+    if (eol == std::string::npos) return out;
+    uint64_t size = 0;
+    EXPECT_TRUE(absl::SimpleHexAtoi(body.substr(pos, eol - pos), &size)) << body.substr(pos, 20);
+    pos = eol + 2;
+    if (size == 0) {
+      EXPECT_EQ(body.substr(pos), "\r\n");
+      return out;
+    }
+    ++*chunks;
+    out.append(body, pos, size);
+    pos += size;
+    EXPECT_EQ(body.substr(pos, 2), "\r\n");
+    pos += 2;
+  }
+}
+
+// One server for the suite: stopping civetweb takes its 2 s poll timeout.
+class HttpServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    HttpServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    std::vector<std::pair<std::string, HttpHandler>> handlers;
+    handlers.emplace_back("/streamed", [](const HttpRequest&) {
+      HttpResponse r;
+      r.stream = [](const BodyWriter& write) {
+        write("first piece\n");
+        write("");  // nothing to send: no chunk (an empty chunk would end the body)
+        write(std::string(100000, 'x'));
+        write("last\n");
+      };
+      return r;
+    });
+    handlers.emplace_back("/plain", [](const HttpRequest&) {
+      return HttpResponse(200, "text/plain", "whole body\n");
+    });
+    auto server = HttpServer::Start(options, std::move(handlers));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server).release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  static HttpServer* server_;
+  const std::string expected_ = absl::StrCat("first piece\n", std::string(100000, 'x'), "last\n");
+};
+HttpServer* HttpServerTest::server_ = nullptr;
+
+TEST_F(HttpServerTest, AStreamedBodyIsSentInChunksAsItIsWritten) {
+  Reply r = Split(RawExchange(server_->port(),
+                              "GET /streamed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(absl::StartsWith(r.head, "HTTP/1.1 200 ")) << r.head;
+  EXPECT_TRUE(absl::StrContains(r.head, "\r\nTransfer-Encoding: chunked\r\n")) << r.head;
+  EXPECT_FALSE(absl::StrContains(r.head, "Content-Length")) << r.head;
+  int chunks = 0;
+  EXPECT_EQ(Dechunk(r.body, &chunks), expected_);
+  EXPECT_EQ(chunks, 3);
+}
+
+TEST_F(HttpServerTest, AnHttp10ClientGetsAStreamedBodyWithAContentLength) {
+  Reply r = Split(RawExchange(server_->port(), "GET /streamed HTTP/1.0\r\n\r\n"));
+  EXPECT_TRUE(absl::StrContains(r.head, absl::StrCat("\r\nContent-Length: ", expected_.size())))
+      << r.head;
+  EXPECT_FALSE(absl::StrContains(r.head, "chunked")) << r.head;
+  EXPECT_EQ(r.body, expected_);
+}
+
+TEST_F(HttpServerTest, HeadOfAStreamedBodyHasItsLengthAndNoBody) {
+  Reply r = Split(RawExchange(server_->port(),
+                              "HEAD /streamed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(absl::StrContains(r.head, absl::StrCat("\r\nContent-Length: ", expected_.size())))
+      << r.head;
+  EXPECT_EQ(r.body, "");
+}
+
+TEST_F(HttpServerTest, APlainBodyHasAContentLength) {
+  Reply r = Split(
+      RawExchange(server_->port(), "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(absl::StrContains(r.head, "\r\nContent-Length: 11\r\n")) << r.head;
+  EXPECT_EQ(r.body, "whole body\n");
+}
+
+}  // namespace
+}  // namespace accord::collector
