@@ -11,7 +11,8 @@
 #      at 10,000 also without the /metrics poller and with it on /metrics?family=accord_host_up)
 #      and scripts/bench-detection-prometheus.sh (the same event in Prometheus), unless
 #      SKIP_DETECTION=1 (they add about 10 minutes; PROM_DEFAULTS=1 adds 8 more);
-#   6. bench/report/render_benchmarks.py -> docs/benchmarks.md.
+#   6. scripts/bench-profile.sh (perf) and scripts/bench-memory.sh (heaptrack) on the collector;
+#   7. bench/report/render_benchmarks.py -> docs/benchmarks.md.
 # Raw results stay in build-bench/bench-results/<timestamp>/.
 #
 # Usage: scripts/bench.sh
@@ -26,7 +27,7 @@ source "$(dirname "$0")/bench-lib.sh"
 REPS="${REPS:-3}"
 RUNS_SLOW="${RUNS_SLOW:-1}"
 DOCS="${DOCS:-$BENCH_ROOT/docs/benchmarks.md}"
-case "${1:-}" in -h|--help) sed -n '2,21p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,22p' "$0"; exit 0 ;; esac
 
 bench_init
 OUT="$BUILD_DIR/bench-results/$(date +%Y%m%dT%H%M%S)"
@@ -128,6 +129,10 @@ fi
 bench_log "bench-profile.sh (perf on the collector under 1,000 agents)"
 run "$BENCH_ROOT/scripts/bench-profile.sh" --out "$OUT/profile-collector.env" \
   | tee "$OUT/profile-collector.txt" || bench_log "bench-profile.sh failed (see above)"
+
+bench_log "bench-memory.sh (heaptrack on the collector under 2,000 agents)"
+run "$BENCH_ROOT/scripts/bench-memory.sh" --out "$OUT/memory-collector.env" \
+  | tee "$OUT/memory-collector.txt" || bench_log "bench-memory.sh failed (see above)"
 
 # Detection latency (issue #6): kill/freeze at AGENTS in DETECTION_AGENTS (at 10,000 also
 # without the /metrics poller, whose scrapes disturb the collector), then Prometheus (tuned;
