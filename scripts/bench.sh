@@ -108,7 +108,8 @@ done
 sed -i "s|^node_exporter=.*|node_exporter=$(dpkg-query -W -f='${Version}' prometheus-node-exporter 2>/dev/null || echo 'not installed')|" "$OUT/machine.env"
 for ((i = 1; i <= RUNS_SLOW; i++)); do
   bench_log "bench-collector.sh run $i/$RUNS_SLOW"
-  run env AGENTS="${AGENTS:-1000}" DURATION=100 STEADY=30 "$BENCH_ROOT/scripts/bench-collector.sh" \
+  run env AGENTS="${AGENTS:-1000}" DURATION=110 STEADY=30 PROM_FIRST_WAIT=20 \
+    "$BENCH_ROOT/scripts/bench-collector.sh" \
     --out "$OUT/collector-$i.env" \
     | tee "$OUT/collector-$i.txt" || bench_log "bench-collector.sh run $i failed (see above)"
 done

@@ -981,12 +981,12 @@ def main():
         w("```")
         w("")
         w("Reading: gRPC's share is per stream and fixed (the server call's arena, the "
-          "HTTP/2 transport, the TCP endpoint, read buffers), so 50 KiB per agent cannot be "
-          "reached with one gRPC stream per agent; ours is mostly the capacity engine's "
-          "30-minute ring of 5-second means per capacity series (1.6 KiB each, about ten per "
-          "host), which the fast forecasts need. Resident memory is larger than the live heap: "
-          "glibc keeps freed memory in its arenas, which `--memory.trim-interval` returns to "
-          "the kernel every 30 s.")
+          "HTTP/2 transport, the TCP endpoint, read buffers): it alone is most of the 50 KiB "
+          "target. Ours is mostly the capacity engine's 30-minute ring of 5-second means per "
+          "capacity series (1.6 KiB each, about ten per host), which the fast forecasts need; "
+          "16-bit means or coarser buckets would halve it at a cost in precision or time "
+          "resolution. Resident memory is larger than the live heap: glibc keeps freed memory "
+          "in its arenas, which `--memory.trim-interval` returns to the kernel every 30 s.")
         w("")
     w("## Notes")
     w("")
