@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace accord {

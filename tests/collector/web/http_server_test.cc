@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <string>
@@ -15,20 +16,40 @@
 namespace accord::collector {
 namespace {
 
-// Sends `request` to 127.0.0.1:port and reads until the server closes the connection.
-std::string RawExchange(int port, const std::string& request) {
+// A loopback connection that gives up reading after 10 s (a framing bug fails, not hangs).
+int Connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   EXPECT_GE(fd, 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  return fd;
+}
+
+void Send(int fd, const std::string& request) {
   EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
-  std::string reply;
+}
+
+// Reads until `text` ends with `end` (or the connection closes or times out).
+void ReadUntil(int fd, const std::string& end, std::string* text) {
   char buf[65536];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
+  while (!absl::EndsWith(*text, end)) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) return;
+    text->append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Sends `request` to 127.0.0.1:port and reads until the server closes the connection.
+std::string RawExchange(int port, const std::string& request) {
+  int fd = Connect(port);
+  Send(fd, request);
+  std::string reply;
+  ReadUntil(fd, "\x01never\x01", &reply);
   close(fd);
   return reply;
 }
@@ -111,6 +132,22 @@ TEST_F(HttpServerTest, AStreamedBodyIsSentInChunksAsItIsWritten) {
   int chunks = 0;
   EXPECT_EQ(Dechunk(r.body, &chunks), expected_);
   EXPECT_EQ(chunks, 3);
+}
+
+TEST_F(HttpServerTest, AKeptAliveConnectionServesAnotherRequestAfterAChunkedReply) {
+  // As Prometheus does: the next scrape reuses the connection.
+  int fd = Connect(server_->port());
+  Send(fd, "GET /streamed HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string first;
+  ReadUntil(fd, "\r\n0\r\n\r\n", &first);
+  int chunks = 0;
+  EXPECT_EQ(Dechunk(Split(first).body, &chunks), expected_);
+  Send(fd, "GET /plain HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string second;
+  ReadUntil(fd, "whole body\n", &second);
+  close(fd);
+  EXPECT_TRUE(absl::StartsWith(second, "HTTP/1.1 200 ")) << second;
+  EXPECT_TRUE(absl::EndsWith(second, "\r\n\r\nwhole body\n")) << second;
 }
 
 TEST_F(HttpServerTest, AnHttp10ClientGetsAStreamedBodyWithAContentLength) {
