@@ -17,6 +17,11 @@ import statistics
 import sys
 
 
+def read_env_if_present(path):
+    """read_env, or {} when the file does not exist (that benchmark did not run)."""
+    return read_env(path) if os.path.exists(path) else {}
+
+
 def read_env(path):
     """key=value lines; repeated keys become lists."""
     out = {}
@@ -926,8 +931,7 @@ def main():
                     if line.startswith("|") or line.startswith("- ") or not line.strip():
                         w(line)
             w("")
-    prof = read_env(os.path.join(d, "profile-collector.env")) if os.path.exists(
-        os.path.join(d, "profile-collector.env")) else {}
+    prof = read_env_if_present(os.path.join(d, "profile-collector.env"))
     if prof:
         w("## Collector profile (issue #6)")
         w("")
@@ -953,8 +957,7 @@ def main():
           "and metrics rendering) is a few per cent; the next gain is batching hand-offs (one "
           "wake-up per queue drain, acks coalesced per stream), not faster parsing.")
         w("")
-    mem = read_env(os.path.join(d, "memory-collector.env")) if os.path.exists(
-        os.path.join(d, "memory-collector.env")) else {}
+    mem = read_env_if_present(os.path.join(d, "memory-collector.env"))
     if mem:
         w("## Collector memory per agent (issue #6)")
         w("")
