@@ -19,7 +19,6 @@
 // opening the hosts and applying their first batch, approximate: the host models are built
 // before and are not counted; they are models_MiB). Target (docs/benchmarks.md): /metrics for
 // 1,000 hosts < 100 ms.
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,19 +36,13 @@
 #include "collector/hosts/host_registry.h"
 #include "collector/web/api.h"
 #include "common/clock.h"
+#include "common/heap.h"
 #include "common/logging.h"
 
 namespace accord::collector {
 namespace {
 
-double RssMiB() {
-  long size = 0, resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return static_cast<double>(resident) * sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
-}
+double RssMiB() { return static_cast<double>(ResidentBytes()) / (1024.0 * 1024.0); }
 
 // A registry holding `hosts` up hosts, each with one batch applied. Built once per size.
 struct Fleet {

@@ -36,12 +36,7 @@ prom_s=$((PROM_SCRAPES > 0 ? PROM_FIRST_WAIT + PROM_SCRAPES * PROM_INTERVAL + 10
 bench_init
 bench_build accord-collector accord-loadgen
 
-# Each agent is a TCP connection on both sides: make sure the fd limit allows it.
-want_fds=$((AGENTS * 2 + 256))
-if [ "$(ulimit -n)" -lt "$want_fds" ]; then
-  ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-fi
-bench_log "fd limit $(ulimit -n)"
+bench_raise_fd_limit $((AGENTS * 2 + 256)) || true
 
 bench_start_collector
 URL="http://127.0.0.1:$WEB_PORT"

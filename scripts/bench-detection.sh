@@ -42,14 +42,9 @@ WATCH="$BENCH_ROOT/bench/loadgen/detection_watch.py"
 bench_init
 bench_build accord-collector accord-loadgen
 
-# Each agent is a TCP connection on both sides (and the collector keeps SQLite and HTTP fds):
-# raise the fd limit, the hard one too when root.
-want_fds=$((AGENTS + 1024))
-if [ "$(ulimit -n)" -lt "$want_fds" ]; then
-  ulimit -n "$want_fds" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"
-fi
-[ "$(ulimit -n)" -ge "$want_fds" ] || bench_die "fd limit $(ulimit -n) < $want_fds (raise ulimit -Hn)"
-bench_log "fd limit $(ulimit -n)"
+# The collector also keeps SQLite and HTTP fds.
+bench_raise_fd_limit $((AGENTS + 1024)) ||
+  bench_die "fd limit $(ulimit -n) < $((AGENTS + 1024)) (raise ulimit -Hn)"
 
 bench_start_collector
 URL="http://127.0.0.1:$WEB_PORT"

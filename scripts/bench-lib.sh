@@ -69,6 +69,17 @@ bench_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Raises this shell's fd limit to at least $1 (each simulated agent is a TCP connection on
+# both sides), up to the hard limit when that is lower (the hard one too when root), and logs
+# the limit. Returns 1 if the limit is still below $1.
+bench_raise_fd_limit() {
+  if [ "$(ulimit -n)" -lt "$1" ]; then
+    ulimit -n "$1" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"
+  fi
+  bench_log "fd limit $(ulimit -n)"
+  [ "$(ulimit -n)" -ge "$1" ]
+}
+
 # Waits until command "$@" succeeds, at most `timeout` seconds. Returns 1 on timeout.
 bench_wait_for() {
   local timeout="$1"; shift

@@ -23,10 +23,7 @@ fi
 command -v heaptrack >/dev/null || bench_die "heaptrack is not installed (apt-get install heaptrack)"
 bench_build accord-collector accord-loadgen
 
-want_fds=$((AGENTS * 2 + 256))
-if [ "$(ulimit -n)" -lt "$want_fds" ]; then
-  ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-fi
+bench_raise_fd_limit $((AGENTS * 2 + 256)) || true
 
 log="$BENCH_TMP/collector.log"
 heaptrack -o "$BENCH_TMP/heap" "$BUILD_DIR/collector/accord-collector" \

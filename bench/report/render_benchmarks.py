@@ -17,6 +17,14 @@ import statistics
 import sys
 
 
+def numbered(env, prefix):
+    """The values of prefix1, prefix2, ... up to the first one missing."""
+    out = []
+    while "%s%d" % (prefix, len(out) + 1) in env:
+        out.append(env["%s%d" % (prefix, len(out) + 1)])
+    return out
+
+
 def read_env_if_present(path):
     """read_env, or {} when the file does not exist (that benchmark did not run)."""
     return read_env(path) if os.path.exists(path) else {}
@@ -943,10 +951,7 @@ def main():
         w("")
         w("```")
         for prefix in ("profile_dso_", "profile_self_"):
-            for i in range(1, 30):
-                v = prof.get("%s%d" % (prefix, i))
-                if v is None:
-                    break
+            for v in numbered(prof, prefix):
                 w(v)
             w("")
         w("```")
@@ -976,10 +981,7 @@ def main():
             w("| %s | %s |" % (k[len("memory_owner_"):-len("_kib_per_agent")], mem[k]))
         w("")
         w("```")
-        for i in range(1, 30):
-            v = mem.get("memory_site_%d" % i)
-            if v is None:
-                break
+        for v in numbered(mem, "memory_site_"):
             w(v)
         w("```")
         w("")

@@ -87,8 +87,9 @@ class TextBuffer {
   // Longest "} " + value + "\n".
   static constexpr size_t kMaxLineTail = 2 + kMaxPromValueChars + 1;
 
-  // With a `drain`, `out` is handed to it after a flush leaves kExpositionDrainBytes or more.
-  explicit TextBuffer(std::string* out, const ExpositionDrain* drain = nullptr)
+  // `out` is handed to `drain` (if it is set) after a flush leaves kExpositionDrainBytes or
+  // more. `drain` must outlive the buffer.
+  TextBuffer(std::string* out, const ExpositionDrain& drain)
       : out_(out), drain_(drain), buf_(new char[kSize]) {}
   ~TextBuffer() { Flush(); }
   TextBuffer(const TextBuffer&) = delete;
@@ -117,13 +118,13 @@ class TextBuffer {
   void Flush() {
     out_->append(buf_.get(), used_);
     used_ = 0;
-    if (drain_ != nullptr) MaybeDrain(out_, *drain_);
+    MaybeDrain(out_, drain_);
   }
 
  private:
   static constexpr size_t kSize = 64 * 1024;
   std::string* const out_;
-  const ExpositionDrain* const drain_;
+  const ExpositionDrain& drain_;
   std::unique_ptr<char[]> buf_;
   size_t used_ = 0;
 };
@@ -1085,7 +1086,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
   // Drained: the text goes out in pieces, no reservation for the whole of it.
   if (!drain) out->reserve(out->size() + estimate);
 
-  TextBuffer text(out, &drain);
+  TextBuffer text(out, drain);
   std::string scratch;
   auto header = [&](absl::string_view name, absl::string_view type, absl::string_view help) {
     scratch.clear();
