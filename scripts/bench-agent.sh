@@ -4,6 +4,8 @@
 # a warm-up, collecting the kinds of metrics accord-agent collects (CPU, memory, swap, load,
 # uptime, filesystems, disks, network):
 #   accord         accord-agent --sample.interval=N s, streaming to accord-collector on loopback;
+#   accord_hb      (intervals over 1 s) the same with --heartbeat.interval=N s: what the default
+#                  1 s heartbeats cost at a longer interval (not a target row);
 #   node_exporter  prometheus-node-exporter with the agent's collectors, scraped every N s by curl
 #                  (Accept-Encoding: gzip, as Prometheus does);
 #   collectd       collectd -f, plugins cpu memory swap load uptime df disk interface, network
@@ -201,25 +203,31 @@ thread_cpu() {  # tid comm schedstat-ns of each thread of $1
     printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(awk '{ print $1 }' "$t/schedstat")"
   done | sort
 }
-run_accord() {
-  local iv="$1" k="accord_i$1" pid batches0 warm
+run_accord() {  # INTERVAL [hb: heartbeats every INTERVAL instead of the default 1 s]
+  local iv="$1" variant="${2:-}" name=accord pid batches0 warm
+  local extra=()
+  if [ "$variant" = hb ]; then
+    name=accord_hb
+    extra=(--heartbeat.interval="${iv}s")
+  fi
+  local k="${name}_i$iv" id="bench-agent${variant:+-$variant}-$iv"
   collector_scrape "$BENCH_TMP/m.txt" || bench_die "collector /metrics failed"
   batches0="$(collector_metric "$BENCH_TMP/m.txt" accord_collector_batches_accepted_total)"
   AGENT_CMD=("$BUILD_DIR/agent/accord-agent" --collector.address="127.0.0.1:$GRPC_PORT"
-    --host.id="bench-agent-$iv" --sample.interval="${iv}s" --spool.dir="$BENCH_TMP/agent-spool-$iv"
+    --host.id="$id" --sample.interval="${iv}s" "${extra[@]}" --spool.dir="$BENCH_TMP/spool-$id"
     --log.level=warn)
-  "${AGENT_CMD[@]}" 2>"$BENCH_TMP/agent-$iv.log" &
+  "${AGENT_CMD[@]}" 2>"$BENCH_TMP/$id.log" &
   pid=$!
   bench_track "$pid"
-  res "accord_i${iv}_cmd" "${AGENT_CMD[*]}"
+  res "${k}_cmd" "${AGENT_CMD[*]}"
   # Streaming once the collector has accepted a batch from it.
   streaming() {
     collector_scrape "$BENCH_TMP/m.txt" &&
       [ "$(collector_metric "$BENCH_TMP/m.txt" accord_collector_batches_accepted_total)" -gt "$batches0" ]
   }
-  bench_wait_for $((iv + 15)) streaming || { cat "$BENCH_TMP/agent-$iv.log" >&2; bench_die "agent not streaming"; }
+  bench_wait_for $((iv + 15)) streaming || { cat "$BENCH_TMP/$id.log" >&2; bench_die "agent not streaming"; }
   warm="$(warmup_for "$iv")"
-  bench_log "accord-agent pid $pid at ${iv} s: warm-up ${warm} s, measuring ${DURATION} s"
+  bench_log "accord-agent ${variant:+($variant) }pid $pid at ${iv} s: warm-up ${warm} s, measuring ${DURATION} s"
   sleep "$warm"
 
   collector_scrape "$BENCH_TMP/a0.metrics"
@@ -240,13 +248,13 @@ run_accord() {
   samples=$(( $(collector_metric "$m1" accord_collector_samples_received_total) -
               $(collector_metric "$m0" accord_collector_samples_received_total) ))
   bytes="$(bench_calc "$(collector_metric "$m1" accord_collector_received_bytes_total) - $(collector_metric "$m0" accord_collector_received_bytes_total)")"
-  record accord "$iv" "$pid" "$cycles"
+  record "$name" "$iv" "$pid" "$cycles"
   res "${k}_samples_per_cycle" "$(bench_calc "$samples / ($cycles > 0 ? $cycles : 1)")"
   res "${k}_wire_pb_bytes_per_sample" "$(bench_calc "$bytes / ($samples > 0 ? $samples : 1)")"
   res "${k}_wire_tcp_bytes_per_sample" "$(bench_calc "($tcp1 - $tcp0) / ($samples > 0 ? $samples : 1)")"
   res "${k}_hwm_kib" "$(bench_status "$pid" VmHWM)"
 
-  if [ "$iv" = "$DETAIL_IV" ]; then
+  if [ "$iv" = "$DETAIL_IV" ] && [ -z "$variant" ]; then
     # The largest mappings of the agent (what its Rss is made of) and CPU by thread name.
     awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 } $1 == "Rss:" { rss[name] += $2 }
          END { for (n in rss) if (rss[n] >= 512) printf "%7d kB %s\n", rss[n], (n == "" ? "[anon]" : n) }' \
@@ -444,9 +452,10 @@ run_netdata() {
 
 # --- Every interval: the floor throughout, each agent alone in turn.
 for iv in $INTERVALS; do
+  runs=$(( ${#MEASURED[@]} + (iv > 1 ? 1 : 0) ))
   FLOOR_CMD=("$BUILD_DIR/bench/accord-bench-floor" --interval="${iv}s"
-    --duration="$(( (${#MEASURED[@]} * (DURATION + $(warmup_for "$iv") + 40) + 60) > 3600 ? 3600 :
-                    ${#MEASURED[@]} * (DURATION + $(warmup_for "$iv") + 40) + 60 ))s")
+    --duration="$(( (runs * (DURATION + $(warmup_for "$iv") + 40) + 60) > 3600 ? 3600 :
+                    runs * (DURATION + $(warmup_for "$iv") + 40) + 60 ))s")
   "${FLOOR_CMD[@]}" >"$BENCH_TMP/floor-$iv.out" 2>&1 &
   floor_pid=$!
   bench_track "$floor_pid"
@@ -455,6 +464,7 @@ for iv in $INTERVALS; do
   floor_t0="$(date +%s.%N)"; floor_s0="$(bench_cpu_sched "$floor_pid")"
 
   run_accord "$iv"
+  if [ "$iv" -gt 1 ]; then run_accord "$iv" hb; fi
   for peer in "${MEASURED[@]:1}"; do
     "run_$peer" "$iv"
   done
@@ -555,8 +565,9 @@ for iv in $INTERVALS; do
   printf '\nEvery %s s, each agent alone for %s s (CPU and memory over its whole process tree)\n\n' "$iv" "$DURATION"
   printf '%-14s %5s %8s %10s %10s %9s %9s %9s %9s %8s\n' agent procs threads "CPU ms/s" "ms/cycle" \
     "RSS MiB" "Pss MiB" "Anon MiB" "Priv MiB" samples
-  for a in "${MEASURED[@]}"; do
+  for a in accord accord_hb "${MEASURED[@]:1}"; do
     k="${a}_i${iv}"
+    [ -n "${RES[${k}_cpu_ms_per_s]:-}" ] || [ "$a" != accord_hb ] || continue
     printf '%-14s %5s %8s %10s %10s %9s %9s %9s %9s %8s\n' "$a" "${RES[${k}_procs]:--}" \
       "${RES[${k}_threads]:--}" "$(f3 "${RES[${k}_cpu_ms_per_s]:-}")" \
       "$(f3 "${RES[${k}_cpu_ms_per_cycle]:-}")" "$(mib "${RES[${k}_rss_kib]:-}")" \
