@@ -12,6 +12,7 @@
 #include "collector/store/sqlite_store.h"
 #include "common/cli.h"
 #include "common/config.h"
+#include "common/grpc/experiments.h"
 #include "common/logging.h"
 
 namespace {
@@ -126,6 +127,8 @@ int Backup(const std::string& storage_path, const std::string& dest) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any gRPC object: gRPC reads its experiments once.
+  accord::TurnOffTcpReadChunks();
   accord::collector::CollectorOptions options;
   accord::ConfigSchema schema("accord-collector");
   AddCollectorFlags(&schema, &options);
