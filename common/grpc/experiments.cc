@@ -25,4 +25,9 @@ void TurnOffTcpReadChunks() {
   setenv("GRPC_EXPERIMENTS", value.c_str(), 1);
 }
 
+std::string GrpcExperiments() {
+  const char* value = getenv("GRPC_EXPERIMENTS");
+  return value == nullptr ? std::string() : std::string(value);
+}
+
 }  // namespace accord

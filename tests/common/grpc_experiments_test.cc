@@ -1,5 +1,7 @@
 #include <stdlib.h>
 
+#include <string>
+
 #include "common/grpc/experiments.h"
 #include "gtest/gtest.h"
 
@@ -26,7 +28,15 @@ TEST(ExperimentsWithoutTest, AnOperatorsOwnChoiceForTheExperimentWins) {
   EXPECT_EQ(ExperimentsWithout("-tcp_read_chunks", "tcp_read_chunks"), "-tcp_read_chunks");
 }
 
+TEST(ExperimentsWithoutTest, SpacesAroundItemsAreIgnoredWhenMatching) {
+  EXPECT_EQ(ExperimentsWithout("x, -tcp_read_chunks ", "tcp_read_chunks"), "x, -tcp_read_chunks ");
+  EXPECT_EQ(ExperimentsWithout(" , x", "tcp_read_chunks"), " , x,-tcp_read_chunks");
+}
+
 TEST(TurnOffTcpReadChunksTest, SetsTheEnvironmentGrpcReads) {
+  const char* before = getenv("GRPC_EXPERIMENTS");
+  const std::string saved = before == nullptr ? "" : before;
+  const bool was_set = before != nullptr;
   unsetenv("GRPC_EXPERIMENTS");
   TurnOffTcpReadChunks();
   ASSERT_NE(getenv("GRPC_EXPERIMENTS"), nullptr);
@@ -34,7 +44,12 @@ TEST(TurnOffTcpReadChunksTest, SetsTheEnvironmentGrpcReads) {
   setenv("GRPC_EXPERIMENTS", "tcp_rcv_lowat", 1);
   TurnOffTcpReadChunks();
   EXPECT_STREQ(getenv("GRPC_EXPERIMENTS"), "tcp_rcv_lowat,-tcp_read_chunks");
-  unsetenv("GRPC_EXPERIMENTS");
+  EXPECT_EQ(GrpcExperiments(), "tcp_rcv_lowat,-tcp_read_chunks");
+  if (was_set) {
+    setenv("GRPC_EXPERIMENTS", saved.c_str(), 1);
+  } else {
+    unsetenv("GRPC_EXPERIMENTS");
+  }
 }
 
 }  // namespace

@@ -146,5 +146,35 @@ class LivenessTest(unittest.TestCase):
         self.assertIsNone(dup.proc.poll())  # keeps retrying with backoff, no crash
 
 
+class GrpcExperimentsTest(unittest.TestCase):
+    """The collector turns gRPC 1.51's tcp_read_chunks experiment off for itself (6 KiB less
+    heap per agent, docs/benchmarks.md) and keeps an operator's own choice."""
+
+    def experiments_at_start(self, env_value):
+        old = os.environ.get("GRPC_EXPERIMENTS")
+        if env_value is None:
+            os.environ.pop("GRPC_EXPERIMENTS", None)
+        else:
+            os.environ["GRPC_EXPERIMENTS"] = env_value
+        try:
+            collector = Collector(make_tmp())
+        finally:
+            if old is None:
+                os.environ.pop("GRPC_EXPERIMENTS", None)
+            else:
+                os.environ["GRPC_EXPERIMENTS"] = old
+        try:
+            m = collector.find(r'collector started" .* grpc_experiments=(\S+)')
+            self.assertIsNotNone(m, "\n".join(collector.log()))
+            return m.group(1)
+        finally:
+            collector.stop()
+
+    def test_tcp_read_chunks_is_off_unless_the_operator_chose(self):
+        self.assertEqual(self.experiments_at_start(None), "-tcp_read_chunks")
+        self.assertEqual(self.experiments_at_start("tcp_rcv_lowat"), "tcp_rcv_lowat,-tcp_read_chunks")
+        self.assertEqual(self.experiments_at_start("tcp_read_chunks"), "tcp_read_chunks")
+
+
 if __name__ == "__main__":
     unittest.main()
