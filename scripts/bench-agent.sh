@@ -36,12 +36,13 @@
 #        a peer that cannot be installed or started is skipped with the reason logged)
 #        NETDATA_DB_MODE=ram NETDATA_RETENTION=3600 SKIP_BUILD=0 BUILD_DIR=build-bench
 #        (NODE_EXPORTER=skip and INSTALL_NODE_EXPORTER=0 still work)
-# Runs about (1 + peers) x (DURATION + 10 s) per interval, plus the longer warm-up at 10 s:
-# about 12.5 minutes with the defaults. Stops everything it started, on failure too.
+# Runs about (1 + peers) x (DURATION + 10 s) per interval, one more accord-agent run (hb) at
+# each interval over 1 s, plus the longer warm-up at 10 s: about 14 minutes with the defaults.
+# Stops everything it started, on failure too.
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
-bench_parse_args 38 "$@"
+bench_parse_args 41 "$@"
 DURATION="${DURATION:-60}"
 WARMUP="${WARMUP:-5}"
 INTERVALS="${INTERVALS:-1 10}"

@@ -313,8 +313,9 @@ def render_agent_section(w, agent, machine):
             peers = [(v, p) for v, p in peers if v is not None]
             line = ("At %s s with heartbeats every %s s as well (a frozen host is then noticed after "
                     "3 heartbeat intervals + 0.5 s, %.1f s, instead of 3.5 s), accord-agent used "
-                    "%.3f ms/s instead of %.3f: the 1 s heartbeats cost %.3f ms/s." %
-                    (iv, iv, 3 * float(iv) + 0.5, hb, a, a - hb))
+                    "%.3f ms/s instead of %.3f" % (iv, iv, 3 * float(iv) + 0.5, hb, a))
+            line += (": the 1 s heartbeats cost %.3f ms/s." % (a - hb) if a > hb else
+                     ": no saving above the noise.")
             if peers:
                 best, who = min(peers)
                 line += (" Against the cheapest peer, %s (%.3f ms/s), that is %s; the targets above "
@@ -322,9 +323,9 @@ def render_agent_section(w, agent, machine):
                          (AGENT_NAMES.get(who, who), best,
                           "less" if hb < best else "still more"))
             line += (" What remains above the floor is mostly gRPC's: its two timer threads wake "
-                     "about 2.5 times a second whatever the interval (their share at 1 s is in "
+                     "about 2.5 times a second whatever the interval (their share at %s s is in "
                      "the thread table below), and each batch and its ack pass through its "
-                     "transport.")
+                     "transport." % (txt("detail_interval") or intervals[0]))
             w("")
             w(line)
         w("")
@@ -1027,7 +1028,9 @@ def main():
         w("")
         w("Reading: gRPC's share is per stream and fixed (the server call's arena, the "
           "HTTP/2 transport, the TCP endpoint, read buffers): it alone is most of the 50 KiB "
-          "target. Ours is mostly the capacity engine's 30-minute ring of 5-second means per "
+          "target. (Read buffers were 8.5 KiB per agent before the collector turned off gRPC "
+          "1.51's `tcp_read_chunks` experiment, which kept a fixed 8 KiB buffer per "
+          "connection; they are now sized by each connection's traffic.) Ours is mostly the capacity engine's 30-minute ring of 5-second means per "
           "capacity series (1.6 KiB each, about ten per host), which the fast forecasts need; "
           "16-bit means or coarser buckets would halve it at a cost in precision or time "
           "resolution. Resident memory is larger than the live heap: glibc keeps freed memory "
