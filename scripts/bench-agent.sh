@@ -453,10 +453,10 @@ run_netdata() {
 
 # --- Every interval: the floor throughout, each agent alone in turn.
 for iv in $INTERVALS; do
-  runs=$(( ${#MEASURED[@]} + (iv > 1 ? 1 : 0) ))
+  runs=$(( ${#MEASURED[@]} + (iv > 1 ? 1 : 0) ))  # accord_hb too, over 1 s
+  floor_s=$(( runs * (DURATION + $(warmup_for "$iv") + 40) + 60 ))
   FLOOR_CMD=("$BUILD_DIR/bench/accord-bench-floor" --interval="${iv}s"
-    --duration="$(( (runs * (DURATION + $(warmup_for "$iv") + 40) + 60) > 3600 ? 3600 :
-                    runs * (DURATION + $(warmup_for "$iv") + 40) + 60 ))s")
+    --duration="$(( floor_s > 3600 ? 3600 : floor_s ))s")
   "${FLOOR_CMD[@]}" >"$BENCH_TMP/floor-$iv.out" 2>&1 &
   floor_pid=$!
   bench_track "$floor_pid"
@@ -568,7 +568,7 @@ for iv in $INTERVALS; do
     "RSS MiB" "Pss MiB" "Anon MiB" "Priv MiB" samples
   for a in accord accord_hb "${MEASURED[@]:1}"; do
     k="${a}_i${iv}"
-    [ -n "${RES[${k}_cpu_ms_per_s]:-}" ] || [ "$a" != accord_hb ] || continue
+    if [ "$a" = accord_hb ] && [ -z "${RES[${k}_cpu_ms_per_s]:-}" ]; then continue; fi
     printf '%-14s %5s %8s %10s %10s %9s %9s %9s %9s %8s\n' "$a" "${RES[${k}_procs]:--}" \
       "${RES[${k}_threads]:--}" "$(f3 "${RES[${k}_cpu_ms_per_s]:-}")" \
       "$(f3 "${RES[${k}_cpu_ms_per_cycle]:-}")" "$(mib "${RES[${k}_rss_kib]:-}")" \

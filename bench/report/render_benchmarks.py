@@ -1030,8 +1030,9 @@ def main():
           "HTTP/2 transport, the TCP endpoint, read buffers): it alone is most of the 50 KiB "
           "target. (Read buffers were 8.5 KiB per agent before the collector turned off gRPC "
           "1.51's `tcp_read_chunks` experiment, which kept a fixed 8 KiB buffer per "
-          "connection; they are now sized by each connection's traffic.) Ours is mostly the capacity engine's 30-minute ring of 5-second means per "
-          "capacity series (1.6 KiB each, about ten per host), which the fast forecasts need; "
+          "connection; they are now sized by each connection's traffic.) Ours is mostly the "
+          "capacity engine's 30-minute ring of 5-second means per capacity series (1.6 KiB "
+          "each, about ten per host), which the fast forecasts need; "
           "16-bit means or coarser buckets would halve it at a cost in precision or time "
           "resolution. Resident memory is larger than the live heap: glibc keeps freed memory "
           "in its arenas, which `--memory.trim-interval` returns to the kernel every 30 s.")

@@ -14,7 +14,7 @@ namespace accord {
 std::string ExperimentsWithout(const char* current, absl::string_view experiment);
 
 // Turns off gRPC's tcp_read_chunks experiment (on by default in 1.51) for this process: each
-// connection then reads into buffers sized by what it has been receiving (a few hundred bytes
+// connection then reads into buffers sized by what it has been receiving (about 1.5 KiB
 // for an agent) instead of keeping a fixed 8 KiB one. Measured with 2,000 agents: 6 KiB less
 // heap per agent (docs/benchmarks.md, "Collector memory per agent"). Call at the start of main,
 // before any gRPC object exists; later calls have no effect.
