@@ -84,4 +84,19 @@ void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive, absl::Du
   timeline->segments = std::move(out);
 }
 
+Timeline BuildBackfilledHostTimeline(std::string host_id, absl::Span<const Transition> transitions,
+                                     absl::Span<const Interval> alive, absl::Time from,
+                                     absl::Time to, absl::Duration bridge) {
+  if (alive.empty() || bridge <= absl::ZeroDuration() || to <= from) {
+    Timeline timeline = BuildHostTimeline(std::move(host_id), transitions, from, to);
+    OverlayAlive(&timeline, alive, bridge);
+    return timeline;
+  }
+  Timeline timeline =
+      BuildHostTimeline(std::move(host_id), transitions, from - bridge, to + bridge);
+  OverlayAlive(&timeline, alive, bridge);
+  ClipTimeline(&timeline, from, to);
+  return timeline;
+}
+
 }  // namespace accord::collector::availability

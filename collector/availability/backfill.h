@@ -25,6 +25,14 @@ inline constexpr char kCauseBackfill[] = "backfill";
 void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive,
                   absl::Duration bridge = absl::ZeroDuration());
 
+// A host's timeline over [from, to): BuildHostTimeline with `alive` overlaid by OverlayAlive.
+// The seams are judged on the log around the range, not inside it: the timeline is built
+// `bridge` wider on both sides and then cut, so a range that ends (or begins) inside the
+// seam before a reconnect is bridged just as a range spanning the reconnect is.
+Timeline BuildBackfilledHostTimeline(std::string host_id, absl::Span<const Transition> transitions,
+                                     absl::Span<const Interval> alive, absl::Time from,
+                                     absl::Time to, absl::Duration bridge);
+
 }  // namespace accord::collector::availability
 
 #endif  // ACCORD_COLLECTOR_AVAILABILITY_BACKFILL_H_

@@ -57,6 +57,20 @@ const char* ConditionName(Condition condition) {
   return "unknown";
 }
 
+void ClipTimeline(Timeline* timeline, absl::Time from, absl::Time to) {
+  timeline->start = std::max(timeline->start, from);
+  timeline->end = std::max(timeline->start, std::min(timeline->end, to));
+  std::vector<Segment>& segments = timeline->segments;
+  segments.erase(std::remove_if(segments.begin(), segments.end(),
+                                [&](const Segment& s) {
+                                  return s.end <= timeline->start || s.start >= timeline->end;
+                                }),
+                 segments.end());
+  if (segments.empty()) return;
+  segments.front().start = std::max(segments.front().start, timeline->start);
+  segments.back().end = std::min(segments.back().end, timeline->end);
+}
+
 Timeline BuildHostTimeline(std::string host_id, absl::Span<const Transition> transitions,
                            absl::Time from, absl::Time to) {
   Timeline timeline;

@@ -88,6 +88,9 @@ struct Timeline {
 Timeline BuildHostTimeline(std::string host_id, absl::Span<const Transition> transitions,
                            absl::Time from, absl::Time to);
 
+// Cuts `timeline` to [from, to) ∩ its own range, keeping the invariants.
+void ClipTimeline(Timeline* timeline, absl::Time from, absl::Time to);
+
 // A service's timeline from its components' timelines by `rule`, over the union of their
 // ranges (where a component has no segment it counts as kUnknown "no_data"):
 //   kAll:     Up iff all Up; Down if any Down; else Unknown.

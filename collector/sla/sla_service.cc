@@ -54,14 +54,12 @@ std::shared_ptr<const ActiveCatalogue> SlaService::catalogue() const {
 availability::Timeline SlaService::HostTimeline(const std::string& host, absl::Time from,
                                                 absl::Time to) const {
   std::vector<Transition> log = registry_.Transitions(host);
-  availability::Timeline timeline = availability::BuildHostTimeline(host, log, from, to);
   std::vector<AliveSpan> alive = registry_.AliveSpans(host);
-  if (!alive.empty()) {
-    std::vector<Interval> evidence;
-    evidence.reserve(alive.size());
-    for (const AliveSpan& a : alive) evidence.push_back({a.first, a.last});
-    availability::OverlayAlive(&timeline, evidence, kHeartbeatBridge);
-  }
+  std::vector<Interval> evidence;
+  evidence.reserve(alive.size());
+  for (const AliveSpan& a : alive) evidence.push_back({a.first, a.last});
+  availability::Timeline timeline =
+      availability::BuildBackfilledHostTimeline(host, log, evidence, from, to, kHeartbeatBridge);
   return timeline;
 }
 

@@ -106,5 +106,61 @@ TEST(BackfillBridgeTest, TheSeamBeforeAReconnectIsBridgedButRealGapsAreNot) {
   EXPECT_EQ(u.segments[1].condition, Condition::kUnknown);
 }
 
+// The range of a query can end inside the seam: the reconnect is after `to`. The seam is
+// judged on the log around the range (found by test_continuity, where `to` truncated to the
+// second fell 15 ms before the reconnect and the seam counted as an incident).
+TEST(BackfillBridgeTest, ARangeEndingOrBeginningInsideTheSeamIsBridgedToo) {
+  auto log = testing::Log({{"2026-03-02T10:00:00Z", HostState::kUp, "first_seen"},
+                           {"2026-03-02T11:00:00Z", HostState::kUnreachable, "stream_broken"},
+                           {"2026-03-02T12:00:00Z", HostState::kUp, "connected"}});
+  const std::vector<Interval> alive = {
+      Interval{testing::T("2026-03-02T11:00:00Z"), testing::T("2026-03-02T11:59:59.5Z")}};
+  // The plain overlay of a range cut inside the seam sees no Up after it: Unknown is left.
+  Timeline plain = BuildHostTimeline("h", log, testing::T("2026-03-02T10:00:00Z"),
+                                     testing::T("2026-03-02T11:59:59.8Z"));
+  OverlayAlive(&plain, alive, absl::Seconds(2));
+  ASSERT_EQ(plain.segments.size(), 2u);
+  EXPECT_EQ(plain.segments[1].condition, Condition::kUnknown);
+
+  Timeline ends =
+      BuildBackfilledHostTimeline("h", log, alive, testing::T("2026-03-02T10:00:00Z"),
+                                  testing::T("2026-03-02T11:59:59.8Z"), absl::Seconds(2));
+  ASSERT_EQ(ends.segments.size(), 1u);
+  EXPECT_EQ(ends.segments[0].condition, Condition::kUp);
+  EXPECT_EQ(ends.start, testing::T("2026-03-02T10:00:00Z"));
+  EXPECT_EQ(ends.end, testing::T("2026-03-02T11:59:59.8Z"));
+  EXPECT_EQ(ends.segments[0].end, ends.end);
+
+  Timeline begins =
+      BuildBackfilledHostTimeline("h", log, alive, testing::T("2026-03-02T11:59:59.7Z"),
+                                  testing::T("2026-03-02T13:00:00Z"), absl::Seconds(2));
+  ASSERT_EQ(begins.segments.size(), 1u);
+  EXPECT_EQ(begins.segments[0].condition, Condition::kUp);
+  EXPECT_EQ(begins.segments[0].start, testing::T("2026-03-02T11:59:59.7Z"));
+  EXPECT_EQ(begins.segments[0].end, testing::T("2026-03-02T13:00:00Z"));
+}
+
+TEST(BackfillBridgeTest, WideningTheRangeBridgesNoRealGapAndNoOngoingOne) {
+  // Evidence ends 10 s before the reconnect; the range ends 5 s into that gap.
+  auto log = testing::Log({{"2026-03-02T10:00:00Z", HostState::kUp, "first_seen"},
+                           {"2026-03-02T11:00:00Z", HostState::kUnreachable, "stream_broken"},
+                           {"2026-03-02T12:00:00Z", HostState::kUp, "connected"}});
+  Timeline gap = BuildBackfilledHostTimeline(
+      "h", log, {Interval{testing::T("2026-03-02T11:00:00Z"), testing::T("2026-03-02T11:59:50Z")}},
+      testing::T("2026-03-02T10:00:00Z"), testing::T("2026-03-02T11:59:55Z"), absl::Seconds(2));
+  ASSERT_EQ(gap.segments.size(), 2u);
+  EXPECT_EQ(gap.segments[1].condition, Condition::kUnknown);
+  EXPECT_EQ(gap.segments[1].end, testing::T("2026-03-02T11:59:55Z"));
+  // No reconnect yet: the seam after the evidence is not bridged, however short.
+  auto open = testing::Log({{"2026-03-02T10:00:00Z", HostState::kUp, "first_seen"},
+                            {"2026-03-02T11:00:00Z", HostState::kUnreachable, "stream_broken"}});
+  Timeline ongoing = BuildBackfilledHostTimeline(
+      "h", open,
+      {Interval{testing::T("2026-03-02T11:00:00Z"), testing::T("2026-03-02T11:59:59.5Z")}},
+      testing::T("2026-03-02T10:00:00Z"), testing::T("2026-03-02T11:59:59.8Z"), absl::Seconds(2));
+  ASSERT_EQ(ongoing.segments.size(), 2u);
+  EXPECT_EQ(ongoing.segments[1].condition, Condition::kUnknown);
+}
+
 }  // namespace
 }  // namespace accord::collector::availability

@@ -252,5 +252,34 @@ TEST(CombineTimelinesTest, RejectsBadRules) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ClipTimelineTest, CutsToTheRangeAndKeepsTheInvariants) {
+  Timeline t =
+      BuildHostTimeline("h",
+                        Log({{"2026-03-02T10:00:00Z", HostState::kUp, "first_seen"},
+                             {"2026-03-02T11:00:00Z", HostState::kUnreachable, "stream_broken"},
+                             {"2026-03-02T12:00:00Z", HostState::kUp, "connected"}}),
+                        T("2026-03-02T09:00:00Z"), T("2026-03-02T13:00:00Z"));
+  ASSERT_EQ(t.segments.size(), 4u);
+  ClipTimeline(&t, T("2026-03-02T10:30:00Z"), T("2026-03-02T11:30:00Z"));
+  EXPECT_EQ(t.start, T("2026-03-02T10:30:00Z"));
+  EXPECT_EQ(t.end, T("2026-03-02T11:30:00Z"));
+  ASSERT_EQ(t.segments.size(), 2u);
+  EXPECT_EQ(t.segments[0].start, T("2026-03-02T10:30:00Z"));
+  EXPECT_EQ(t.segments[0].condition, Condition::kUp);
+  EXPECT_EQ(t.segments[0].end, t.segments[1].start);
+  EXPECT_EQ(t.segments[1].condition, Condition::kUnknown);
+  EXPECT_EQ(t.segments[1].end, T("2026-03-02T11:30:00Z"));
+  // A range outside the timeline leaves it empty; a wider one changes nothing.
+  Timeline outside = t;
+  ClipTimeline(&outside, T("2026-03-03T00:00:00Z"), T("2026-03-03T01:00:00Z"));
+  EXPECT_TRUE(outside.segments.empty());
+  EXPECT_EQ(outside.start, outside.end);
+  Timeline wider = t;
+  ClipTimeline(&wider, T("2026-03-01T00:00:00Z"), T("2026-03-04T00:00:00Z"));
+  EXPECT_EQ(wider.segments.size(), 2u);
+  EXPECT_EQ(wider.start, t.start);
+  EXPECT_EQ(wider.end, t.end);
+}
+
 }  // namespace
 }  // namespace accord::collector::availability
