@@ -32,6 +32,18 @@ struct LoadGenerator::Stats {
   std::map<std::string, uint64_t> errors_by_code ABSL_GUARDED_BY(mu);
   absl::Time faults_origin ABSL_GUARDED_BY(mu) = absl::InfinitePast();
   std::vector<FaultRecord> fault_records ABSL_GUARDED_BY(mu);
+  uint64_t sender_gaps ABSL_GUARDED_BY(mu) = 0;
+  absl::Duration sender_gap_max ABSL_GUARDED_BY(mu);
+  std::vector<SenderGap> sender_gap_records ABSL_GUARDED_BY(mu);
+
+  void SenderGapSeen(const std::string& host, absl::Time from, absl::Time to) {
+    absl::MutexLock lock(&mu);
+    ++sender_gaps;
+    sender_gap_max = std::max(sender_gap_max, to - from);
+    if (sender_gap_records.size() < LoadReport::kMaxSenderGapRecords) {
+      sender_gap_records.push_back({host, from, to});
+    }
+  }
 
   void Connected() {
     uint64_t now = ++streams_connected;
@@ -174,6 +186,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
   void SetFrozen(bool frozen) {
     absl::MutexLock lock(&agent_->mu);
     frozen_ = frozen;
+    if (!frozen) gap_after_freeze_ = true;  // the silence was the fault, not a gap
   }
 
   // Wall time the last write (of any message) started.
@@ -338,7 +351,13 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       return false;  // idle
     }
     writing_ = true;
-    last_write_ = clock_.Now();
+    const absl::Time now = clock_.Now();
+    if (connected_ && !gap_after_freeze_ && last_write_ != absl::InfinitePast() &&
+        now - last_write_ > 2 * options_.heartbeat_interval) {
+      stats_->SenderGapSeen(agent_->host_id, last_write_, now);
+    }
+    gap_after_freeze_ = false;
+    last_write_ = now;
     CountSent();
     return true;
   }
@@ -363,6 +382,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
   bool described_ = false;
   bool connected_ = false;
   bool frozen_ = false;
+  bool gap_after_freeze_ = false;  // the next write ends a freeze (SenderGap)
   uint64_t sent_sequence_ = 0;
   absl::Duration hello_written_at_;
   absl::Time last_write_ = absl::InfinitePast();
@@ -693,6 +713,9 @@ LoadReport LoadGenerator::Snapshot() const {
     absl::MutexLock lock(&stats_->mu);
     r.faults_origin = s.faults_origin;
     r.fault_records = s.fault_records;
+    r.sender_gaps = s.sender_gaps;
+    r.sender_gap_max = s.sender_gap_max;
+    r.sender_gap_records = s.sender_gap_records;
   }
   return r;
 }
@@ -707,6 +730,16 @@ std::string UnixSecondsJson(absl::Time t) {
   return absl::StrFormat("%d.%06d", us / 1000000, us % 1000000);
 }
 
+// Host ids are the prefix and digits: the prefix is the only free text.
+std::string JsonHost(const std::string& id) {
+  std::string host;
+  for (char c : id) {
+    if (c == '"' || c == '\\') host.push_back('\\');
+    if (static_cast<unsigned char>(c) >= 0x20) host.push_back(c);
+  }
+  return host;
+}
+
 std::string FaultsJson(const LoadReport& r) {
   std::string out = absl::StrFormat(
       "\"faults_origin_unix_s\":%s,\"faults_planned\":%d,\"faults_applied\":%d,"
@@ -715,16 +748,20 @@ std::string FaultsJson(const LoadReport& r) {
       r.hosts_frozen, r.hosts_reconnected);
   for (size_t i = 0; i < r.fault_records.size(); ++i) {
     const FaultRecord& f = r.fault_records[i];
-    // Host ids are the prefix and digits: the prefix is the only free text.
-    std::string host;
-    for (char c : f.host) {
-      if (c == '"' || c == '\\') host.push_back('\\');
-      if (static_cast<unsigned char>(c) >= 0x20) host.push_back(c);
-    }
     absl::StrAppend(&out, i > 0 ? "," : "", "{\"kind\":\"", FaultKindName(f.kind), "\",\"host\":\"",
-                    host, "\",\"entry\":", f.spec_index, ",\"at_unix_s\":", UnixSecondsJson(f.at),
+                    JsonHost(f.host), "\",\"entry\":", f.spec_index,
+                    ",\"at_unix_s\":", UnixSecondsJson(f.at),
                     ",\"last_message_unix_s\":", UnixSecondsJson(f.last_message_at),
                     ",\"connected\":", f.connected ? "true" : "false", "}");
+  }
+  absl::StrAppend(&out, "],\"sender_gaps\":", r.sender_gaps,
+                  ",\"sender_gap_max_ms\":", absl::StrFormat("%.3f", Ms(r.sender_gap_max)),
+                  ",\"sender_gap_events\":[");
+  for (size_t i = 0; i < r.sender_gap_records.size(); ++i) {
+    const SenderGap& g = r.sender_gap_records[i];
+    absl::StrAppend(&out, i > 0 ? "," : "", "{\"host\":\"", JsonHost(g.host),
+                    "\",\"from_unix_s\":", UnixSecondsJson(g.from),
+                    ",\"to_unix_s\":", UnixSecondsJson(g.to), "}");
   }
   out.append("]");
   return out;
@@ -764,6 +801,10 @@ std::string FormatReportText(const LoadReport& r) {
   for (const auto& [code, n] : r.errors_by_code) absl::StrAppend(&codes, " ", code, "=", n);
   line("errors", absl::StrCat(r.errors, codes));
   line("shutdown_cancelled", absl::StrCat(r.shutdown_cancelled));
+  line("sender_gaps",
+       absl::StrFormat("%d writes came over 2 heartbeats after the previous one (longest %.0f "
+                       "ms): the generator fell behind",
+                       r.sender_gaps, Ms(r.sender_gap_max)));
   line("ack_latency",
        absl::StrFormat("p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d acks)", Ms(r.ack_latency_p50),
                        Ms(r.ack_latency_p99), Ms(r.ack_latency_max), r.ack_latency_count));

@@ -90,6 +90,15 @@ struct FaultRecord {
   bool connected = false;
 };
 
+// A healthy, connected agent that wrote nothing for longer than two heartbeat intervals: the
+// generator itself fell behind (starved of CPU), so the collector saw real silence. Recorded
+// when the write that ends the gap starts; gaps a freeze caused are not recorded.
+struct SenderGap {
+  std::string host;
+  absl::Time from;  // the previous write started
+  absl::Time to;    // the next write started
+};
+
 // Totals since Run started. Counters only grow; streams_connected is current.
 struct LoadReport {
   absl::Duration elapsed;
@@ -124,6 +133,12 @@ struct LoadReport {
   uint64_t faults_applied = 0;
   uint64_t hosts_killed = 0, hosts_frozen = 0, hosts_reconnected = 0;
   std::vector<FaultRecord> fault_records;
+  // The generator's own silences (SenderGap): how many, the longest, and the first
+  // kMaxSenderGapRecords of them.
+  static constexpr size_t kMaxSenderGapRecords = 100000;
+  uint64_t sender_gaps = 0;
+  absl::Duration sender_gap_max;
+  std::vector<SenderGap> sender_gap_records;
 };
 
 std::string FormatReportText(const LoadReport& r);

@@ -608,9 +608,15 @@ def render_detection_section(w, d):
         w("")
         w("| Agents | Poll period /api/v1/hosts: median / max ms (GET median ms) | "
           "Poll period /metrics: median / max ms (GET median ms) | Hosts never faulted that "
-          "left `up` while polled | One GET /metrics, no fault active: s, then hosts falsely "
+          "left `up` while polled (of them: the load generator silent) | One GET /metrics, no fault active: s, then hosts falsely "
           "unreachable | Collector / load generator CPU (% of one core) |")
         w("|---|---|---|---|---|---|")
+        def false_down(r):
+            text = r.fmt("false_down_api_hosts", 0)
+            if r.values("false_down_api_hosts_sender_gap"):
+                text += " (%s)" % r.fmt("false_down_api_hosts_sender_gap", 0)
+            return text
+
         for key in sorted(groups):
             agents, with_metrics, path = key
             r = Runs(groups[key])
@@ -622,7 +628,7 @@ def render_detection_section(w, d):
                                        r.fmt("poll_metrics_request_ms_median", 0))
             w("| %s | %s / %s (%s) | %s | %s | %s, %s | %s / %s |" % (
                 label, r.fmt("poll_api_period_ms_median", 0), r.fmt("poll_api_period_ms_max", 0),
-                r.fmt("poll_api_request_ms_median", 1), pm, r.fmt("false_down_api_hosts", 0),
+                r.fmt("poll_api_request_ms_median", 1), pm, false_down(r),
                 r.fmt("scrape_metrics_s", 2), r.fmt("scrape_metrics_false_unreachable", 0),
                 r.fmt("collector_cpu_pct", 0), r.fmt("loadgen_cpu_pct", 0)))
         w("")
@@ -632,11 +638,12 @@ def render_detection_section(w, d):
           "alone) instead of the whole exposition. Hosts that left `up` without a fault: "
           "silence is judged as of the last message the ingest thread applied (queued messages "
           "are not silence) plus the delivery lag every host's messages show (a starved "
-          "collector reads late; docs/protocol.md), so what remains is silence in the "
-          "simulated agents' own sending. In a repeat of the liveness-scrape run with its "
-          "files kept, every such host turned `unreachable` while the 10,000 streams were "
-          "still being opened (before the first fault), when the load generator, one process "
-          "for all agents on the same two cores, was busiest.")
+          "collector reads late; docs/protocol.md). The number in brackets is how many of "
+          "those hosts the load generator itself left silent: it records every healthy agent "
+          "that wrote nothing for over 2 heartbeat intervals (its one process for all agents "
+          "shares the two cores with the collector and the pollers), and a host counts when "
+          "such a gap was open between the poll that still saw it `up` and the one that did "
+          "not. The rest would be the collector's.")
         w("")
     if prom:
         version = prom.text("prometheus") or "n/a"
