@@ -195,7 +195,7 @@ printf '  collector CPU %.1f%%, loadgen CPU %.1f%% of one core during the fault 
   "$(bench_calc "($c1_sched - $c0_sched) * 100 / $dt")" "$(bench_calc "($l1_sched - $l0_sched) * 100 / $dt")"
 printf '  hosts never faulted that left "up" while polled: %s (/api/v1/hosts); of them %s while the\n' \
   "$(get false_down_api_hosts)" "$(get false_down_api_hosts_sender_gap)"
-printf '    load generator itself sent nothing for over 2 heartbeats (%s such gaps, longest %.1f s)\n' \
+printf '    load generator itself sent nothing for over 3 heartbeats (%s such gaps, longest %.1f s)\n' \
   "$(get sender_gaps)" "$(get sender_gap_max_s)"
 printf '  one GET /metrics with no fault active: %.2f s, then %s hosts falsely unreachable\n' \
   "$scrape_s" "$scrape_false"

@@ -328,26 +328,31 @@ def cmd_analyze(a):
         r("reconnect_%s_p50_s" % name, quantile(v, 0.5))
         r("reconnect_%s_max_s" % name, max(v))
     # Hosts that were never faulted but left "up" anyway: the collector could not keep up with
-    # the heartbeats, or the load generator did not send them (its sender gaps: a healthy
-    # agent that wrote nothing for over 2 heartbeats). A change is the generator's when one of
-    # the host's gaps was open between the poll that still saw "up" and the one that did not.
+    # the heartbeats, or the load generator did not send them. The generator records its own
+    # silences (sender gaps: a healthy agent that wrote nothing for over 3 heartbeats, the
+    # collector's limit). A change is the generator's when such a gap alone reached the limit
+    # before the poll that saw the change (from + 3 heartbeats <= its response) and was still
+    # open at the poll before it, which saw "up" (to >= its request).
     faulted = {e["host"] for e in events}
     gaps = {}
     for g in lg.get("sender_gap_events", []):
         gaps.setdefault(g["host"], []).append((g["from_unix_s"], g["to_unix_s"]))
+    limit = lg.get("sender_gap_heartbeats", 3) * hb
     r("sender_gaps", lg.get("sender_gaps", 0))
     r("sender_gap_max_s", lg.get("sender_gap_max_ms", 0) / 1000.0)
+    # The generator keeps the first 100,000 gaps: beyond that, attribution undercounts.
+    r("sender_gap_events_dropped", lg.get("sender_gaps", 0) - len(lg.get("sender_gap_events", [])))
 
     def sender_silent(c):
-        return any(f < c[5] and t > c[3] for f, t in gaps.get(c[0], []))
+        return any(f + limit <= c[5] and t >= c[3] for f, t in gaps.get(c[0], []))
     for name, p in sorted(polls.items()):
         false = [c for c in p["changes"] if c[0] not in faulted and up_states[name](c[1])]
+        hosts = {c[0] for c in false}
+        by_sender = {c[0] for c in false if sender_silent(c)}
         r("false_down_%s_changes" % name, len(false))
-        r("false_down_%s_hosts" % name, len({c[0] for c in false}))
-        r("false_down_%s_hosts_sender_gap" % name,
-          len({c[0] for c in false if sender_silent(c)}))
-        r("false_down_%s_hosts_collector" % name,
-          len({c[0] for c in false if not sender_silent(c)}))
+        r("false_down_%s_hosts" % name, len(hosts))
+        r("false_down_%s_hosts_sender_gap" % name, len(by_sender))
+        r("false_down_%s_hosts_collector" % name, len(hosts - by_sender))
     r("all_targets_met", 1 if verdicts and all(verdicts) else 0)
     text = "\n".join(out) + "\n"
     if a.out:

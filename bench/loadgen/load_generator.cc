@@ -353,7 +353,7 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
     writing_ = true;
     const absl::Time now = clock_.Now();
     if (connected_ && !gap_after_freeze_ && last_write_ != absl::InfinitePast() &&
-        now - last_write_ > 2 * options_.heartbeat_interval) {
+        now - last_write_ > kSenderGapHeartbeats * options_.heartbeat_interval) {
       stats_->SenderGapSeen(agent_->host_id, last_write_, now);
     }
     gap_after_freeze_ = false;
@@ -754,7 +754,8 @@ std::string FaultsJson(const LoadReport& r) {
                     ",\"last_message_unix_s\":", UnixSecondsJson(f.last_message_at),
                     ",\"connected\":", f.connected ? "true" : "false", "}");
   }
-  absl::StrAppend(&out, "],\"sender_gaps\":", r.sender_gaps,
+  absl::StrAppend(&out, "],\"sender_gap_heartbeats\":", kSenderGapHeartbeats,
+                  ",\"sender_gaps\":", r.sender_gaps,
                   ",\"sender_gap_max_ms\":", absl::StrFormat("%.3f", Ms(r.sender_gap_max)),
                   ",\"sender_gap_events\":[");
   for (size_t i = 0; i < r.sender_gap_records.size(); ++i) {
@@ -801,10 +802,9 @@ std::string FormatReportText(const LoadReport& r) {
   for (const auto& [code, n] : r.errors_by_code) absl::StrAppend(&codes, " ", code, "=", n);
   line("errors", absl::StrCat(r.errors, codes));
   line("shutdown_cancelled", absl::StrCat(r.shutdown_cancelled));
-  line("sender_gaps",
-       absl::StrFormat("%d writes came over 2 heartbeats after the previous one (longest %.0f "
-                       "ms): the generator fell behind",
-                       r.sender_gaps, Ms(r.sender_gap_max)));
+  line("sender_gaps", absl::StrFormat("%d writes came over %d heartbeats after the previous one "
+                                      "(longest %.0f ms): the generator fell behind",
+                                      r.sender_gaps, kSenderGapHeartbeats, Ms(r.sender_gap_max)));
   line("ack_latency",
        absl::StrFormat("p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d acks)", Ms(r.ack_latency_p50),
                        Ms(r.ack_latency_p99), Ms(r.ack_latency_max), r.ack_latency_count));

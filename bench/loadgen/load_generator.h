@@ -90,9 +90,13 @@ struct FaultRecord {
   bool connected = false;
 };
 
-// A healthy, connected agent that wrote nothing for longer than two heartbeat intervals: the
-// generator itself fell behind (starved of CPU), so the collector saw real silence. Recorded
-// when the write that ends the gap starts; gaps a freeze caused are not recorded.
+// A healthy, connected agent that wrote nothing for longer than kSenderGapHeartbeats heartbeat
+// intervals, the collector's default silence limit: the generator itself fell behind (starved
+// of CPU), and the silence the collector saw was real. Recorded when the write that ends the
+// gap starts; gaps a freeze caused are not recorded. (An agent normally writes at least once
+// a heartbeat interval; after a batch, the next heartbeat is skipped, so just under 2
+// intervals between writes is normal.)
+inline constexpr int kSenderGapHeartbeats = 3;
 struct SenderGap {
   std::string host;
   absl::Time from;  // the previous write started

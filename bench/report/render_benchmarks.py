@@ -608,13 +608,13 @@ def render_detection_section(w, d):
         w("")
         w("| Agents | Poll period /api/v1/hosts: median / max ms (GET median ms) | "
           "Poll period /metrics: median / max ms (GET median ms) | Hosts never faulted that "
-          "left `up` while polled (of them: the load generator silent) | One GET /metrics, no fault active: s, then hosts falsely "
+          "left `up` while polled / of them while the load generator was silent | One GET /metrics, no fault active: s, then hosts falsely "
           "unreachable | Collector / load generator CPU (% of one core) |")
         w("|---|---|---|---|---|---|")
         def false_down(r):
             text = r.fmt("false_down_api_hosts", 0)
             if r.values("false_down_api_hosts_sender_gap"):
-                text += " (%s)" % r.fmt("false_down_api_hosts_sender_gap", 0)
+                text += " / %s" % r.fmt("false_down_api_hosts_sender_gap", 0)
             return text
 
         for key in sorted(groups):
@@ -638,12 +638,12 @@ def render_detection_section(w, d):
           "alone) instead of the whole exposition. Hosts that left `up` without a fault: "
           "silence is judged as of the last message the ingest thread applied (queued messages "
           "are not silence) plus the delivery lag every host's messages show (a starved "
-          "collector reads late; docs/protocol.md). The number in brackets is how many of "
-          "those hosts the load generator itself left silent: it records every healthy agent "
-          "that wrote nothing for over 2 heartbeat intervals (its one process for all agents "
-          "shares the two cores with the collector and the pollers), and a host counts when "
-          "such a gap was open between the poll that still saw it `up` and the one that did "
-          "not. The rest would be the collector's.")
+          "collector reads late; docs/protocol.md). The second number is how many of those "
+          "hosts the load generator itself left silent: it records every healthy agent that "
+          "wrote nothing for over 3 heartbeat intervals, the collector's limit (its one "
+          "process for all agents shares the two cores with the collector and the pollers), "
+          "and a host counts when such a gap had reached the limit by the poll that saw the "
+          "change and was still open at the poll before it. The rest are the collector's.")
         w("")
     if prom:
         version = prom.text("prometheus") or "n/a"

@@ -107,8 +107,9 @@ TEST(BackfillBridgeTest, TheSeamBeforeAReconnectIsBridgedButRealGapsAreNot) {
 }
 
 // The range of a query can end inside the seam: the reconnect is after `to`. The seam is
-// judged on the log around the range (found by test_continuity, where `to` truncated to the
-// second fell 15 ms before the reconnect and the seam counted as an incident).
+// judged on the log around the range (found by test_continuity, where `to`, truncated to the
+// second, fell 83 ms before the reconnect and the 15 ms of seam inside the range counted as
+// an incident).
 TEST(BackfillBridgeTest, ARangeEndingOrBeginningInsideTheSeamIsBridgedToo) {
   auto log = testing::Log({{"2026-03-02T10:00:00Z", HostState::kUp, "first_seen"},
                            {"2026-03-02T11:00:00Z", HostState::kUnreachable, "stream_broken"},
