@@ -238,7 +238,10 @@ def cmd_analyze(a):
                 continue
             before = state_at(name, host, t)
             if before is not None and not up_states[name](before):
+                # Already shown not up (e.g. left silent by the generator, counted among the
+                # false downs): no change to detect, so neither a latency nor a miss.
                 not_up_before[key] = not_up_before.get(key, 0) + 1
+                continue
             hit = next((c for c in by_host[name].get(host, [])
                         if c[5] > t and up_states[name](c[1]) and down_states[name](c[2])), None)
             if hit is None:
@@ -353,6 +356,7 @@ def cmd_analyze(a):
         r("false_down_%s_hosts" % name, len(hosts))
         r("false_down_%s_hosts_sender_gap" % name, len(by_sender))
         r("false_down_%s_hosts_collector" % name, len(hosts - by_sender))
+    r("missed_excludes_not_up_before", 1)
     r("all_targets_met", 1 if verdicts and all(verdicts) else 0)
     text = "\n".join(out) + "\n"
     if a.out:

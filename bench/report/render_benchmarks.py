@@ -579,11 +579,24 @@ def render_detection_section(w, d):
       "in GET /metrics; *registry* is the collector's own `recorded_at` of the transition "
       "(GET /api/v1/hosts/{id}, ms resolution, no polling). A latency is response fully read "
       "(or recorded_at) − fault applied; p99 is nearest-rank (the maximum below 100 values). "
-      "Targets: p99 ≤ 1 s for a kill, ≤ 3 heartbeats + 0.5 s for a freeze." %
+      "Targets: p99 ≤ 1 s for a kill, ≤ 3 heartbeats + 0.5 s for a freeze, and nothing "
+      "missed (no change seen after the fault). In brackets: faults on hosts the poller "
+      "already showed not up, where nothing was left to detect (not misses; results of an "
+      "older watcher counted them as missed, and in the verdict: marked \"counted in\")." %
       ("%g" % (first.med("heartbeat_s") or 1), first.text("sample_interval") or "n/a",
        "%g %%" % (frac * 100) if frac else "n/a", "%g %%" % (frac * 100) if frac else "n/a",
        "%g" % (first.med("rounds") or 0)))
     w("")
+    def missed(r, pre):
+        # Faults on hosts a poller already showed not up: nothing to detect. Results without
+        # missed_excludes_not_up_before (an older watcher) count them among the missed too.
+        text = r.fmt(pre + "missed", 0)
+        if any(v > 0 for v in r.values(pre + "not_up_before")):
+            old = not r.values("missed_excludes_not_up_before")
+            text += " (%s not up before%s)" % (r.fmt(pre + "not_up_before", 0),
+                                               ", counted in" if old else "")
+        return text
+
     if groups:
         w("| Agents | Fault | Endpoint | n | p50 ms | p99 ms | max ms | missed | Target |")
         w("|---|---|---|---|---|---|---|---|---|")
@@ -602,7 +615,7 @@ def render_detection_section(w, d):
                     w("| %s | %s | %s | %s | %s | %s | %s | %s | p99 ≤ %s ms: %s |" % (
                         label, kind, ep_label, r.fmt(pre + "n", 0),
                         r.fmt(pre + "p50_s", 0, 1000), r.fmt(pre + "p99_s", 0, 1000),
-                        r.fmt(pre + "max_s", 0, 1000), r.fmt(pre + "missed", 0),
+                        r.fmt(pre + "max_s", 0, 1000), missed(r, pre),
                         "%.0f" % (target * 1000) if target else "n/a",
                         status(bool(met) and min(met) == 1 if met else None)))
         w("")
