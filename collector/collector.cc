@@ -163,6 +163,15 @@ void Collector::Impl::RenderSelf(std::string* out) const {
       static_cast<double>(catalogue_reload_errors.load()));
   one("accord_collector_hosts", "gauge", "Hosts known to the collector.",
       static_cast<double>(registry.TableSizes().hosts));
+  if (http != nullptr) {
+    const HttpServer::Stats web = http->stats();
+    one("accord_collector_http_requests_total", "counter",
+        "HTTP requests received (metrics, API, health).", static_cast<double>(web.requests));
+    one("accord_collector_http_responses_abandoned_total", "counter",
+        "Streamed responses (the whole /metrics) whose client went away before the end, e.g. "
+        "a scrape timeout; rendering stopped there.",
+        static_cast<double>(web.responses_abandoned));
+  }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   one("accord_collector_cpu_seconds_total", "counter", "CPU time used by the collector.",

@@ -36,11 +36,14 @@ void AppendFamilyHeader(std::string* out, absl::string_view name, absl::string_v
 // clears the string. Renderers of large expositions call MaybeDrain between lines, so that a
 // 180 MiB /metrics is sent in pieces of about kExpositionDrainBytes instead of being built
 // whole: no body-sized allocation to fault in, and sending overlaps rendering. An empty drain:
-// the text stays in the string.
-using ExpositionDrain = std::function<void(std::string* text)>;
+// the text stays in the string. A drain returns false when the text can no longer be sent
+// (the client went away): the renderer stops rather than render the rest for nobody.
+using ExpositionDrain = std::function<bool(std::string* text)>;
 inline constexpr size_t kExpositionDrainBytes = 1 << 20;
-inline void MaybeDrain(std::string* text, const ExpositionDrain& drain) {
-  if (drain && text->size() >= kExpositionDrainBytes) drain(text);
+// False when the drain said stop.
+inline bool MaybeDrain(std::string* text, const ExpositionDrain& drain) {
+  if (drain && text->size() >= kExpositionDrainBytes) return drain(text);
+  return true;
 }
 
 // FamilyFilter: the metric families a scrape asked for (`/metrics?family=a,b`, as

@@ -1346,11 +1346,17 @@ void CapacityService::RenderMetrics(std::string* out, const ExpositionDrain& dra
     const size_t begin = i == 0 ? 0 : base_end[i - 1];
     rows[i].base = absl::string_view(bases).substr(begin, base_end[i] - begin);
   }
+  bool stopped = false;  // the drain said stop (the client went away)
   auto family = [&](const char* name, const char* type, const char* help, auto each) {
+    if (stopped) return;
     AppendFamilyHeader(out, name, type, help);
     for (const Row& row : rows) {
       each(row);
-      MaybeDrain(out, drain);
+      if (!MaybeDrain(out, drain)) {
+        stopped = true;
+        out->clear();
+        return;
+      }
     }
   };
   family("accord_capacity_utilization_ratio", "gauge",
@@ -1422,6 +1428,7 @@ void CapacityService::RenderMetrics(std::string* out, const ExpositionDrain& dra
                          {"method", row.r->method != nullptr ? *row.r->method : kEmpty}});
            out->append("1\n");
          });
+  if (stopped) return;  // the client went away
   AppendFamilyHeader(
       out, "accord_capacity_n_plus_one_ok", "gauge",
       "1 if the service stays under its critical threshold without its largest host.");

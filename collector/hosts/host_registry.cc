@@ -88,7 +88,8 @@ class TextBuffer {
   static constexpr size_t kMaxLineTail = 2 + kMaxPromValueChars + 1;
 
   // `out` is handed to `drain` (if it is set) after a flush leaves kExpositionDrainBytes or
-  // more. `drain` must outlive the buffer.
+  // more. `drain` must outlive the buffer. Once the drain says stop, the buffer discards what
+  // it is given and stopped() is true: renderers check it to end early.
   TextBuffer(std::string* out, const ExpositionDrain& drain)
       : out_(out), drain_(drain), buf_(new char[kSize]) {}
   ~TextBuffer() { Flush(); }
@@ -98,6 +99,7 @@ class TextBuffer {
   void Put(absl::string_view s) {
     if (s.size() > kSize - used_) {
       Flush();
+      if (stopped_) return;
       if (s.size() > kSize) {
         out_->append(s.data(), s.size());
         return;
@@ -116,10 +118,14 @@ class TextBuffer {
     used_ = FormatPromValue(v, buf_.get() + used_) - buf_.get();
   }
   void Flush() {
-    out_->append(buf_.get(), used_);
+    if (!stopped_) out_->append(buf_.get(), used_);
     used_ = 0;
-    MaybeDrain(out_, drain_);
+    if (!stopped_ && !MaybeDrain(out_, drain_)) {
+      stopped_ = true;
+      out_->clear();
+    }
   }
+  bool stopped() const { return stopped_; }
 
  private:
   static constexpr size_t kSize = 64 * 1024;
@@ -127,6 +133,7 @@ class TextBuffer {
   const ExpositionDrain& drain_;
   std::unique_ptr<char[]> buf_;
   size_t used_ = 0;
+  bool stopped_ = false;
 };
 
 // A stream's series ids -> the host's slots. Agents number their series 0, 1, 2 ...: ids
@@ -1096,7 +1103,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
   auto simple = [&](absl::string_view name, const char* type, const char* help, auto value_of) {
     if (!filter.Matches(name)) return;
     header(name, type, help);
-    for (uint32_t h = 0; h < hosts; ++h) {
+    for (uint32_t h = 0; h < hosts && !text.stopped(); ++h) {
       text.Put(name);
       text.Put('{');
       text.Put(host_label(h));
@@ -1110,7 +1117,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
   if (filter.Matches("accord_host_state")) {
     header("accord_host_state", "gauge",
            "1 for the host's current state: up, unreachable, stopped or down.");
-    for (uint32_t h = 0; h < hosts; ++h) {
+    for (uint32_t h = 0; h < hosts && !text.stopped(); ++h) {
       for (HostState s :
            {HostState::kUp, HostState::kUnreachable, HostState::kStopped, HostState::kDown}) {
         text.Put("accord_host_state{");
@@ -1124,7 +1131,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
   if (filter.Matches("accord_host_info")) {
     header("accord_host_info", "gauge",
            "Always 1; the host's name, agent version and labels (as label_<name>).");
-    for (uint32_t h = 0; h < hosts; ++h) {
+    for (uint32_t h = 0; h < hosts && !text.stopped(); ++h) {
       const HostIdentity& id = *d.hosts[h].identity;
       scratch.assign("accord_host_info{");
       scratch.append(id.host_label);
@@ -1156,6 +1163,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
   const auto& known = KnownHelp();
   begin = 0;
   for (uint32_t f : order) {
+    if (text.stopped()) return;  // the client went away
     const auto& fam = d.families[f];
     const std::string& name = *fam.name;
     auto help = known.find(name);
@@ -1164,7 +1172,7 @@ void HostRegistry::RenderMetrics(const MetricsSnapshot& snapshot, std::string* o
                                                           : "gauge";
     header(name, type, help != known.end() ? help->second : "Reported by the host's agent.");
     const size_t end = begin + count[f];
-    for (size_t i = begin; i < end; ++i) {
+    for (size_t i = begin; i < end && !text.stopped(); ++i) {
       const Line& line = lines[i];
       text.Put(name);
       text.Put('{');

@@ -127,18 +127,22 @@ std::vector<std::pair<std::string, HttpHandler>> MakeApiHandlers(
     if (family == req.query.end()) {
       // The whole exposition (about 180 MiB at 10,000 hosts) is sent as it is rendered, in
       // pieces of about 1 MiB: no body-sized buffer, and sending overlaps rendering.
+      // When the client goes away (a scrape timeout), rendering stops at the next piece.
       r.stream = [&registry, render_self, sla](const BodyWriter& write) {
         std::string text;
         text.reserve(kExpositionDrainBytes + (64 << 10));
-        const ExpositionDrain drain = [&write](std::string* t) {
-          write(*t);
+        bool gone = false;
+        const ExpositionDrain drain = [&write, &gone](std::string* t) {
+          gone = gone || !write(*t);
           t->clear();
+          return !gone;
         };
         registry.RenderMetrics(&text, FamilyFilter(), drain);
+        if (gone) return;
         if (sla != nullptr) sla->RenderMetrics(&text);
-        MaybeDrain(&text, drain);
+        if (!MaybeDrain(&text, drain)) return;
         render_self(&text, drain);
-        if (!text.empty()) write(text);
+        if (!gone && !text.empty()) write(text);
       };
       return r;
     }

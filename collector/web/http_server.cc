@@ -80,6 +80,7 @@ HttpServer::~HttpServer() {
 
 int HttpServer::Dispatch(struct mg_connection* conn, void* self_ptr) {
   auto* self = static_cast<HttpServer*>(self_ptr);
+  ++self->requests_;
   const struct mg_request_info* info = mg_get_request_info(conn);
   HttpRequest req;
   req.method = info->request_method ? info->request_method : "";
@@ -111,7 +112,10 @@ int HttpServer::Dispatch(struct mg_connection* conn, void* self_ptr) {
   const bool chunked = resp.stream && !head_only && info->http_version != nullptr &&
                        absl::string_view(info->http_version) != "1.0";
   if (resp.stream && !chunked) {
-    resp.stream([&resp](absl::string_view piece) { resp.body.append(piece.data(), piece.size()); });
+    resp.stream([&resp](absl::string_view piece) {
+      resp.body.append(piece.data(), piece.size());
+      return true;
+    });
     resp.stream = nullptr;
   }
   std::string head = absl::StrCat("HTTP/1.1 ", resp.status, " ", StatusText(resp.status),
@@ -124,13 +128,22 @@ int HttpServer::Dispatch(struct mg_connection* conn, void* self_ptr) {
   head.append("\r\nCache-Control: no-store\r\n\r\n");
   mg_write(conn, head.data(), head.size());
   if (chunked) {
-    // After a failed write (the client went away) the rest is rendered but not sent.
+    // After a failed write (the client went away) the writer says stop.
     bool failed = false;
-    resp.stream([conn, &failed](absl::string_view piece) {
-      if (failed || piece.empty()) return;
+    uint64_t sent = 0;
+    resp.stream([conn, &failed, &sent](absl::string_view piece) {
+      if (failed || piece.empty()) return !failed;
       failed = mg_send_chunk(conn, piece.data(), static_cast<unsigned int>(piece.size())) < 0;
+      if (!failed) sent += piece.size();
+      return !failed;
     });
-    if (!failed) mg_send_chunk(conn, "", 0);  // the last chunk
+    if (!failed) {
+      mg_send_chunk(conn, "", 0);  // the last chunk
+    } else {
+      ++self->responses_abandoned_;
+      Log(LogLevel::kInfo, "client went away before the end of a streamed response",
+          {{"path", req.path}, {"bytes_sent", absl::StrCat(sent)}});
+    }
   } else if (!head_only) {
     mg_write(conn, resp.body.data(), resp.body.size());
   }

@@ -6,6 +6,8 @@
 #ifndef ACCORD_COLLECTOR_WEB_HTTP_SERVER_H_
 #define ACCORD_COLLECTOR_WEB_HTTP_SERVER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,8 +29,9 @@ struct HttpRequest {
   std::map<std::string, std::string> query;  // a repeated parameter's values joined by ','
 };
 
-// Sends one piece of a streamed body.
-using BodyWriter = std::function<void(absl::string_view piece)>;
+// Sends one piece of a streamed body. False once the client has gone away (a write failed):
+// the writer should stop, the rest would go nowhere.
+using BodyWriter = std::function<bool(absl::string_view piece)>;
 
 struct HttpResponse {
   HttpResponse() = default;
@@ -62,6 +65,14 @@ class HttpServer {
 
   int port() const { return port_; }
 
+  // Counters since Start, for the collector's own metrics.
+  struct Stats {
+    uint64_t requests = 0;
+    // Streamed responses whose client went away before the end (e.g. a scrape timeout).
+    uint64_t responses_abandoned = 0;
+  };
+  Stats stats() const { return {requests_.load(), responses_abandoned_.load()}; }
+
  private:
   HttpServer() = default;
   static int Dispatch(struct mg_connection* conn, void* self);
@@ -69,6 +80,8 @@ class HttpServer {
   struct mg_context* ctx_ = nullptr;
   int port_ = 0;
   std::vector<std::pair<std::string, HttpHandler>> handlers_;
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> responses_abandoned_{0};
 };
 
 }  // namespace accord::collector

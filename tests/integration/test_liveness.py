@@ -5,6 +5,7 @@ margins because CI machines are shared; the real figures are printed and measure
 scripts/bench-liveness.sh for docs/benchmarks.md.
 """
 import os
+import re
 import signal
 import time
 import unittest
@@ -56,6 +57,13 @@ class LivenessTest(unittest.TestCase):
         metrics = wait_for(lambda: (lambda m: m if 'accord_host_memory_available_bytes{host="it-up"}' in m else None)(self.collector.get("/metrics")), 10)
         self.assertTrue(metrics)
         self.assertIn('accord_host_up{host="it-up"} 1', metrics)
+        # The web server counts itself; nothing was abandoned by this client.
+        own = self.collector.get("/metrics?family=accord_collector_http_requests_total,"
+                                 "accord_collector_http_responses_abandoned_total")
+        requests = re.search(r"^accord_collector_http_requests_total (\d+)", own, re.M)
+        self.assertTrue(requests, own)
+        self.assertGreater(int(requests.group(1)), 1)
+        self.assertIn("\naccord_collector_http_responses_abandoned_total 0\n", own)
 
     def test_kill9_is_unreachable_quickly(self):
         agent = self.start_agent("it-kill")

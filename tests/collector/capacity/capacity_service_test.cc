@@ -2,16 +2,16 @@
 
 #include <cmath>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
-#include "tests/testing/series_descriptor.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/series_descriptor.h"
 
 namespace accord::collector::capacity {
 namespace {
@@ -111,8 +111,10 @@ class SimHost {
     b.timestamp_ms = absl::ToUnixMillis(at);
     if (sequence_ == 1) {
       b.new_series = {
-          Desc(0, "accord_host_cpu_aggregate_seconds_total", {{"mode", "user"}}, SeriesKind::kCounter),
-          Desc(1, "accord_host_cpu_aggregate_seconds_total", {{"mode", "idle"}}, SeriesKind::kCounter),
+          Desc(0, "accord_host_cpu_aggregate_seconds_total", {{"mode", "user"}},
+               SeriesKind::kCounter),
+          Desc(1, "accord_host_cpu_aggregate_seconds_total", {{"mode", "idle"}},
+               SeriesKind::kCounter),
           Desc(2, "accord_host_filesystem_size_bytes", {{"mountpoint", "/data"}}),
           Desc(3, "accord_host_filesystem_avail_bytes", {{"mountpoint", "/data"}}),
           Desc(4, "shop_orders_total", {}, SeriesKind::kCounter),
@@ -250,7 +252,7 @@ TEST_F(CapacityServiceTest, ServicePoolsCpuAndChecksNPlusOne) {
   SimHost small(registry_, clock_, "small", 2);
   SetServices({"big", "small"}, false);
   for (int s = 0; s < 120; ++s) {
-    big.Step(2, 100, 0);     // 50 %
+    big.Step(2, 100, 0);      // 50 %
     small.Step(0.5, 900, 0);  // 25 %; its /data is 90 % full
     clock_.Advance(absl::Seconds(1));
   }
@@ -460,7 +462,7 @@ TEST_F(CapacityServiceTest, AServiceReportDoesNotChangeTheHostsOwnForecast) {
     clock_.Advance(absl::Seconds(1));
     capacity_->RunOnce();
   }
-  ASSERT_TRUE(capacity_->HostReport("h").ok());      // caches the host's (strict) forecast
+  ASSERT_TRUE(capacity_->HostReport("h").ok());       // caches the host's (strict) forecast
   ASSERT_TRUE(capacity_->ServiceReport("lax").ok());  // must not replace it with lax's
   clock_.Advance(absl::Seconds(60));                  // the 5-second ring is stale now
   capacity_->RunOnce();
@@ -480,8 +482,8 @@ TEST_F(CapacityServiceTest, AServiceReportDoesNotChangeTheHostsOwnForecast) {
 TEST_F(CapacityServiceTest, ADrainedRenderHandsOnPiecesThatJoinToTheWhole) {
   std::vector<std::unique_ptr<SimHost>> hosts;
   for (int i = 0; i < 1500; ++i) {
-    hosts.push_back(std::make_unique<SimHost>(
-        registry_, clock_, absl::StrCat("a-host-with-a-long-name-", i), 4));
+    hosts.push_back(std::make_unique<SimHost>(registry_, clock_,
+                                              absl::StrCat("a-host-with-a-long-name-", i), 4));
   }
   for (int s = 0; s < 3; ++s) {
     for (auto& h : hosts) h->Step(1, 500 + s, 10);
@@ -500,10 +502,22 @@ TEST_F(CapacityServiceTest, ADrainedRenderHandsOnPiecesThatJoinToTheWhole) {
     EXPECT_LT(t->size(), kExpositionDrainBytes + 4096);  // drained after the line that filled it
     joined.append(*t);
     t->clear();
+    return true;
   });
   EXPECT_GE(drains, 2);
   joined.append(text);
   EXPECT_EQ(joined, whole);
+
+  // A drain that says stop (the client went away) ends the render at that piece.
+  std::string rest;
+  int stops = 0;
+  capacity_->RenderMetrics(&rest, [&](std::string* t) {
+    ++stops;
+    t->clear();
+    return false;
+  });
+  EXPECT_EQ(stops, 1);
+  EXPECT_TRUE(rest.empty()) << rest.size();
 }
 
 TEST_F(CapacityServiceTest, WhatIfUsesOnlyMinutesWhereEveryDemandHostReported) {
@@ -533,15 +547,17 @@ TEST_F(CapacityServiceTest, ALateSampleJoinsAMinuteAlreadyInTheStore) {
   const absl::Time minute = absl::FromUnixSeconds(absl::ToUnixSeconds(clock_.Now()) / 60 * 60);
   h.StepAt(minute + absl::Seconds(10), 1, 200, 0);
   clock_.SetNow(minute + absl::Minutes(5));
-  capacity_->RunOnce();  // the minute is written
+  capacity_->RunOnce();            // the minute is written
   ASSERT_EQ(store_.merged(), 1u);  // the filesystem minute (no CPU rate from one batch)
-  auto before = store_.LoadMinutes("h", {Kind::kFilesystem, "/data"}, minute, minute + absl::Minutes(1));
+  auto before =
+      store_.LoadMinutes("h", {Kind::kFilesystem, "/data"}, minute, minute + absl::Minutes(1));
   ASSERT_TRUE(before.ok());
   ASSERT_EQ(before->size(), 1u);
   EXPECT_EQ((*before)[0].count, 1u);
   h.StepAt(minute + absl::Seconds(40), 1, 600, 0);  // late: backfill
   capacity_->RunOnce();
-  auto after = store_.LoadMinutes("h", {Kind::kFilesystem, "/data"}, minute, minute + absl::Minutes(1));
+  auto after =
+      store_.LoadMinutes("h", {Kind::kFilesystem, "/data"}, minute, minute + absl::Minutes(1));
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->size(), 1u);
   EXPECT_EQ((*after)[0].count, 2u);

@@ -263,9 +263,8 @@ TEST_F(HostRegistryTest, ADrainedRenderHandsOnPiecesThatJoinToTheWhole) {
   // 2,000 hosts x 20 series: about 2.4 MiB of text, over twice kExpositionDrainBytes.
   Batch b = MakeBatch(1, clock_);
   for (uint32_t i = 0; i < 20; ++i) {
-    b.new_series.push_back(
-        accord::testing::Desc(i, "accord_host_filesystem_used_bytes",
-                              {{"mountpoint", absl::StrCat("/srv/volume-", i)}}));
+    b.new_series.push_back(accord::testing::Desc(
+        i, "accord_host_filesystem_used_bytes", {{"mountpoint", absl::StrCat("/srv/volume-", i)}}));
     b.series_ids.push_back(i);
     b.values.push_back(1e9 + i);
   }
@@ -284,6 +283,7 @@ TEST_F(HostRegistryTest, ADrainedRenderHandsOnPiecesThatJoinToTheWhole) {
     pieces.push_back(t->size());
     joined.append(*t);
     t->clear();
+    return true;
   });
   ASSERT_GE(pieces.size(), 2u);
   for (size_t size : pieces) {
@@ -293,6 +293,18 @@ TEST_F(HostRegistryTest, ADrainedRenderHandsOnPiecesThatJoinToTheWhole) {
   joined.append(text);  // the tail stays for the caller
   EXPECT_LT(text.size(), kExpositionDrainBytes);
   EXPECT_EQ(joined, whole);
+
+  // A drain that says stop (the client went away) ends the render at that piece: no more
+  // pieces, nothing left in the string.
+  std::string rest;
+  int stops = 0;
+  registry_.RenderMetrics(&rest, FamilyFilter(), [&](std::string* t) {
+    ++stops;
+    t->clear();
+    return false;
+  });
+  EXPECT_EQ(stops, 1);
+  EXPECT_TRUE(rest.empty()) << rest.size();
 }
 
 TEST_F(HostRegistryTest, HeartbeatIntervalFromHelloSetsTheSilenceLimit) {

@@ -81,10 +81,19 @@ TEST(ApiTest, TheWholeMetricsAreStreamedInPiecesThatJoinToTheExposition) {
   r.stream([&](absl::string_view piece) {
     pieces.push_back(piece.size());
     joined.append(piece.data(), piece.size());
+    return true;
   });
   EXPECT_EQ(joined, expected);
   ASSERT_GE(pieces.size(), 3u);
   for (size_t size : pieces) EXPECT_LT(size, kExpositionDrainBytes + (128 << 10));
+
+  // The client goes away after the second piece: nothing more is rendered or written (the
+  // registry's part alone is over 2 MiB, so render_self is never reached).
+  HttpResponse again = (*metrics)(req);
+  ASSERT_TRUE(again.stream);
+  int writes = 0;
+  again.stream([&](absl::string_view) { return ++writes < 2; });
+  EXPECT_EQ(writes, 2);
 }
 
 TEST(ApiTest, JsonStringEscapesControlCharacters) {

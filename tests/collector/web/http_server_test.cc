@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -106,6 +107,18 @@ class HttpServerTest : public ::testing::Test {
       };
       return r;
     });
+    // Up to 1 GiB in 1 MiB pieces, stopping when the writer says the client is gone.
+    handlers.emplace_back("/endless", [](const HttpRequest&) {
+      HttpResponse r;
+      r.stream = [](const BodyWriter& write) {
+        const std::string piece(1 << 20, 'y');
+        int n = 0;
+        while (n < 1024 && write(piece)) ++n;
+        endless_pieces_ = n;
+        endless_done_ = true;
+      };
+      return r;
+    });
     handlers.emplace_back("/plain", [](const HttpRequest&) {
       return HttpResponse(200, "text/plain", "whole body\n");
     });
@@ -119,9 +132,31 @@ class HttpServerTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_NE(server_, nullptr); }
   static HttpServer* server_;
+  static std::atomic<int> endless_pieces_;
+  static std::atomic<bool> endless_done_;
   const std::string expected_ = absl::StrCat("first piece\n", std::string(100000, 'x'), "last\n");
 };
 HttpServer* HttpServerTest::server_ = nullptr;
+std::atomic<int> HttpServerTest::endless_pieces_{0};
+std::atomic<bool> HttpServerTest::endless_done_{false};
+
+TEST_F(HttpServerTest, AStreamStopsWhenTheClientGoesAway) {
+  const uint64_t abandoned = server_->stats().responses_abandoned;
+  int fd = Connect(server_->port());
+  Send(fd, "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string text;
+  ReadUntil(fd, "yyyy", &text);  // the body has begun
+  ASSERT_TRUE(absl::StartsWith(text, "HTTP/1.1 200 ")) << text.substr(0, 200);
+  // Close with unread data: the kernel answers the next write with a reset.
+  linger hard{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  close(fd);
+  for (int i = 0; i < 1000 && !endless_done_; ++i) usleep(10 * 1000);
+  ASSERT_TRUE(endless_done_) << "the handler is still writing 10 s after the client left";
+  // Socket buffers take a few MiB at most; 1 GiB would mean it never noticed.
+  EXPECT_LT(endless_pieces_, 64);
+  EXPECT_EQ(server_->stats().responses_abandoned, abandoned + 1);
+}
 
 TEST_F(HttpServerTest, AStreamedBodyIsSentInChunksAsItIsWritten) {
   Reply r = Split(RawExchange(server_->port(),
