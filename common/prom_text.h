@@ -36,8 +36,9 @@ void AppendFamilyHeader(std::string* out, absl::string_view name, absl::string_v
 // clears the string. Renderers of large expositions call MaybeDrain between lines, so that a
 // 180 MiB /metrics is sent in pieces of about kExpositionDrainBytes instead of being built
 // whole: no body-sized allocation to fault in, and sending overlaps rendering. An empty drain:
-// the text stays in the string. A drain returns false when the text can no longer be sent
-// (the client went away): the renderer stops rather than render the rest for nobody.
+// the text stays in the string. A drain returns false (having cleared the string all the same)
+// when the text can no longer be sent (the client went away): the renderer stops rather than
+// render the rest for nobody.
 using ExpositionDrain = std::function<bool(std::string* text)>;
 inline constexpr size_t kExpositionDrainBytes = 1 << 20;
 // False when the drain said stop.

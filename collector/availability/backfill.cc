@@ -87,15 +87,12 @@ void OverlayAlive(Timeline* timeline, absl::Span<const Interval> alive, absl::Du
 Timeline BuildBackfilledHostTimeline(std::string host_id, absl::Span<const Transition> transitions,
                                      absl::Span<const Interval> alive, absl::Time from,
                                      absl::Time to, absl::Duration bridge) {
-  if (alive.empty() || bridge <= absl::ZeroDuration() || to <= from) {
-    Timeline timeline = BuildHostTimeline(std::move(host_id), transitions, from, to);
-    OverlayAlive(&timeline, alive, bridge);
-    return timeline;
-  }
-  Timeline timeline =
-      BuildHostTimeline(std::move(host_id), transitions, from - bridge, to + bridge);
+  // Without evidence or a bridge there is no seam to judge: no widening.
+  const absl::Duration pad =
+      alive.empty() || bridge <= absl::ZeroDuration() || to <= from ? absl::ZeroDuration() : bridge;
+  Timeline timeline = BuildHostTimeline(std::move(host_id), transitions, from - pad, to + pad);
   OverlayAlive(&timeline, alive, bridge);
-  ClipTimeline(&timeline, from, to);
+  if (pad > absl::ZeroDuration()) ClipTimeline(&timeline, from, to);
   return timeline;
 }
 

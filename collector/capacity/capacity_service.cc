@@ -1354,7 +1354,6 @@ void CapacityService::RenderMetrics(std::string* out, const ExpositionDrain& dra
       each(row);
       if (!MaybeDrain(out, drain)) {
         stopped = true;
-        out->clear();
         return;
       }
     }

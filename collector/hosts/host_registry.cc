@@ -120,10 +120,7 @@ class TextBuffer {
   void Flush() {
     if (!stopped_) out_->append(buf_.get(), used_);
     used_ = 0;
-    if (!stopped_ && !MaybeDrain(out_, drain_)) {
-      stopped_ = true;
-      out_->clear();
-    }
+    if (!stopped_ && !MaybeDrain(out_, drain_)) stopped_ = true;
   }
   bool stopped() const { return stopped_; }
 

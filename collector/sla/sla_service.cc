@@ -58,9 +58,7 @@ availability::Timeline SlaService::HostTimeline(const std::string& host, absl::T
   std::vector<Interval> evidence;
   evidence.reserve(alive.size());
   for (const AliveSpan& a : alive) evidence.push_back({a.first, a.last});
-  availability::Timeline timeline =
-      availability::BuildBackfilledHostTimeline(host, log, evidence, from, to, kHeartbeatBridge);
-  return timeline;
+  return availability::BuildBackfilledHostTimeline(host, log, evidence, from, to, kHeartbeatBridge);
 }
 
 std::vector<HostRef> SlaService::HostRefs() const {

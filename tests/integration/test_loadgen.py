@@ -91,7 +91,7 @@ class SenderGapTest(unittest.TestCase):
                 if m:
                     found.setdefault(m.group(1), []).append(int(m.group(2)))
             return found
-        found = wait_for(lambda: len(spoke_again()) >= AGENTS and spoke_again(), 10)
+        found = wait_for(lambda: (lambda f: f if len(f) >= AGENTS else None)(spoke_again()), 10)
         self.assertTrue(found, "\n".join(self.collector.log()))
         for i in range(AGENTS):
             host = "loadgen-%05d" % i
