@@ -191,6 +191,10 @@ void Collector::Impl::RenderSelf(std::string* out) const {
     out->append("\naccord_collector_heap_bytes{state=\"free\"} ");
     AppendPromValue(out, static_cast<double>(trims.heap.free_bytes));
     out->push_back('\n');
+    one("accord_collector_resident_memory_after_trim_bytes", "gauge",
+        "Resident memory right after the last heap trim: the low point between trims, "
+        "steady when nothing grows.",
+        static_cast<double>(trims.resident_after));
   }
   one("accord_collector_heap_trims_total", "counter",
       "Times freed heap was returned to the kernel (--memory.trim-interval).",

@@ -19,6 +19,11 @@ HeapStats ReadHeapStats() {
   return stats;
 }
 
+bool SetMallocArenas(int arenas) {
+  if (arenas <= 0) return true;
+  return mallopt(M_ARENA_MAX, arenas) == 1;
+}
+
 int64_t ResidentBytes() {
   long pages = 0;
   if (FILE* f = std::fopen("/proc/self/statm", "r")) {
@@ -67,6 +72,7 @@ void HeapTrimmer::Run(absl::Duration interval) {
     {
       absl::MutexLock lock(&mu_);
       stats_.heap = heap;
+      stats_.resident_after = r.resident_after;
       ++stats_.trims;
       stats_.time += r.took;
       stats_.released_bytes += static_cast<uint64_t>(r.released());

@@ -26,6 +26,13 @@ struct HeapStats {
 // From mallinfo2(); walks every arena's free lists, so a few milliseconds on a large heap.
 HeapStats ReadHeapStats();
 
+// Caps the number of malloc arenas (glibc's M_ARENA_MAX; 0 leaves glibc's default of 8 per
+// core). Call before threads start: an arena, once created, stays. Fewer arenas hold less
+// memory that is free but not returnable (free chunks stranded between live ones in each
+// arena), at the cost of threads sharing an arena's lock where their per-thread caches miss.
+// Returns false if glibc refused the value.
+bool SetMallocArenas(int arenas);
+
 // Resident memory of this process (/proc/self/statm), 0 if it cannot be read.
 int64_t ResidentBytes();
 
@@ -56,6 +63,8 @@ class HeapTrimmer {
     absl::Duration time;          // spent trimming, all trims
     uint64_t released_bytes = 0;  // resident memory returned, all trims
     HeapStats heap;               // after the last trim (valid once trims > 0)
+    int64_t resident_after = 0;   // resident memory right after the last trim: the floor of
+                                  // the sawtooth between trims, what growth is judged on
   };
   Stats stats() const;
 

@@ -93,13 +93,23 @@ while [ "$SECONDS" -lt "$steady_end" ]; do
   left=$((steady_end - SECONDS))
   sleep "$((left < SAMPLE_EVERY ? left : SAMPLE_EVERY))"
   [ "$SECONDS" -lt "$steady_end" ] || break
-  depth="$(curl -sf --max-time 10 "$URL/metrics" | awk '$1 == "accord_collector_ingest_queue_depth" { print $2 }' || true)"
-  printf '%s %s %s\n' "$(date +%s.%N)" "$(bench_smaps "$COLLECTOR_PID" Anonymous)" "${depth:-0}" \
-    >>"$BENCH_TMP/series.txt"
+  # The whole exposition, as before (part of the load); its queue depth, and the heap figures
+  # the collector records at each trim (--memory.trim-interval): trims so far and the resident
+  # memory right after the last one (the low point of the sawtooth between trims).
+  read -r depth trims after_trim < <(curl -sf --max-time 10 "$URL/metrics" | awk '
+    $1 == "accord_collector_ingest_queue_depth" { d = $2 }
+    $1 == "accord_collector_heap_trims_total" { t = $2 }
+    $1 == "accord_collector_resident_memory_after_trim_bytes" { a = $2 }
+    END { printf "%s %s %s\n", d + 0, t + 0, a + 0 }' || true)
+  printf '%s %s %s %s %s\n' "$(date +%s.%N)" "$(bench_smaps "$COLLECTOR_PID" Anonymous)" \
+    "${depth:-0}" "${trims:-0}" "${after_trim:-0}" >>"$BENCH_TMP/series.txt"
 done
 snap b
-printf '%s %s %s\n' "$b_t" "$b_anon" \
-  "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_ingest_queue_depth)" >>"$BENCH_TMP/series.txt"
+printf '%s %s %s %s %s\n' "$b_t" "$b_anon" \
+  "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_ingest_queue_depth)" \
+  "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_heap_trims_total)" \
+  "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_resident_memory_after_trim_bytes)" \
+  >>"$BENCH_TMP/series.txt"
 rss_steady="$(bench_status "$COLLECTOR_PID" VmRSS)"
 pss_steady="$(bench_smaps "$COLLECTOR_PID" Pss)"
 anon_steady="$(bench_smaps "$COLLECTOR_PID" Anonymous)"
@@ -258,6 +268,21 @@ r collector_anon_growth_late_kib_per_min "$(awk -v t0="$a_t" -v dt="$dt" '
   $1 - t0 >= dt / 2 { n++; x = $1 - t0; y = $2; sx += x; sy += y; sxx += x * x; sxy += x * y }
   END { if (n < 2 || n * sxx == sx * sx) print 0; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }' \
   "$BENCH_TMP/series.txt")"
+# The same over the resident memory right after each trim in the second half (one point per
+# trim, at the time it was first seen): the allocator's sawtooth between trims (tens of MiB
+# at 10,000 agents) makes the slope of samples taken anywhere in it noise of several MiB per
+# minute over a 2.5-minute half window; the low points are what grows if anything does.
+r collector_trim_floor_points_late "$(awk -v t0="$a_t" -v dt="$dt" '
+  $1 - t0 >= dt / 2 && $4 > 0 && $4 != last { n++ } { last = $4 } END { print n + 0 }' "$BENCH_TMP/series.txt")"
+r collector_trim_floor_kib_late "$(awk -v t0="$a_t" -v dt="$dt" '
+  $1 - t0 >= dt / 2 && $4 > 0 && $4 != last { v = $5 } { last = $4 } END { printf "%.0f\n", v / 1024 }' \
+  "$BENCH_TMP/series.txt")"
+r collector_trim_floor_growth_kib_per_min "$(awk -v t0="$a_t" -v dt="$dt" '
+  $1 - t0 >= dt / 2 && $4 > 0 && $4 != last {
+    n++; x = $1 - t0; y = $5 / 1024; sx += x; sy += y; sxx += x * x; sxy += x * y }
+  { last = $4 }
+  END { if (n < 2 || n * sxx == sx * sx) print ""; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }' \
+  "$BENCH_TMP/series.txt")"
 r collector_queue_depth_max "$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$BENCH_TMP/series.txt")"
 r collector_queue_capacity "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_ingest_queue_capacity)"
 r collector_rss_per_agent_kib "$(bench_calc "($rss_steady - $c0_rss) / $AGENTS")"
@@ -294,6 +319,7 @@ row "collector RSS start / steady / end (MiB)" "$(kib2mib "$c0_rss") / $(kib2mib
 row "collector PSS / Anonymous steady (MiB)" "$(kib2mib "$pss_steady") / $(kib2mib "$anon_steady")"
 row "collector Anonymous growth, steady (MiB/min)" "$(printf '%.1f' "$(bench_calc "($b_anon - $a_anon) * 60 / $dt / 1024")")"
 row "  second half of the window (MiB/min)" "$(printf '%.1f' "$(bench_calc "$(bench_get collector_anon_growth_late_kib_per_min) / 1024")")"
+row "  RSS right after each trim, second half (MiB/min)" "$(bench_get collector_trim_floor_growth_kib_per_min) KiB/min over $(bench_get collector_trim_floor_points_late) trims"
 row "ingest queue depth, max of samples" "$(bench_get collector_queue_depth_max) (capacity $(bench_get collector_queue_capacity))"
 row "collector RSS per agent (KiB)" "$(printf '%.1f' "$(bench_get collector_rss_per_agent_kib)")"
 row "collector CPU per million samples (s)" "$(printf '%.3f' "$(bench_get collector_cpu_s_per_million_samples)")"

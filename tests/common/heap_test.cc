@@ -60,6 +60,10 @@ TEST(HeapTrimmer, TrimsEveryIntervalUntilDestroyed) {
   EXPECT_GE(stats.trims, 3u);
   EXPECT_GT(stats.time, absl::ZeroDuration());
   EXPECT_GT(stats.heap.in_use_bytes, 0u);
+  // The process holds at least the heap in use (and its code), and is not larger than it
+  // is now: the figure is one this process had right after a trim.
+  EXPECT_GT(stats.resident_after, 0);
+  EXPECT_LE(stats.resident_after, ResidentBytes() + 8 * kMiB);
 }
 
 TEST(HeapTrimmer, AZeroIntervalNeverTrims) {

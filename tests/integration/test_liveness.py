@@ -154,6 +154,33 @@ class LivenessTest(unittest.TestCase):
         self.assertIsNone(dup.proc.poll())  # keeps retrying with backoff, no crash
 
 
+class HeapReportTest(unittest.TestCase):
+    def test_heap_trims_are_reported(self):
+        collector = Collector(make_tmp(), ["--memory.trim-interval=200ms"])
+        try:
+            families = ("accord_collector_heap_trims_total,accord_collector_heap_bytes,"
+                        "accord_collector_resident_memory_bytes,"
+                        "accord_collector_resident_memory_after_trim_bytes")
+
+            def after_trims():
+                text = collector.get("/metrics?family=" + families)
+                trims = re.search(r"^accord_collector_heap_trims_total (\S+)", text, re.M)
+                return text if trims and float(trims.group(1)) >= 2 else None
+            text = wait_for(after_trims, 15)
+            self.assertTrue(text, collector.get("/metrics?family=" + families))
+            value = lambda name: float(re.search(r"^%s (\S+)$" % re.escape(name), text, re.M).group(1))
+            in_use = value('accord_collector_heap_bytes{state="in_use"}')
+            after = value("accord_collector_resident_memory_after_trim_bytes")
+            resident = value("accord_collector_resident_memory_bytes")
+            self.assertGreater(in_use, 0)
+            # Right after a trim the process held at least its heap in use, and it was a
+            # figure of this process (not more than it holds now, give or take what came since).
+            self.assertGreater(after, in_use)
+            self.assertLess(after, resident + 64 * 2**20)
+        finally:
+            collector.stop()
+
+
 class GrpcExperimentsTest(unittest.TestCase):
     """The collector turns gRPC 1.51's tcp_read_chunks experiment off for itself (6 KiB less
     heap per agent, docs/benchmarks.md) and keeps an operator's own choice."""
