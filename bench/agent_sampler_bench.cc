@@ -2,6 +2,7 @@
 //
 //   BM_ReadFilesOnly   the floor: open+read+close of every file one Collect reads, no parsing.
 //   BM_SamplerCollect  a full Collect (read, parse, statvfs, build Samples) into a reused vector.
+//   BM_SelfUsageRead   the agent's own CPU and memory, read every cycle for its health series.
 //
 // Target: BM_SamplerCollect within 2x of BM_ReadFilesOnly. Counters: samples per cycle.
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "agent/sources/file_reader.h"
 #include "agent/sources/sampler.h"
+#include "agent/sources/self_usage.h"
 #include "bench/sampled_files.h"
 #include "benchmark/benchmark.h"
 
@@ -46,6 +48,21 @@ void BM_SamplerCollect(benchmark::State& state) {
   state.counters["source_errors"] = static_cast<double>(stats.source_errors);
 }
 BENCHMARK(BM_SamplerCollect);
+
+void BM_SelfUsageRead(benchmark::State& state) {
+  SelfUsageReader reader("/proc");
+  double cpu = 0;
+  for (auto _ : state) {
+    absl::StatusOr<SelfUsage> usage = reader.Read();
+    if (!usage.ok()) {
+      state.SkipWithError(std::string(usage.status().message()).c_str());
+      break;
+    }
+    cpu = usage->cpu_seconds;
+    benchmark::DoNotOptimize(cpu);
+  }
+}
+BENCHMARK(BM_SelfUsageRead);
 
 }  // namespace
 }  // namespace accord::agent

@@ -12,14 +12,13 @@
 namespace accord::agent {
 namespace {
 
-using internal::NextLine;
 using internal::NextToken;
 using internal::NotANumber;
 using internal::ParseError;
 using internal::ParseU64;
 
 constexpr absl::string_view kPidStat = "/proc/self/stat";
-constexpr absl::string_view kPidStatus = "/proc/self/status";
+constexpr absl::string_view kPidStatm = "/proc/self/statm";
 
 }  // namespace
 
@@ -47,43 +46,28 @@ absl::StatusOr<double> ParsePidStatCpuSeconds(absl::string_view text, int64_t us
   return (static_cast<double>(utime) + static_cast<double>(stime)) / static_cast<double>(user_hz);
 }
 
-absl::StatusOr<PidStatusMemory> ParsePidStatus(absl::string_view text) {
-  PidStatusMemory mem;
-  bool seen_rss = false;
-  bool seen_anon = false;
-  absl::string_view rest = text;
-  absl::string_view line;
-  int line_no = 0;
-  while (NextLine(&rest, &line)) {
-    ++line_no;
-    const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    const absl::string_view key = line.substr(0, colon);
-    uint64_t* dst = nullptr;
-    if (key == "VmRSS") {
-      dst = &mem.rss_bytes;
-      seen_rss = true;
-    } else if (key == "RssAnon") {
-      dst = &mem.anon_bytes;
-      seen_anon = true;
-    } else {
-      continue;
-    }
-    absl::string_view values = line.substr(colon + 1);
-    absl::string_view number, unit;
-    if (!NextToken(&values, &number)) return ParseError(kPidStatus, line_no, key, "missing value");
-    uint64_t kib = 0;
-    if (!ParseU64(number, &kib)) return NotANumber(kPidStatus, line_no, key, number);
-    if (!NextToken(&values, &unit) || unit != "kB") {
-      return ParseError(kPidStatus, line_no, key, "unit is not kB");
-    }
-    if (kib > std::numeric_limits<uint64_t>::max() / 1024) {
-      return ParseError(kPidStatus, line_no, key, "out of range");
-    }
-    *dst = kib * 1024;
+absl::StatusOr<PidStatmMemory> ParsePidStatm(absl::string_view text, int64_t page_size) {
+  if (page_size <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("ParsePidStatm: page_size ", page_size, " <= 0"));
   }
-  if (!seen_rss) return ParseError(kPidStatus, 0, "VmRSS", "missing");
-  if (!seen_anon) return ParseError(kPidStatus, 0, "RssAnon", "missing");
+  // One line: size resident shared text lib data dt, in pages.
+  absl::string_view rest = absl::StripTrailingAsciiWhitespace(text.substr(0, text.find('\n')));
+  absl::string_view token;
+  uint64_t resident = 0;
+  uint64_t shared = 0;
+  if (!NextToken(&rest, &token)) return ParseError(kPidStatm, 1, "size", "missing");
+  if (!NextToken(&rest, &token)) return ParseError(kPidStatm, 1, "resident", "missing");
+  if (!ParseU64(token, &resident)) return NotANumber(kPidStatm, 1, "resident", token);
+  if (!NextToken(&rest, &token)) return ParseError(kPidStatm, 1, "shared", "missing");
+  if (!ParseU64(token, &shared)) return NotANumber(kPidStatm, 1, "shared", token);
+  if (shared > resident) return ParseError(kPidStatm, 1, "shared", "larger than resident");
+  const auto page = static_cast<uint64_t>(page_size);
+  if (resident > std::numeric_limits<uint64_t>::max() / page) {
+    return ParseError(kPidStatm, 1, "resident", "out of range");
+  }
+  PidStatmMemory mem;
+  mem.rss_bytes = resident * page;
+  mem.anon_bytes = (resident - shared) * page;
   return mem;
 }
 
@@ -93,17 +77,18 @@ absl::StatusOr<SelfUsage> ReadSelfUsage(const std::string& procfs, int64_t user_
 
 SelfUsageReader::SelfUsageReader(const std::string& procfs, int64_t user_hz)
     : user_hz_(user_hz > 0 ? user_hz : ::sysconf(_SC_CLK_TCK)),
+      page_size_(::sysconf(_SC_PAGESIZE)),
       stat_(absl::StrCat(procfs, "/self/stat")),
-      status_(absl::StrCat(procfs, "/self/status")) {}
+      statm_(absl::StrCat(procfs, "/self/statm")) {}
 
 absl::StatusOr<SelfUsage> SelfUsageReader::Read() {
   absl::Status status = stat_.Read(&buf_);
   if (!status.ok()) return status;
   absl::StatusOr<double> cpu = ParsePidStatCpuSeconds(buf_, user_hz_);
   if (!cpu.ok()) return cpu.status();
-  status = status_.Read(&buf_);
+  status = statm_.Read(&buf_);
   if (!status.ok()) return status;
-  absl::StatusOr<PidStatusMemory> mem = ParsePidStatus(buf_);
+  absl::StatusOr<PidStatmMemory> mem = ParsePidStatm(buf_, page_size_);
   if (!mem.ok()) return mem.status();
   SelfUsage usage;
   usage.cpu_seconds = *cpu;

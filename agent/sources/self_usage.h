@@ -1,7 +1,8 @@
 // The agent's own resource usage, for its health metrics and memory cap (STYLE rule 21).
 //
 // Parsers are pure and take text; ReadSelfUsage and SelfUsageReader read {procfs}/self/stat
-// and {procfs}/self/status. Parsers and ReadSelfUsage are thread-safe (no shared state); a
+// and {procfs}/self/statm. Not /status: the kernel formats its ~55 lines on every read, and
+// stat with statm cost about half of stat with status (BM_SelfUsageRead). Parsers and ReadSelfUsage are thread-safe (no shared state); a
 // SelfUsageReader is used by one thread at a time.
 #ifndef ACCORD_AGENT_SOURCES_SELF_USAGE_H_
 #define ACCORD_AGENT_SOURCES_SELF_USAGE_H_
@@ -26,16 +27,17 @@ struct SelfUsage {
 // kInvalidArgument on malformed text or user_hz <= 0.
 absl::StatusOr<double> ParsePidStatCpuSeconds(absl::string_view text, int64_t user_hz);
 
-struct PidStatusMemory {
-  uint64_t rss_bytes = 0;   // VmRSS
-  uint64_t anon_bytes = 0;  // RssAnon (Linux >= 4.5)
+struct PidStatmMemory {
+  uint64_t rss_bytes = 0;   // resident pages (VmRSS)
+  uint64_t anon_bytes = 0;  // resident minus shared (file-backed and shmem) pages: RssAnon
 };
 
-// Parses /proc/<pid>/status; VmRSS and RssAnon are required and must be "<n> kB".
-// kInvalidArgument when they are missing or malformed (e.g. a kernel thread has no VmRSS).
-absl::StatusOr<PidStatusMemory> ParsePidStatus(absl::string_view text);
+// Parses /proc/<pid>/statm ("size resident shared text lib data dt", in pages of page_size
+// bytes). kInvalidArgument when resident or shared is missing or malformed, shared exceeds
+// resident, or page_size <= 0.
+absl::StatusOr<PidStatmMemory> ParsePidStatm(absl::string_view text, int64_t page_size);
 
-// Reads and parses {procfs}/self/stat and {procfs}/self/status. user_hz <= 0 means
+// Reads and parses {procfs}/self/stat and {procfs}/self/statm. user_hz <= 0 means
 // sysconf(_SC_CLK_TCK). Errors are those of ReadFileToString and of the parsers.
 absl::StatusOr<SelfUsage> ReadSelfUsage(const std::string& procfs, int64_t user_hz = 0);
 
@@ -50,8 +52,9 @@ class SelfUsageReader {
 
  private:
   const int64_t user_hz_;
+  const int64_t page_size_;
   RereadableFile stat_;
-  RereadableFile status_;
+  RereadableFile statm_;
   std::string buf_;
 };
 

@@ -39,7 +39,7 @@ class ParsersRobustnessTest : public ::testing::TestWithParam<const char*> {
         {"proc/1/mounts", [](absl::string_view t) { return StatusOf(ParseMounts(t)); }},
         {"proc/self/stat",
          [](absl::string_view t) { return StatusOf(ParsePidStatCpuSeconds(t, 100)); }},
-        {"proc/self/status", [](absl::string_view t) { return StatusOf(ParsePidStatus(t)); }},
+        {"proc/self/statm", [](absl::string_view t) { return StatusOf(ParsePidStatm(t, 4096)); }},
     };
   }
   std::string Read(const char* file) {

@@ -1,7 +1,12 @@
 #include "agent/sources/self_usage.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
+#include "agent/sources/file_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -42,30 +47,37 @@ TEST_F(SelfUsageTest, StatMalformed) {
   EXPECT_EQ(ParsePidStatCpuSeconds(kStat, 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(SelfUsageTest, StatusRssAndAnon) {
-  absl::StatusOr<PidStatusMemory> mem =
-      ParsePidStatus("Name:\tx\nVmRSS:\t   36864 kB\nRssAnon:\t   22528 kB\nRssFile:\t 1 kB\n");
+TEST_F(SelfUsageTest, StatmRssAndAnon) {
+  absl::StatusOr<PidStatmMemory> mem = ParsePidStatm("125083 9216 3584 1200 0 20000 0\n", 4096);
   ASSERT_TRUE(mem.ok()) << mem.status();
-  EXPECT_EQ(mem->rss_bytes, 36864u * 1024);
-  EXPECT_EQ(mem->anon_bytes, 22528u * 1024);
+  EXPECT_EQ(mem->rss_bytes, 9216u * 4096);
+  EXPECT_EQ(mem->anon_bytes, (9216u - 3584u) * 4096);
 }
 
-TEST_F(SelfUsageTest, StatusMalformed) {
-  EXPECT_EQ(ParsePidStatus("").status().message(), "/proc/self/status: field VmRSS: missing");
-  EXPECT_EQ(ParsePidStatus("VmRSS:\t1 kB\n").status().message(),
-            "/proc/self/status: field RssAnon: missing");
-  EXPECT_EQ(ParsePidStatus("VmRSS:\tmany kB\n").status().message(),
-            "/proc/self/status line 1: field VmRSS: not a number: \"many\"");
-  EXPECT_EQ(ParsePidStatus("Name:\tx\nVmRSS:\n").status().message(),
-            "/proc/self/status line 2: field VmRSS: missing value");
+TEST_F(SelfUsageTest, StatmMalformed) {
+  EXPECT_EQ(ParsePidStatm("", 4096).status().message(),
+            "/proc/self/statm line 1: field size: missing");
+  EXPECT_EQ(ParsePidStatm("10\n", 4096).status().message(),
+            "/proc/self/statm line 1: field resident: missing");
+  EXPECT_EQ(ParsePidStatm("10 5\n", 4096).status().message(),
+            "/proc/self/statm line 1: field shared: missing");
+  EXPECT_EQ(ParsePidStatm("10 many 2\n", 4096).status().message(),
+            "/proc/self/statm line 1: field resident: not a number: \"many\"");
+  EXPECT_EQ(ParsePidStatm("10 5 6 1 0 2 0\n", 4096).status().message(),
+            "/proc/self/statm line 1: field shared: larger than resident");
+  EXPECT_EQ(ParsePidStatm("1 18446744073709551615 0 0 0 0 0\n", 4096).status().message(),
+            "/proc/self/statm line 1: field resident: out of range");
+  EXPECT_EQ(ParsePidStatm("10 5 2\n", 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SelfUsageTest, ReadsFixtureTree) {
   absl::StatusOr<SelfUsage> usage = ReadSelfUsage(testdata_ + "/multicore-server/proc", 100);
   ASSERT_TRUE(usage.ok()) << usage.status();
   EXPECT_THAT(usage->cpu_seconds, DoubleEq(18.01));
-  EXPECT_EQ(usage->rss_bytes, 36864u * 1024);
-  EXPECT_EQ(usage->anon_bytes, 22528u * 1024);
+  // The fixture's statm is in pages; this process's page size converts them.
+  const auto page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(usage->rss_bytes, 9216u * page);
+  EXPECT_EQ(usage->anon_bytes, (9216u - 3584u) * page);
 }
 
 TEST_F(SelfUsageTest, ReadsThisProcess) {
@@ -75,6 +87,15 @@ TEST_F(SelfUsageTest, ReadsThisProcess) {
   EXPECT_GT(usage->anon_bytes, 0u);
   EXPECT_LE(usage->anon_bytes, usage->rss_bytes);
   EXPECT_GE(usage->cpu_seconds, 0);
+  // The same figures /proc/self/status gives (as of a moment later: within a few MiB).
+  std::string status;
+  ASSERT_TRUE(ReadFileToString("/proc/self/status", &status).ok());
+  auto kib = [&](const char* key) -> double {
+    const size_t at = status.find(key);
+    return at == std::string::npos ? -1 : std::strtod(status.c_str() + at + strlen(key), nullptr);
+  };
+  EXPECT_NEAR(usage->rss_bytes / 1024.0, kib("VmRSS:"), 4096);
+  EXPECT_NEAR(usage->anon_bytes / 1024.0, kib("RssAnon:"), 4096);
 }
 
 TEST_F(SelfUsageTest, MissingProcIsNotFound) {
