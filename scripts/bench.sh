@@ -6,7 +6,7 @@
 #      spool_bench, backfill_bench, capacity_bench, and the forecast backtest;
 #   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
 #   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times, then
-#      10,000 agents for about 10 minutes (SCALE_AGENTS=0 skips it, SCALE_STEADY=300);
+#      10,000 agents for about 15 minutes (SCALE_AGENTS=0 skips it, SCALE_STEADY=600);
 #   5. scripts/bench-detection.sh (kill/freeze detection latency at 1,000 and 10,000 agents;
 #      at 10,000 also without the /metrics poller and with it on /metrics?family=accord_host_up)
 #      and scripts/bench-detection-prometheus.sh (the same event in Prometheus), unless
@@ -18,7 +18,7 @@
 # Usage: scripts/bench.sh
 # Env:   REPS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
 #        SKIP_DETECTION=0 DETECTION_AGENTS="1000 10000" PROM_DEFAULTS=0 SCALE_AGENTS=10000
-#        SCALE_STEADY=300
+#        SCALE_STEADY=600
 # Runs about 3 minutes with the defaults plus about 10 for detection (each extra slow run adds
 # about 2.5 minutes).
 set -euo pipefail
@@ -114,10 +114,12 @@ for ((i = 1; i <= RUNS_SLOW; i++)); do
     | tee "$OUT/collector-$i.txt" || bench_log "bench-collector.sh run $i failed (see above)"
 done
 
-# Scale (issue #6): 10,000 agents with a SCALE_STEADY s (5-minute) steady window; SCALE_AGENTS=0
-# skips it.
+# Scale (issue #6): 10,000 agents with a SCALE_STEADY s (10-minute) steady window; SCALE_AGENTS=0
+# skips it. Ten minutes, not the issue's five: the collector's memory rises for about three
+# minutes (the first minute rollups written fill SQLite's page cache and the per-series
+# hour bookkeeping), then stays flat; growth is judged on the second half of the window.
 if [ "${SCALE_AGENTS:-10000}" -gt 0 ]; then
-  ss="${SCALE_STEADY:-300}"
+  ss="${SCALE_STEADY:-600}"
   bench_log "bench-collector.sh with ${SCALE_AGENTS:-10000} agents, ${ss}s steady window"
   # Prometheus' first scrape of 2 million new series takes over a minute on this machine under
   # the load: it is given 150 s, then scrapes every 30 s are watched.
