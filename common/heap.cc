@@ -19,11 +19,6 @@ HeapStats ReadHeapStats() {
   return stats;
 }
 
-bool SetMallocArenas(int arenas) {
-  if (arenas <= 0) return true;
-  return mallopt(M_ARENA_MAX, arenas) == 1;
-}
-
 int64_t ResidentBytes() {
   long pages = 0;
   if (FILE* f = std::fopen("/proc/self/statm", "r")) {

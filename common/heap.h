@@ -26,13 +26,6 @@ struct HeapStats {
 // From mallinfo2(); walks every arena's free lists, so a few milliseconds on a large heap.
 HeapStats ReadHeapStats();
 
-// Caps the number of malloc arenas (glibc's M_ARENA_MAX; 0 leaves glibc's default of 8 per
-// core). Call before threads start: an arena, once created, stays. Fewer arenas hold less
-// memory that is free but not returnable (free chunks stranded between live ones in each
-// arena), at the cost of threads sharing an arena's lock where their per-thread caches miss.
-// Returns false if glibc refused the value.
-bool SetMallocArenas(int arenas);
-
 // Resident memory of this process (/proc/self/statm), 0 if it cannot be read.
 int64_t ResidentBytes();
 

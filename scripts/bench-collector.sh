@@ -272,17 +272,20 @@ r collector_anon_growth_late_kib_per_min "$(awk -v t0="$a_t" -v dt="$dt" '
 # trim, at the time it was first seen): the allocator's sawtooth between trims (tens of MiB
 # at 10,000 agents) makes the slope of samples taken anywhere in it noise of several MiB per
 # minute over a 2.5-minute half window; the low points are what grows if anything does.
-r collector_trim_floor_points_late "$(awk -v t0="$a_t" -v dt="$dt" '
-  $1 - t0 >= dt / 2 && $4 > 0 && $4 != last { n++ } { last = $4 } END { print n + 0 }' "$BENCH_TMP/series.txt")"
-r collector_trim_floor_kib_late "$(awk -v t0="$a_t" -v dt="$dt" '
-  $1 - t0 >= dt / 2 && $4 > 0 && $4 != last { v = $5 } { last = $4 } END { printf "%.0f\n", v / 1024 }' \
-  "$BENCH_TMP/series.txt")"
-r collector_trim_floor_growth_kib_per_min "$(awk -v t0="$a_t" -v dt="$dt" '
-  $1 - t0 >= dt / 2 && $4 > 0 && $4 != last {
-    n++; x = $1 - t0; y = $5 / 1024; sx += x; sy += y; sxx += x * x; sxy += x * y }
-  { last = $4 }
-  END { if (n < 2 || n * sxx == sx * sx) print ""; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }' \
-  "$BENCH_TMP/series.txt")"
+# x is the time of the sample that first saw the trim (at most SAMPLE_EVERY after it). With
+# SAMPLE_EVERY at or above --memory.trim-interval (30 s) a trim followed by another before the
+# next sample is not seen: the points are the trims seen.
+# Samples whose GET failed, or from a collector without the figure, carry 0 and are skipped.
+trim_points() {  # prints "x y_kib" per trim seen in the second half of the window
+  awk -v t0="$a_t" -v dt="$dt" '$4 > 0 && $5 > 0 {
+    if ($4 != last && $1 - t0 >= dt / 2) printf "%.3f %.0f\n", $1 - t0, $5 / 1024
+    last = $4 }' "$BENCH_TMP/series.txt"
+}
+r collector_trim_floor_points_late "$(trim_points | wc -l)"
+r collector_trim_floor_kib_late "$(trim_points | awk '{ v = $2 } END { if (NR) print v }')"
+r collector_trim_floor_growth_kib_per_min "$(trim_points | awk '
+  { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+  END { if (n < 2 || n * sxx == sx * sx) print ""; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }')"
 r collector_queue_depth_max "$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$BENCH_TMP/series.txt")"
 r collector_queue_capacity "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_ingest_queue_capacity)"
 r collector_rss_per_agent_kib "$(bench_calc "($rss_steady - $c0_rss) / $AGENTS")"
@@ -319,7 +322,9 @@ row "collector RSS start / steady / end (MiB)" "$(kib2mib "$c0_rss") / $(kib2mib
 row "collector PSS / Anonymous steady (MiB)" "$(kib2mib "$pss_steady") / $(kib2mib "$anon_steady")"
 row "collector Anonymous growth, steady (MiB/min)" "$(printf '%.1f' "$(bench_calc "($b_anon - $a_anon) * 60 / $dt / 1024")")"
 row "  second half of the window (MiB/min)" "$(printf '%.1f' "$(bench_calc "$(bench_get collector_anon_growth_late_kib_per_min) / 1024")")"
-row "  RSS right after each trim, second half (MiB/min)" "$(bench_get collector_trim_floor_growth_kib_per_min) KiB/min over $(bench_get collector_trim_floor_points_late) trims"
+floor_growth="$(bench_get collector_trim_floor_growth_kib_per_min)"
+row "  RSS right after each trim, second half (MiB/min)" \
+  "$([ -n "$floor_growth" ] && printf '%.2f' "$(bench_calc "$floor_growth / 1024")" || echo n/a) over $(bench_get collector_trim_floor_points_late) trims seen"
 row "ingest queue depth, max of samples" "$(bench_get collector_queue_depth_max) (capacity $(bench_get collector_queue_capacity))"
 row "collector RSS per agent (KiB)" "$(printf '%.1f' "$(bench_get collector_rss_per_agent_kib)")"
 row "collector CPU per million samples (s)" "$(printf '%.3f' "$(bench_get collector_cpu_s_per_million_samples)")"

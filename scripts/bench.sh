@@ -19,8 +19,8 @@
 # Env:   REPS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
 #        SKIP_DETECTION=0 DETECTION_AGENTS="1000 10000" PROM_DEFAULTS=0 SCALE_AGENTS=10000
 #        SCALE_STEADY=600
-# Runs about 3 minutes with the defaults plus about 10 for detection (each extra slow run adds
-# about 2.5 minutes).
+# Runs about 50 minutes: the agents and their peers about 20, detection about 10 (more with
+# PROM_DEFAULTS=1), the 10,000-agent run about 15 (each extra slow run adds about 2.5).
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 

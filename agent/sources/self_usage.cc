@@ -48,14 +48,17 @@ absl::StatusOr<double> ParsePidStatCpuSeconds(absl::string_view text, int64_t us
 
 absl::StatusOr<PidStatmMemory> ParsePidStatm(absl::string_view text, int64_t page_size) {
   if (page_size <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("ParsePidStatm: page_size ", page_size, " <= 0"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ParsePidStatm: page_size ", page_size, " <= 0"));
   }
   // One line: size resident shared text lib data dt, in pages.
   absl::string_view rest = absl::StripTrailingAsciiWhitespace(text.substr(0, text.find('\n')));
   absl::string_view token;
   uint64_t resident = 0;
   uint64_t shared = 0;
+  uint64_t size = 0;
   if (!NextToken(&rest, &token)) return ParseError(kPidStatm, 1, "size", "missing");
+  if (!ParseU64(token, &size)) return NotANumber(kPidStatm, 1, "size", token);
   if (!NextToken(&rest, &token)) return ParseError(kPidStatm, 1, "resident", "missing");
   if (!ParseU64(token, &resident)) return NotANumber(kPidStatm, 1, "resident", token);
   if (!NextToken(&rest, &token)) return ParseError(kPidStatm, 1, "shared", "missing");

@@ -173,9 +173,9 @@ class HeapReportTest(unittest.TestCase):
             after = value("accord_collector_resident_memory_after_trim_bytes")
             resident = value("accord_collector_resident_memory_bytes")
             self.assertGreater(in_use, 0)
-            # Right after a trim the process held at least its heap in use, and it was a
-            # figure of this process (not more than it holds now, give or take what came since).
-            self.assertGreater(after, in_use)
+            # A figure of this process (its code alone is several MiB), not more than it
+            # holds now give or take what came since the trim.
+            self.assertGreater(after, 4 * 2**20)
             self.assertLess(after, resident + 64 * 2**20)
         finally:
             collector.stop()

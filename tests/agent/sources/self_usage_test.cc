@@ -57,6 +57,8 @@ TEST_F(SelfUsageTest, StatmRssAndAnon) {
 TEST_F(SelfUsageTest, StatmMalformed) {
   EXPECT_EQ(ParsePidStatm("", 4096).status().message(),
             "/proc/self/statm line 1: field size: missing");
+  EXPECT_EQ(ParsePidStatm("x 5 2\n", 4096).status().message(),
+            "/proc/self/statm line 1: field size: not a number: \"x\"");
   EXPECT_EQ(ParsePidStatm("10\n", 4096).status().message(),
             "/proc/self/statm line 1: field resident: missing");
   EXPECT_EQ(ParsePidStatm("10 5\n", 4096).status().message(),
