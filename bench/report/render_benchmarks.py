@@ -1092,7 +1092,7 @@ def main():
       "`DURATION=180 STEADY=150 scripts/bench-collector.sh` measures a longer window.")
     w("- Memory at 10,000 agents settles after about three minutes. In a one-off 10-minute run "
       "(`AGENTS=10000 DURATION=640 STEADY=600 PROM_SCRAPES=0 SAMPLE_EVERY=15 "
-      "scripts/bench-collector.sh`, at 3056267) the resident memory right after each heap trim "
+      "scripts/bench-collector.sh`, at c1ddb63) the resident memory right after each heap trim "
       "rose from 811 to about 875 MiB over the first three minutes, then stayed between 849 "
       "and 882 MiB (least-squares slope over the last seven minutes −0.3 MiB per minute, over "
       "the second half −1.8). heaptrack at 2,000 agents (`WINDOW=90` against `WINDOW=330 "
