@@ -51,15 +51,13 @@ BENCHMARK(BM_SamplerCollect);
 
 void BM_SelfUsageRead(benchmark::State& state) {
   SelfUsageReader reader("/proc");
-  double cpu = 0;
   for (auto _ : state) {
     absl::StatusOr<SelfUsage> usage = reader.Read();
     if (!usage.ok()) {
       state.SkipWithError(std::string(usage.status().message()).c_str());
       break;
     }
-    cpu = usage->cpu_seconds;
-    benchmark::DoNotOptimize(cpu);
+    benchmark::DoNotOptimize(usage->cpu_seconds);
   }
 }
 BENCHMARK(BM_SelfUsageRead);

@@ -268,24 +268,22 @@ r collector_anon_growth_late_kib_per_min "$(awk -v t0="$a_t" -v dt="$dt" '
   $1 - t0 >= dt / 2 { n++; x = $1 - t0; y = $2; sx += x; sy += y; sxx += x * x; sxy += x * y }
   END { if (n < 2 || n * sxx == sx * sx) print 0; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }' \
   "$BENCH_TMP/series.txt")"
-# The same over the resident memory right after each trim in the second half (one point per
-# trim, at the time it was first seen): the allocator's sawtooth between trims (tens of MiB
-# at 10,000 agents) makes the slope of samples taken anywhere in it noise of several MiB per
-# minute over a 2.5-minute half window; the low points are what grows if anything does.
-# x is the time of the sample that first saw the trim (at most SAMPLE_EVERY after it). With
-# SAMPLE_EVERY at or above --memory.trim-interval (30 s) a trim followed by another before the
-# next sample is not seen: the points are the trims seen.
-# Samples whose GET failed, or from a collector without the figure, carry 0 and are skipped.
-trim_points() {  # prints "x y_kib" per trim seen in the second half of the window
-  awk -v t0="$a_t" -v dt="$dt" '$4 > 0 && $5 > 0 {
-    if ($4 != last && $1 - t0 >= dt / 2) printf "%.3f %.0f\n", $1 - t0, $5 / 1024
-    last = $4 }' "$BENCH_TMP/series.txt"
-}
-r collector_trim_floor_points_late "$(trim_points | wc -l)"
-r collector_trim_floor_kib_late "$(trim_points | awk '{ v = $2 } END { if (NR) print v }')"
-r collector_trim_floor_growth_kib_per_min "$(trim_points | awk '
-  { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
-  END { if (n < 2 || n * sxx == sx * sx) print ""; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }')"
+# The same over the resident memory right after each trim in the second half: the
+# allocator's sawtooth between trims (tens of MiB at 10,000 agents) makes the slope of samples
+# taken anywhere in it noise of several MiB per minute; the low points are what grows if
+# anything does. One point per trim seen, at the sample that first saw it (at most
+# SAMPLE_EVERY later; with SAMPLE_EVERY at or above --memory.trim-interval, 30 s, a trim
+# followed by another before the next sample is not seen). Samples whose GET failed, or from a
+# collector without the figure, carry 0 and are skipped. Lines: "x y_kib".
+trim_points="$(awk -v t0="$a_t" -v dt="$dt" '$4 > 0 && $5 > 0 {
+  if ($4 != last && $1 - t0 >= dt / 2) printf "%.3f %.0f\n", $1 - t0, $5 / 1024
+  last = $4 }' "$BENCH_TMP/series.txt")"
+r collector_trim_floor_points_late "$(awk 'NF { n++ } END { print n + 0 }' <<<"$trim_points")"
+r collector_trim_floor_kib_late "$(awk 'NF { v = $2 } END { print v }' <<<"$trim_points")"
+r collector_trim_floor_growth_kib_per_min "$(awk '
+  NF { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+  END { if (n < 2 || n * sxx == sx * sx) print ""; else print (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 }' \
+  <<<"$trim_points")"
 r collector_queue_depth_max "$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$BENCH_TMP/series.txt")"
 r collector_queue_capacity "$(bench_metric "$BENCH_TMP/b.metrics" accord_collector_ingest_queue_capacity)"
 r collector_rss_per_agent_kib "$(bench_calc "($rss_steady - $c0_rss) / $AGENTS")"
