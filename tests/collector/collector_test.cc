@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "accord/v1/telemetry.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -74,17 +76,25 @@ class CollectorTest : public ::testing::Test {
     CollectorOptions o;
     o.grpc_listen_address = "127.0.0.1:0";
     o.web_listen_address = "127.0.0.1:0";
-    o.storage_path = ::testing::TempDir() + "/collector-test-" +
-                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-                     std::to_string(getpid());
+    dir_ = ::testing::TempDir() + "/collector-test-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+           std::to_string(getpid());
+    // A database left by an earlier run with the same pid would be restored into this one.
+    std::filesystem::remove_all(dir_);
+    o.storage_path = dir_;
     o.ingest_queue_capacity = 16;
     auto c = Collector::Start(o, RealClock::Get());
     ASSERT_TRUE(c.ok()) << c.status();
     collector_ = std::move(*c);
   }
+  void TearDown() override {
+    collector_.reset();
+    std::filesystem::remove_all(dir_);
+  }
   uint64_t Rejected(RejectReason r) {
     return collector_->registry().Stats().rejected[static_cast<int>(r)];
   }
+  std::string dir_;
   std::unique_ptr<Collector> collector_;
 };
 
