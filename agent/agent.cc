@@ -276,6 +276,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options,
   co.boot_time_seconds = *boot;
   co.sample_interval = o.sample_interval;
   co.heartbeat_interval = o.heartbeat_interval;
+  co.drive_grpc_timers = o.drive_grpc_timers;
   p->client = std::make_unique<StreamClient>(co, *p->disk, p->series, clock,
                                              [p] { return p->next_sequence.load(); });
   p->client->Start();

@@ -34,6 +34,9 @@ struct AgentOptions {
   // follows from it (SegmentBytesForCap: cap/8 within [64 KiB, 4 MiB], at most cap/2).
   uint64_t spool_max_bytes = uint64_t{256} << 20;
   absl::Duration spool_max_age = absl::Hours(24 * 7);
+  // gRPC's timers run on the stream thread (StreamClientOptions::drive_grpc_timers). The
+  // accord-agent binary sets it; a process that also serves gRPC must not.
+  bool drive_grpc_timers = false;
 };
 
 class Agent {

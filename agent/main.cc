@@ -2,10 +2,13 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent.h"
 #include "agent/spool/disk_spool.h"
+#include "agent/transport/grpc_runtime.h"
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -60,6 +63,14 @@ int main(int argc, char** argv) {
   }
 
   sigset_t signals = accord::BlockShutdownSignals(/*hup=*/false);
+
+  // The agent's only gRPC use is its client stream: no gRPC timer threads waking it up
+  // (agent/transport/grpc_runtime.h). ACCORD_AGENT_GRPC_TIMERS=grpc keeps gRPC's own.
+  const char* timers = std::getenv("ACCORD_AGENT_GRPC_TIMERS");
+  if (timers == nullptr || std::string(timers) != "grpc") {
+    accord::agent::UseQuietEventEngine();
+    options.drive_grpc_timers = true;
+  }
 
   auto agent = accord::agent::Agent::Start(options, accord::RealClock::Get());
   if (!agent.ok()) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "accord/v1/telemetry.grpc.pb.h"
+#include "agent/transport/grpc_runtime.h"
 #include "common/backoff.h"
 #include "common/grpc/keepalive.h"
 #include "common/grpc/status.h"
@@ -372,9 +373,11 @@ void StreamClient::Start() {
     std::string address(absl::StripAsciiWhitespace(a));
     channel_->addresses.push_back(address);
     channel_->channels.push_back(grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), AgentChannelArguments()));
+        address, grpc::InsecureChannelCredentials(),
+        AgentChannelArguments(options_.keepalive_time, options_.keepalive_timeout)));
     channel_->stubs.push_back(accord::v1::Telemetry::NewStub(channel_->channels.back()));
   }
+  if (options_.drive_grpc_timers) timers_ = std::make_unique<GrpcTimerDriver>();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -400,6 +403,7 @@ void StreamClient::Stop(GoodbyeReason reason, absl::Duration grace) {
     if (call_ != nullptr && !call_done_) call_->Cancel();
   }
   if (thread_.joinable()) thread_.join();
+  timers_.reset();  // gRPC's own timer threads again, for whatever outlives the stream
 }
 
 void StreamClient::Run() {
@@ -454,10 +458,13 @@ void StreamClient::RunStreams() {
       }
       void* tag;
       bool ok;
-      auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(next_beat - now);
-      if (channel_->cq.AsyncNext(&tag, &ok, deadline) !=
-          grpc::CompletionQueue::NextStatus::GOT_EVENT) {
-        continue;  // the deadline: a heartbeat is due
+      absl::Duration wait = next_beat - now;
+      if (timers_ != nullptr) wait = std::min(wait, kMaxTimerDelay);
+      auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(wait);
+      auto got = channel_->cq.AsyncNext(&tag, &ok, deadline);
+      if (timers_ != nullptr) timers_->Tick();
+      if (got != grpc::CompletionQueue::NextStatus::GOT_EVENT) {
+        continue;  // the deadline: a heartbeat (or a gRPC timer) is due
       }
       call->Handle(tag, ok);
       if (call->Done()) break;
@@ -519,13 +526,15 @@ void StreamClient::RunStreams() {
     // attempt, so the collector can tell "unreachable" from "down" afterwards.
     absl::Duration retry_at = clock_.Monotonic() + delay;
     while (true) {
+      if (timers_ != nullptr) timers_->Tick();
       spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
       absl::Duration now = clock_.Monotonic();
       if (now >= retry_at) break;
       absl::MutexLock lock(&mu_);
       auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop),
-                               std::min(retry_at - now, options_.heartbeat_interval))) {
+      absl::Duration wait = std::min(retry_at - now, options_.heartbeat_interval);
+      if (timers_ != nullptr) wait = std::min(wait, kMaxTimerDelay);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), wait)) {
         break;
       }
     }

@@ -28,6 +28,8 @@
 
 namespace accord::agent {
 
+class GrpcTimerDriver;  // grpc_runtime.h
+
 enum class GoodbyeReason { kAgentStopping, kHostShutdown };
 
 struct StreamClientOptions {
@@ -53,6 +55,13 @@ struct StreamClientOptions {
   // since the stream opened is also sent at once as a preview (the collector shows it, and
   // counts it when the backlog reaches it). Only with collectors of protocol revision 2.
   bool live_previews = true;
+  // Run gRPC's timers on the StreamClient thread instead of gRPC's own timer threads (see
+  // GrpcTimerDriver in stream_client.cc). For a process whose only gRPC use is this client.
+  bool drive_grpc_timers = false;
+  // HTTP/2 keepalive: a ping after this long, the connection dropped when its ack takes
+  // longer than the timeout (a frozen collector or a dead path; then the next address).
+  absl::Duration keepalive_time = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(10);
 };
 
 struct StreamClientStats {
@@ -106,6 +115,7 @@ class StreamClient {
   std::thread thread_;
   struct Channel;
   std::unique_ptr<Channel> channel_;
+  std::unique_ptr<GrpcTimerDriver> timers_;  // with drive_grpc_timers, while running
 };
 
 }  // namespace accord::agent

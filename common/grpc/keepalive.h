@@ -6,14 +6,17 @@
 #ifndef ACCORD_COMMON_GRPC_KEEPALIVE_H_
 #define ACCORD_COMMON_GRPC_KEEPALIVE_H_
 
+#include "absl/time/time.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace accord {
 
-// Arguments for every agent channel: keepalive as above, gRPC's reconnect backoff kept short
-// (ours paces reconnects), no BDP probe pings, no service config from DNS.
-grpc::ChannelArguments AgentChannelArguments();
+// Arguments for every agent channel: keepalive as above (tests may shorten it), gRPC's
+// reconnect backoff kept short (ours paces reconnects), no BDP probe pings, no service config
+// from DNS.
+grpc::ChannelArguments AgentChannelArguments(absl::Duration keepalive_time = absl::Seconds(30),
+                                             absl::Duration keepalive_timeout = absl::Seconds(10));
 void ApplyCollectorKeepalive(grpc::ServerBuilder* builder);
 
 }  // namespace accord

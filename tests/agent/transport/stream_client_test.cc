@@ -3,10 +3,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "collector/hosts/host_registry.h"
@@ -35,6 +41,9 @@ class StreamClientTest : public ::testing::Test {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&service_);
+    // Pings as often as a test's keepalive sends them are welcome.
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 100);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port_, 0);
     ingestor_.Start();
@@ -44,8 +53,10 @@ class StreamClientTest : public ::testing::Test {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     ingestor_.Stop();
   }
-  void StartClient(int backfill_batches_per_second = 2000, bool live_previews = true) {
+  void StartClient(int backfill_batches_per_second = 2000, bool live_previews = true,
+                   bool drive_grpc_timers = false) {
     StreamClientOptions o;
+    o.drive_grpc_timers = drive_grpc_timers;
     o.backfill_batches_per_second = backfill_batches_per_second;
     o.live_previews = live_previews;
     o.collector_address = "127.0.0.1:" + std::to_string(port_);
@@ -222,6 +233,155 @@ TEST_F(StreamClientTest, ReconnectsAfterCollectorRestartAndResends) {
   EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
   client_.reset();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+// Names of this process's threads.
+std::vector<std::string> ThreadNames() {
+  std::vector<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.push_back(name);
+  }
+  return names;
+}
+bool HasThread(const std::string& name) {
+  auto names = ThreadNames();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// With drive_grpc_timers, gRPC's timer threads stop while the client runs (the stream thread
+// runs gRPC's timers) and come back after Stop; reconnecting works meanwhile. (gRPC 1.51
+// paces a channel's reconnects with EventEngine timers: grpc_runtime_test runs this with the
+// agent's own engine.)
+TEST_F(StreamClientTest, ReconnectsWithGrpcTimersRunOnTheStreamThread) {
+  ASSERT_TRUE(WaitFor([] { return HasThread("grpc_global_tim"); }));
+  StartClient(2000, true, /*drive_grpc_timers=*/true);
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  EXPECT_TRUE(WaitFor([] { return !HasThread("grpc_global_tim"); }));
+  server_->Shutdown(std::chrono::system_clock::now());
+  ASSERT_TRUE(WaitFor([&] { return !client_->stats().connected.load(); }));
+  // Refused at least once before the collector is back.
+  ASSERT_TRUE(WaitFor([&] { return client_->stats().stream_errors.load() >= 2; }));
+  AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 1}});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port_), grpc::InsecureServerCredentials(),
+                           &port);
+  collector::TelemetryService service2{queue_, RealClock::Get(), 4 << 20};
+  builder.RegisterService(&service2);
+  server_ = builder.BuildAndStart();
+  ASSERT_EQ(port, port_);
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }, absl::Seconds(20)));
+  EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
+  EXPECT_FALSE(HasThread("grpc_global_tim"));
+  client_.reset();
+  EXPECT_TRUE(WaitFor([] { return HasThread("grpc_global_tim"); }));
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+// A TCP relay on loopback (port 0) to `target_port` that can be frozen: it then stops moving
+// bytes either way but keeps every connection open, as a collector under SIGSTOP does.
+class FreezableRelay {
+ public:
+  explicit FreezableRelay(int target_port) : target_port_(target_port) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(listen_fd_, 16);
+    socklen_t len = sizeof(addr);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    threads_.emplace_back([this] { Accept(); });
+  }
+  ~FreezableRelay() {
+    stop_ = true;
+    shutdown(listen_fd_, SHUT_RDWR);
+    for (auto& t : threads_) t.join();
+    close(listen_fd_);
+    for (int fd : fds_) close(fd);
+  }
+  int port() const { return port_; }
+  void Freeze() { frozen_ = true; }
+
+ private:
+  void Accept() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (poll(&p, 1, 20) <= 0) continue;
+      int in = accept(listen_fd_, nullptr, nullptr);
+      if (in < 0) continue;
+      int out = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(target_port_);
+      if (connect(out, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+        close(in);
+        close(out);
+        continue;
+      }
+      fds_.push_back(in);
+      fds_.push_back(out);
+      threads_.emplace_back([this, in, out] { Pump(in, out); });
+      threads_.emplace_back([this, in, out] { Pump(out, in); });
+    }
+  }
+  void Pump(int from, int to) {
+    char buf[16384];
+    while (!stop_) {
+      if (frozen_) {
+        absl::SleepFor(absl::Milliseconds(20));
+        continue;
+      }
+      pollfd p{from, POLLIN, 0};
+      if (poll(&p, 1, 20) <= 0) continue;
+      ssize_t n = read(from, buf, sizeof(buf));
+      if (n <= 0) {
+        shutdown(to, SHUT_WR);
+        return;
+      }
+      if (write(to, buf, static_cast<size_t>(n)) != n) return;
+    }
+  }
+
+  int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> frozen_{false};
+  std::vector<int> fds_;  // only the accept thread adds, before the destructor reads
+  std::vector<std::thread> threads_;
+};
+
+// A frozen collector is noticed by HTTP/2 keepalive, whose timers (the ping, then the wait
+// for its ack) run on the stream thread with drive_grpc_timers: the stream ends once a ping
+// goes unanswered, and the agent tries again.
+TEST_F(StreamClientTest, FrozenCollectorIsNoticedByKeepaliveWithGrpcTimersOnTheStreamThread) {
+  FreezableRelay relay(port_);
+  StreamClientOptions o;
+  o.collector_address = "127.0.0.1:" + std::to_string(relay.port());
+  o.host_id = "test-host";
+  o.heartbeat_interval = absl::Milliseconds(200);
+  o.backoff_initial = absl::Milliseconds(50);
+  o.backoff_max = absl::Milliseconds(200);
+  o.drive_grpc_timers = true;
+  o.keepalive_time = absl::Milliseconds(500);
+  o.keepalive_timeout = absl::Milliseconds(500);
+  client_ = std::make_unique<StreamClient>(o, spool_, series_, RealClock::Get(),
+                                           [this] { return next_seq_; });
+  client_->Start();
+  ASSERT_TRUE(WaitFor([&] { return client_->stats().connected.load(); }));
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
+  EXPECT_EQ(client_->stats().stream_errors.load(), 0u);
+  relay.Freeze();
+  // Keepalive: a ping within 0.5 s, its ack overdue 0.5 s later, timers up to 1 s late.
+  EXPECT_TRUE(WaitFor([&] { return client_->stats().stream_errors.load() >= 1; },
+                      absl::Seconds(20)));
+  client_.reset();
 }
 
 }  // namespace
