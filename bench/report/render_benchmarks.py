@@ -304,8 +304,8 @@ def render_agent_section(w, agent, machine):
     w("")
     if len(intervals) > 1 or intervals[0] != "1":
         w("At intervals longer than 1 s a cycle of accord-agent also holds its heartbeats (every "
-          "1 s whatever the sampling interval) and its gRPC threads' timers, which the floor "
-          "(reads only) and the peers (no liveness traffic) do not have.")
+          "1 s whatever the sampling interval), which the floor (reads only) and the peers (no "
+          "liveness traffic) do not have.")
         for iv in hb_intervals:
             a = agent.med("accord_i%s_cpu_ms_per_s" % iv)
             hb = agent.med("accord_hb_i%s_cpu_ms_per_s" % iv)
@@ -322,10 +322,10 @@ def render_agent_section(w, agent, machine):
                          "are judged on the default." %
                          (AGENT_NAMES.get(who, who), best,
                           "less" if hb < best else "still more"))
-            line += (" What remains above the floor is mostly gRPC's: its two timer threads wake "
-                     "about 2.5 times a second whatever the interval (their share at %s s is in "
-                     "the thread table below), and each batch and its ack pass through its "
-                     "transport." % (txt("detail_interval") or intervals[0]))
+            line += (" gRPC runs no timer thread in the agent (its timers run on the stream "
+                     "thread, agent/transport/grpc_runtime.h); what remains above the floor is "
+                     "each message's way through gRPC: the heartbeat tick, a batch's write, the "
+                     "collector's flow-control update and its ack each wake the stream thread.")
             w("")
             w(line)
         w("")
@@ -399,7 +399,8 @@ def render_agent_section(w, agent, machine):
         if not isinstance(threads, list):
             threads = [threads]
         w("Where the agent's CPU per cycle goes, by thread name (first run; the agent's own "
-          "threads are all named `accord-agent`, gRPC names its own):")
+          "threads are all named `accord-agent`, gRPC names its own; `grpc-ee`, the agent's "
+          "EventEngine, starts only when gRPC gives it work):")
         w("")
         w("| Thread | CPU ms per cycle |")
         w("|---|---|")
