@@ -66,9 +66,14 @@ int main(int argc, char** argv) {
 
   // The agent's only gRPC use is its client stream: no gRPC timer threads waking it up
   // (agent/transport/grpc_runtime.h). ACCORD_AGENT_GRPC_TIMERS=grpc keeps gRPC's own.
+  // gRPC's native DNS resolver (GRPC_DNS_RESOLVER=native; c-ares is the default) blocks in
+  // getaddrinfo on an EventEngine thread: it keeps gRPC's engine, whose threads can wait.
   const char* timers = std::getenv("ACCORD_AGENT_GRPC_TIMERS");
+  const char* resolver = std::getenv("GRPC_DNS_RESOLVER");
   if (timers == nullptr || std::string(timers) != "grpc") {
-    accord::agent::UseQuietEventEngine();
+    if (resolver == nullptr || std::string(resolver) != "native") {
+      accord::agent::UseQuietEventEngine();
+    }
     options.drive_grpc_timers = true;
   }
 

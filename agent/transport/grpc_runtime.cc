@@ -20,6 +20,7 @@
 // links gRPC statically, so these are the very functions of the gRPC it runs.
 void grpc_timer_manager_set_threading(bool enabled);
 void grpc_timer_manager_tick();
+void grpc_timer_consume_kick();
 
 namespace accord::agent {
 namespace {
@@ -85,7 +86,9 @@ class QuietEventEngine final : public EventEngine {
     return RunAfter(when, [closure] { closure->Run(); });
   }
   TaskHandle RunAfter(Duration when, absl::AnyInvocable<void()> closure) override {
-    auto deadline = Clock::now() + std::max(when, Duration::zero());
+    auto now = Clock::now();
+    when = std::max(when, Duration::zero());
+    auto deadline = when < Clock::time_point::max() - now ? now + when : Clock::time_point::max();
     bool earliest;
     TaskHandle handle;
     {
@@ -103,10 +106,11 @@ class QuietEventEngine final : public EventEngine {
 
   bool Cancel(TaskHandle handle) override {
     if (handle.keys[1] != kHandleTag) return false;
+    Timers::node_type node;  // the closure is destroyed after the lock is released
     std::lock_guard<std::mutex> lock(mu_);
     auto it = by_id_.find(handle.keys[0]);
     if (it == by_id_.end()) return false;  // already run, or never set
-    timers_.erase(it->second);
+    node = timers_.extract(it->second);
     by_id_.erase(it);
     return true;
   }
@@ -213,6 +217,14 @@ GrpcTimerDriver::~GrpcTimerDriver() {
   grpc_shutdown();
 }
 
-void GrpcTimerDriver::Tick() { grpc_timer_manager_tick(); }
+void GrpcTimerDriver::Tick() {
+  // A timer set since the last check with an earlier deadline than any before "kicks" the
+  // timer threads, which then forget the earliest deadline they saw (a per-thread cache that
+  // lets a check return at once). With no timer threads, the tick takes the kick itself, as
+  // they would (from gRPC 1.51's timer_manager.cc; no test here could make the cache hold a
+  // deadline later than a new timer's).
+  grpc_timer_consume_kick();
+  grpc_timer_manager_tick();
+}
 
 }  // namespace accord::agent

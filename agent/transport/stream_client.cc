@@ -524,15 +524,21 @@ void StreamClient::RunStreams() {
     }
     // Disconnected: keep recording proof of life every heartbeat interval until the next
     // attempt, so the collector can tell "unreachable" from "down" afterwards.
+    // (With gRPC's timers to run it may wake more often than that; it records no more often.)
     absl::Duration retry_at = clock_.Monotonic() + delay;
+    absl::Duration last_alive = -absl::InfiniteDuration();
     while (true) {
       if (timers_ != nullptr) timers_->Tick();
-      spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
       absl::Duration now = clock_.Monotonic();
-      if (now >= retry_at) break;
+      bool retry = now >= retry_at;
+      if (retry || now - last_alive >= options_.heartbeat_interval) {
+        spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
+        last_alive = now;
+      }
+      if (retry) break;
       absl::MutexLock lock(&mu_);
       auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      absl::Duration wait = std::min(retry_at - now, options_.heartbeat_interval);
+      absl::Duration wait = std::min(retry_at, last_alive + options_.heartbeat_interval) - now;
       if (timers_ != nullptr) wait = std::min(wait, kMaxTimerDelay);
       if (mu_.AwaitWithTimeout(absl::Condition(&stop), wait)) {
         break;

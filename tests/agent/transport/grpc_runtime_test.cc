@@ -16,6 +16,7 @@
 #include "collector/hosts/host_registry.h"
 #include "collector/ingest/grpc/telemetry_service.h"
 #include "collector/ingest/ingestor.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
@@ -81,26 +82,29 @@ TEST(QuietEventEngineTest, TimersFireInDeadlineOrderAndNotBefore) {
   auto engine = NewQuietEventEngine();
   Log log;
   auto start = std::chrono::steady_clock::now();
-  std::atomic<int64_t> late_ms{0};
-  engine->RunAfter(milliseconds(150), [&] {
-    late_ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start)
-                  .count();
-    log.Add("150");
-  });
-  engine->RunAfter(milliseconds(50), [&] { log.Add("50"); });
+  auto since_start = [start] {
+    return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  std::atomic<int64_t> at_late{0}, at_soon{0};
+  // Set the later one first; 2 s apart, so that a descheduled test thread cannot swap them.
+  engine->RunAfter(milliseconds(2100), [&] { at_late = since_start(); log.Add("late"); });
+  engine->RunAfter(milliseconds(100), [&] { at_soon = since_start(); log.Add("soon"); });
   engine->RunAfter(milliseconds(0), [&] { log.Add("0"); });
   engine->RunAfter(milliseconds(-5), [&] { log.Add("past"); });  // runs at once
+  engine->RunAfter(EventEngine::Duration::max(), [&] { log.Add("never"); });  // no overflow
   ASSERT_TRUE(WaitFor([&] { return log.Size() == 4; }));
   auto got = log.Get();
   EXPECT_EQ(std::vector<std::string>(got.begin() + 2, got.end()),
-            (std::vector<std::string>{"50", "150"}));
-  EXPECT_GE(late_ms.load(), 150);
+            (std::vector<std::string>{"soon", "late"}));
+  EXPECT_GE(at_soon.load(), 100);
+  EXPECT_GE(at_late.load(), 2100);
 }
 
 TEST(QuietEventEngineTest, ACancelledTimerNeverRuns) {
   auto engine = NewQuietEventEngine();
   Log log;
-  auto cancelled = engine->RunAfter(milliseconds(50), [&] { log.Add("cancelled"); });
+  auto cancelled = engine->RunAfter(std::chrono::seconds(10), [&] { log.Add("cancelled"); });
   auto kept = engine->RunAfter(milliseconds(100), [&] { log.Add("kept"); });
   EXPECT_TRUE(engine->Cancel(cancelled));
   EXPECT_FALSE(engine->Cancel(cancelled));  // already gone
@@ -154,7 +158,52 @@ TEST(QuietEventEngineTest, StartsNoThreadUntilUsed) {
   ASSERT_TRUE(WaitFor([&] { return ran.load(); }));
   EXPECT_EQ(ThreadsNamed("grpc-ee"), before + 1);
   engine.reset();
-  EXPECT_EQ(ThreadsNamed("grpc-ee"), before);
+  EXPECT_TRUE(WaitFor([&] { return ThreadsNamed("grpc-ee") == before; }));
+}
+
+// With the driver, gRPC's iomgr timers (a grpc::Alarm is one) run only in Tick: a timer set
+// from another thread, due, does not fire until a tick, and then at once.
+TEST(GrpcTimerDriverTest, TimersRunOnlyInTick) {
+  GrpcTimerDriver driver;
+  EXPECT_TRUE(WaitFor([] { return ThreadsNamed("grpc_global_tim") == 0; }));
+  grpc::CompletionQueue cq;
+  auto now = std::chrono::system_clock::now();
+  int far_tag = 1, near_tag = 2;
+  grpc::Alarm far;
+  far.Set(&cq, now + std::chrono::seconds(30), &far_tag);
+  driver.Tick();  // this thread has now seen the far deadline
+  auto set_at = std::chrono::steady_clock::now();
+  grpc::Alarm near;
+  std::thread([&] { near.Set(&cq, std::chrono::system_clock::now() + milliseconds(50), &near_tag); })
+      .join();
+  {
+    void* tag;
+    bool ok;
+    EXPECT_EQ(cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + milliseconds(300)),
+              grpc::CompletionQueue::TIMEOUT);  // due after 50 ms, but nobody ticked
+  }
+  int64_t fired_ms = -1;
+  while (fired_ms < 0 && std::chrono::steady_clock::now() - set_at < std::chrono::seconds(5)) {
+    driver.Tick();
+    void* tag;
+    bool ok;
+    if (cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + milliseconds(10)) ==
+            grpc::CompletionQueue::GOT_EVENT &&
+        tag == &near_tag) {
+      fired_ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                          set_at)
+                     .count();
+    }
+  }
+  EXPECT_GE(fired_ms, 300);
+  EXPECT_LT(fired_ms, 1000);  // the first tick after the 300 ms wait, with a generous margin
+  far.Cancel();  // a cancelled alarm still delivers its tag (ok = false): drained below
+  near.Cancel();
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 // The agent's set-up end to end: the quiet engine as gRPC's default, gRPC's timers on the

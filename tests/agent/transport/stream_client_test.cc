@@ -295,11 +295,12 @@ class FreezableRelay {
     socklen_t len = sizeof(addr);
     getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
-    threads_.emplace_back([this] { Accept(); });
+    accept_thread_ = std::thread([this] { Accept(); });
   }
   ~FreezableRelay() {
     stop_ = true;
     shutdown(listen_fd_, SHUT_RDWR);
+    accept_thread_.join();  // after it, no thread is added to threads_
     for (auto& t : threads_) t.join();
     close(listen_fd_);
     for (int fd : fds_) close(fd);
@@ -354,7 +355,8 @@ class FreezableRelay {
   std::atomic<bool> stop_{false};
   std::atomic<bool> frozen_{false};
   std::vector<int> fds_;  // only the accept thread adds, before the destructor reads
-  std::vector<std::thread> threads_;
+  std::thread accept_thread_;
+  std::vector<std::thread> threads_;  // added by the accept thread
 };
 
 // A frozen collector is noticed by HTTP/2 keepalive, whose timers (the ping, then the wait
