@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,6 +17,7 @@
 #include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/wait_for.h"
 
 namespace accord::agent {
 namespace {
@@ -26,30 +25,8 @@ namespace {
 using grpc_event_engine::experimental::EventEngine;
 using std::chrono::milliseconds;
 
-template <typename F>
-bool WaitFor(F cond, absl::Duration deadline = absl::Seconds(10)) {
-  absl::Time end = absl::Now() + deadline;
-  while (absl::Now() < end) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return cond();
-}
-
-std::vector<std::string> ThreadNames() {
-  std::vector<std::string> names;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    names.push_back(name);
-  }
-  return names;
-}
-int ThreadsNamed(const std::string& name) {
-  auto names = ThreadNames();
-  return static_cast<int>(std::count(names.begin(), names.end(), name));
-}
+using ::accord::testing::ThreadsNamed;
+using ::accord::testing::WaitFor;
 
 // A record of what ran, in order, from any thread.
 struct Log {

@@ -8,8 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -20,20 +18,13 @@
 #include "collector/ingest/ingestor.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/wait_for.h"
 
 namespace accord::agent {
 namespace {
 
-// Polls `cond` until it holds or `deadline` passes (no fixed sleeps).
-template <typename F>
-bool WaitFor(F cond, absl::Duration deadline = absl::Seconds(10)) {
-  absl::Time end = absl::Now() + deadline;
-  while (absl::Now() < end) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return cond();
-}
+using ::accord::testing::ThreadsNamed;
+using ::accord::testing::WaitFor;
 
 class StreamClientTest : public ::testing::Test {
  protected:
@@ -70,6 +61,17 @@ class StreamClientTest : public ::testing::Test {
                                              [this] { return next_seq_; });
     client_->Start();
   }
+  // A new server on the same port (after server_ was shut down), feeding the same queue.
+  void RestartServer() {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:" + std::to_string(port_),
+                             grpc::InsecureServerCredentials(), &port);
+    service2_ = std::make_unique<collector::TelemetryService>(queue_, RealClock::Get(), 4 << 20);
+    builder.RegisterService(service2_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_EQ(port, port_);
+  }
   // The value the collector shows for `series` (as in /metrics), or nullopt.
   std::optional<double> Shown(const std::string& series) {
     std::string text;
@@ -94,6 +96,7 @@ class StreamClientTest : public ::testing::Test {
   collector::IngestQueue queue_{1024};
   collector::Ingestor ingestor_{queue_, registry_, RealClock::Get()};
   collector::TelemetryService service_{queue_, RealClock::Get(), 4 << 20};
+  std::unique_ptr<collector::TelemetryService> service2_;  // RestartServer's
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   MemorySpool spool_{1 << 20};
@@ -219,15 +222,7 @@ TEST_F(StreamClientTest, ReconnectsAfterCollectorRestartAndResends) {
   server_->Shutdown(std::chrono::system_clock::now());  // ends the stream
   ASSERT_TRUE(WaitFor([&] { return !client_->stats().connected.load(); }));
   AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 1}});
-  // A new server on the same port.
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port_), grpc::InsecureServerCredentials(),
-                           &port);
-  collector::TelemetryService service2{queue_, RealClock::Get(), 4 << 20};
-  builder.RegisterService(&service2);
-  server_ = builder.BuildAndStart();
-  ASSERT_EQ(port, port_);
+  ASSERT_NO_FATAL_FAILURE(RestartServer());
   ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }, absl::Seconds(20)));
   EXPECT_GE(client_->stats().reconnects.load(), 1u);
   EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
@@ -235,21 +230,7 @@ TEST_F(StreamClientTest, ReconnectsAfterCollectorRestartAndResends) {
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
 
-// Names of this process's threads.
-std::vector<std::string> ThreadNames() {
-  std::vector<std::string> names;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    names.push_back(name);
-  }
-  return names;
-}
-bool HasThread(const std::string& name) {
-  auto names = ThreadNames();
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
+bool HasThread(const std::string& name) { return ThreadsNamed(name) > 0; }
 
 // With drive_grpc_timers, gRPC's timer threads stop while the client runs (the stream thread
 // runs gRPC's timers) and come back after Stop; reconnecting works meanwhile. (gRPC 1.51
@@ -265,14 +246,7 @@ TEST_F(StreamClientTest, ReconnectsWithGrpcTimersRunOnTheStreamThread) {
   // Refused at least once before the collector is back.
   ASSERT_TRUE(WaitFor([&] { return client_->stats().stream_errors.load() >= 2; }));
   AddBatch({{"accord_host_load1", {}, MetricKind::kGauge, 1}});
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port_), grpc::InsecureServerCredentials(),
-                           &port);
-  collector::TelemetryService service2{queue_, RealClock::Get(), 4 << 20};
-  builder.RegisterService(&service2);
-  server_ = builder.BuildAndStart();
-  ASSERT_EQ(port, port_);
+  ASSERT_NO_FATAL_FAILURE(RestartServer());
   ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }, absl::Seconds(20)));
   EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
   EXPECT_FALSE(HasThread("grpc_global_tim"));
