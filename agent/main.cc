@@ -68,12 +68,12 @@ int main(int argc, char** argv) {
   // (agent/transport/grpc_runtime.h). ACCORD_AGENT_GRPC_TIMERS=grpc keeps gRPC's own.
   // gRPC's native DNS resolver (GRPC_DNS_RESOLVER=native; c-ares is the default) blocks in
   // getaddrinfo on an EventEngine thread: it keeps gRPC's engine, whose threads can wait.
-  const char* timers = std::getenv("ACCORD_AGENT_GRPC_TIMERS");
-  const char* resolver = std::getenv("GRPC_DNS_RESOLVER");
-  if (timers == nullptr || std::string(timers) != "grpc") {
-    if (resolver == nullptr || std::string(resolver) != "native") {
-      accord::agent::UseQuietEventEngine();
-    }
+  auto env_is = [](const char* name, const char* value) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::string(v) == value;
+  };
+  if (!env_is("ACCORD_AGENT_GRPC_TIMERS", "grpc")) {
+    if (!env_is("GRPC_DNS_RESOLVER", "native")) accord::agent::UseQuietEventEngine();
     options.drive_grpc_timers = true;
   }
 

@@ -126,29 +126,30 @@ class QuietEventEngine final : public EventEngine {
     explicit FailingResolver(QuietEventEngine* engine) : engine_(engine) {}
     LookupTaskHandle LookupHostname(LookupHostnameCallback on_resolve, absl::string_view,
                                     absl::string_view, Duration) override {
-      engine_->Run([cb = std::move(on_resolve)]() mutable { cb(NotHere("a DNS lookup")); });
-      return LookupTaskHandle{{0, 0}};
+      return Fail(std::move(on_resolve));
     }
     LookupTaskHandle LookupSRV(LookupSRVCallback on_resolve, absl::string_view,
                                Duration) override {
-      engine_->Run([cb = std::move(on_resolve)]() mutable { cb(NotHere("a DNS lookup")); });
-      return LookupTaskHandle{{0, 0}};
+      return Fail(std::move(on_resolve));
     }
     LookupTaskHandle LookupTXT(LookupTXTCallback on_resolve, absl::string_view,
                                Duration) override {
-      engine_->Run([cb = std::move(on_resolve)]() mutable { cb(NotHere("a DNS lookup")); });
-      return LookupTaskHandle{{0, 0}};
+      return Fail(std::move(on_resolve));
     }
     bool CancelLookup(LookupTaskHandle) override { return false; }
 
    private:
+    template <typename Callback>
+    LookupTaskHandle Fail(Callback on_resolve) {
+      engine_->Run([cb = std::move(on_resolve)]() mutable { cb(NotHere("a DNS lookup")); });
+      return LookupTaskHandle{{0, 0}};
+    }
+
     QuietEventEngine* engine_;
   };
 
   void StartLocked() {
-    if (started_) return;
-    started_ = true;
-    thread_ = std::thread([this] { Loop(); });
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
   }
 
   void Loop() {
@@ -190,10 +191,9 @@ class QuietEventEngine final : public EventEngine {
   Timers timers_;
   absl::flat_hash_map<intptr_t, Timers::iterator> by_id_;
   intptr_t last_id_ = 0;
-  bool started_ = false;
   bool stop_ = false;
   std::atomic<std::thread::id> worker_id_{};
-  std::thread thread_;
+  std::thread thread_;  // started by the first task or timer (under mu_)
 };
 
 }  // namespace

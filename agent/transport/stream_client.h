@@ -56,7 +56,7 @@ struct StreamClientOptions {
   // counts it when the backlog reaches it). Only with collectors of protocol revision 2.
   bool live_previews = true;
   // Run gRPC's timers on the StreamClient thread instead of gRPC's own timer threads (see
-  // GrpcTimerDriver in stream_client.cc). For a process whose only gRPC use is this client.
+  // GrpcTimerDriver in grpc_runtime.h). For a process whose only gRPC use is this client.
   bool drive_grpc_timers = false;
   // HTTP/2 keepalive: a ping after this long, the connection dropped when its ack takes
   // longer than the timeout (a frozen collector or a dead path; then the next address).

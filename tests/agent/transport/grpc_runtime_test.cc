@@ -3,7 +3,6 @@
 // timers on its stream thread: the agent's gRPC set-up, with no gRPC timer thread left.
 #include "agent/transport/grpc_runtime.h"
 
-#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <string>

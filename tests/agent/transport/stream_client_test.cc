@@ -7,11 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
-#include <string>
 
 #include "collector/hosts/host_registry.h"
 #include "collector/ingest/grpc/telemetry_service.h"
