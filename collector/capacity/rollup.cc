@@ -184,7 +184,20 @@ WindowStats HourStatsAccumulator::Finish() const {
   return s;
 }
 
+uint16_t RecentRing::Encode(double mean) {
+  return static_cast<uint16_t>(std::lround(std::clamp(mean, 0.0, kMaxValue) / kStep));
+}
+
+void RecentRing::CloseNewest() {
+  const int slot = Slot(newest_);
+  const int n = Count(slot);
+  if (n > 0) storage_->mean[slot] = Encode(static_cast<double>(newest_sum_) / n);
+  newest_sum_ = 0;
+}
+
 void RecentRing::Add(double t, double value) {
+  if (!std::isfinite(value) || !std::isfinite(t)) return;
+  value = std::clamp(value, 0.0, kMaxValue);
   const auto index = static_cast<int64_t>(std::floor(t / kBucketSeconds));
   if (storage_ == nullptr) {
     storage_ = std::make_unique<Storage>();
@@ -192,25 +205,32 @@ void RecentRing::Add(double t, double value) {
   }
   if (newest_ == kNone) {
     newest_ = index;
+    newest_sum_ = 0;
   } else if (index <= newest_ - kBuckets) {
     return;  // older than the window
   } else if (index >= newest_ + kBuckets) {
     *storage_ = Storage();  // everything held is out of the window
     newest_ = index;
-  } else {
+    newest_sum_ = 0;
+  } else if (index > newest_) {
+    CloseNewest();
     // Slots the window moves past are emptied for the indexes that now own them.
     for (int64_t i = newest_ + 1; i <= index; ++i) {
       const int slot = Slot(i);
-      storage_->sum[slot] = 0;
+      storage_->mean[slot] = 0;
       SetCount(slot, 0);
     }
-    newest_ = std::max(newest_, index);
+    newest_ = index;
   }
   const int slot = Slot(index);
   const int n = Count(slot);
-  if (n < kMaxCount) {
-    SetCount(slot, n + 1);
-    storage_->sum[slot] += static_cast<float>(value);
+  if (n >= kMaxCount) return;
+  SetCount(slot, n + 1);
+  if (index == newest_) {
+    newest_sum_ += static_cast<float>(value);
+  } else {
+    // A late sample joins a closed bucket's rounded mean.
+    storage_->mean[slot] = Encode((Decode(storage_->mean[slot]) * n + value) / (n + 1));
   }
 }
 

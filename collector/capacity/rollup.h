@@ -1,7 +1,7 @@
 // Rollups of capacity series: what is kept of each series and how window statistics (mean,
 // p95, p99, max) are computed from it.
 //
-//   recent   5-second means of the last 30 minutes, in memory (for fast forecasts)
+//   recent   5-second means of the last 30 minutes, in memory, to 16 bits (for fast forecasts)
 //   minute   count, sum, min, max and summed capacity of each minute; kept 7 days (SQLite)
 //   hour     the hour's 1-minute means: their count and sum, min and max of the raw samples,
 //            and a histogram of the minute means in 0.5 % buckets; kept 400 days (SQLite)
@@ -120,11 +120,14 @@ class HourStatsAccumulator {
   double sum_ = 0;
 };
 
-// 5-second means of the last 30 minutes.
+// 5-second means of the last 30 minutes of a utilisation ratio.
 //
-// Memory: nothing until the first sample; then 1,620 bytes on the heap (a float sum and a
+// Memory: nothing until the first sample; then 900 bytes on the heap (a 16-bit mean and a
 // 4-bit count per bucket), released again by ReleaseIfStale once nothing held is within the
-// window. Means are the float sums over the counts, as exact as a float sum of the values.
+// window. The newest bucket, the one samples normally join, sums its samples in a float; a
+// bucket's mean is rounded to 16 bits (a step of kMaxValue / 65535, 0.003 % of capacity) when
+// the window moves past it. Values outside [0, kMaxValue] count as the nearest end, and
+// non-finite values are ignored. The minute and hour rollups keep the exact values.
 class RecentRing {
  public:
   static constexpr int kBucketSeconds = 5;
@@ -132,6 +135,10 @@ class RecentRing {
   // Samples a bucket takes; later ones of the same 5 seconds are ignored (agents sample at
   // most once a second, so a bucket normally holds 5 or 6).
   static constexpr int kMaxCount = 15;
+  // The largest mean a bucket holds (a ratio twice the capacity; utilisation is normally
+  // within [0, 1]), and the step of the stored means.
+  static constexpr double kMaxValue = 2.0;
+  static constexpr double kStep = kMaxValue / 65535;
 
   RecentRing() = default;
   RecentRing(RecentRing&&) = default;
@@ -160,23 +167,29 @@ class RecentRing {
  private:
   static constexpr int64_t kNone = INT64_MIN;
   // Every slot holds the bucket of the one index in (newest - kBuckets, newest] congruent to
-  // it, or is empty (count 0): slots are cleared as `newest_` moves past them.
+  // it, or is empty (count 0): slots are cleared as `newest_` moves past them. The newest
+  // bucket's mean is newest_sum_ over its count; the others' are in `mean`.
   struct Storage {
-    float sum[kBuckets] = {};
+    uint16_t mean[kBuckets] = {};
     uint8_t count[kBuckets / 2] = {};  // two 4-bit counts a byte; 0: empty
   };
   static int Slot(int64_t index) {
     return static_cast<int>(((index % kBuckets) + kBuckets) % kBuckets);
   }
+  static uint16_t Encode(double mean);
+  static double Decode(uint16_t q) { return q * kStep; }
   int Count(int slot) const { return (storage_->count[slot / 2] >> ((slot & 1) * 4)) & 0xf; }
   void SetCount(int slot, int n) {
     uint8_t& byte = storage_->count[slot / 2];
     const int shift = (slot & 1) * 4;
     byte = static_cast<uint8_t>((byte & ~(0xf << shift)) | (n << shift));
   }
+  // Rounds the newest bucket's mean into `mean` (before newest_ moves on).
+  void CloseNewest();
 
   std::unique_ptr<Storage> storage_;
   int64_t newest_ = kNone;  // floor(t / 5) of the newest sample
+  float newest_sum_ = 0;    // the newest bucket's samples, summed
 };
 
 template <typename F>
@@ -191,7 +204,7 @@ void RecentRing::ForEachPoint(double now, F&& f) const {
     const int n = Count(slot);
     if (n == 0) continue;
     f((static_cast<double>(index) + 0.5) * kBucketSeconds,
-      static_cast<double>(storage_->sum[slot]) / n);
+      index == newest_ ? static_cast<double>(newest_sum_) / n : Decode(storage_->mean[slot]));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -79,17 +80,22 @@ TEST(RatioHistogram, EncodeDecodeRoundTripAndRejectsGarbage) {
 TEST(RecentRing, FiveSecondMeansOfTheLastHalfHour) {
   RecentRing ring;
   const double t0 = 1.7e9;
-  for (int s = 0; s < 3600; ++s) ring.Add(t0 + s, s);  // an hour of 1 s samples
+  // An hour of 1 s samples rising from 0 to 1.
+  for (int s = 0; s < 3600; ++s) ring.Add(t0 + s, s / 3600.0);
   auto points = ring.Points(t0 + 3599);
   ASSERT_EQ(points.size(), 360u);
-  EXPECT_DOUBLE_EQ(points.back().v, (3595 + 3596 + 3597 + 3598 + 3599) / 5.0);
+  EXPECT_NEAR(points.back().v, (3595 + 3596 + 3597 + 3598 + 3599) / 5.0 / 3600, 1e-6);
   EXPECT_DOUBLE_EQ(points.back().t, t0 + 3597.5);
   EXPECT_LT(points.front().t, points.back().t);
+  // Closed buckets: their means to within half a 16-bit step.
+  EXPECT_DOUBLE_EQ(points.front().t, t0 + 1800 + 2.5);
+  EXPECT_NEAR(points.front().v, (1800 + 1801 + 1802 + 1803 + 1804) / 5.0 / 3600,
+              RecentRing::kStep / 2 + 1e-7);
   // An old sample is ignored; a late one within the window joins its bucket.
-  ring.Add(t0, 1e6);
+  ring.Add(t0, 1.5);
   ring.Add(t0 + 3500, 0);
   auto again = ring.Points(t0 + 3599);
-  for (const auto& p : again) EXPECT_LT(p.v, 1e6);
+  for (const auto& p : again) EXPECT_LT(p.v, 1.0);
   // Ten minutes later only the buckets of the last 30 minutes remain.
   EXPECT_EQ(ring.Points(t0 + 3599 + 600).size(), 240u);
 }
@@ -108,7 +114,7 @@ TEST(RecentRing, AGapLongerThanTheWindowClearsTheRingSoOldBucketsNeverReturn) {
   EXPECT_NEAR(points[0].v, 0.1, 1e-6);
 }
 
-TEST(RecentRing, MeansAreFloatSumsOverCounts) {
+TEST(RecentRing, TheNewestBucketsMeanIsItsFloatSumOverItsCount) {
   RecentRing ring;
   const double t0 = 1.7e9;  // a bucket boundary
   ring.Add(t0, 0.1);
@@ -121,6 +127,35 @@ TEST(RecentRing, MeansAreFloatSumsOverCounts) {
   EXPECT_EQ(points[0].t, t0 + 2.5);
 }
 
+TEST(RecentRing, AClosedBucketKeepsItsMeanToHalfASixteenBitStep) {
+  RecentRing ring;
+  const double t0 = 1.7e9;
+  for (double v : {0.1, 0.2, 0.7, 0.123456789}) ring.Add(t0 + v, v);
+  ring.Add(t0 + 5, 0.9);  // the next bucket: the first one is closed
+  auto points = ring.Points(t0 + 5);
+  ASSERT_EQ(points.size(), 2u);
+  const double mean = (0.1 + 0.2 + 0.7 + 0.123456789) / 4;
+  EXPECT_NEAR(points[0].v, mean, RecentRing::kStep / 2 + 1e-7);
+  EXPECT_NE(points[0].v, static_cast<double>(static_cast<float>(mean)));  // rounded to 16 bits
+  EXPECT_EQ(points[1].v, static_cast<double>(0.9f));
+}
+
+TEST(RecentRing, ValuesOutsideTheRangeCountAsItsEndsAndNonFiniteOnesAreIgnored) {
+  RecentRing ring;
+  const double t0 = 1.7e9;
+  ring.Add(t0, -0.5);
+  ring.Add(t0 + 5, 7.0);
+  ring.Add(t0 + 10, std::nan(""));
+  ring.Add(t0 + 10, std::numeric_limits<double>::infinity());
+  ring.Add(std::numeric_limits<double>::infinity(), 0.5);
+  ring.Add(t0 + 10, 0.25);
+  auto points = ring.Points(t0 + 10);
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].v, 0.0);
+  EXPECT_NEAR(points[1].v, RecentRing::kMaxValue, RecentRing::kStep / 2);
+  EXPECT_EQ(points[2].v, 0.25);  // only the finite sample counted
+}
+
 TEST(RecentRing, ALateSampleJoinsItsBucketWithoutDisturbingOthers) {
   RecentRing ring;
   const double t0 = 1.7e9;
@@ -129,7 +164,7 @@ TEST(RecentRing, ALateSampleJoinsItsBucketWithoutDisturbingOthers) {
   ring.Add(t0 + 3, 0.4);    // late: joins the first bucket
   auto points = ring.Points(t0 + 100);
   ASSERT_EQ(points.size(), 2u);
-  EXPECT_EQ(points[0].v, static_cast<double>(0.2f + 0.4f) / 2);
+  EXPECT_NEAR(points[0].v, (0.2 + 0.4) / 2, RecentRing::kStep);
   EXPECT_EQ(points[1].v, static_cast<double>(0.5f));
 }
 
@@ -144,7 +179,7 @@ TEST(RecentRing, ASlotTheWindowMovesPastIsClearedBeforeReuse) {
   ring.Add(t0 + step * RecentRing::kBuckets, 0.1);
   auto points = ring.Points(t0 + step * RecentRing::kBuckets);
   ASSERT_EQ(points.size(), 2u);
-  EXPECT_EQ(points[0].v, static_cast<double>(0.5f));
+  EXPECT_NEAR(points[0].v, 0.5, RecentRing::kStep / 2);
   EXPECT_EQ(points[1].v, static_cast<double>(0.1f));  // not mixed with the old 0.9
   // A sample for the bucket that left the window is ignored.
   ring.Add(t0, 0.9);
@@ -172,7 +207,7 @@ TEST(RecentRing, HoldsNoMemoryUntilUsedAndFreesItWhenStale) {
   EXPECT_TRUE(ring.Points(t0).empty());
   ring.Add(t0, 0.3);
   EXPECT_GT(ring.HeapBytes(), 0u);
-  EXPECT_LE(ring.HeapBytes(), 1700u);  // 4.5 bytes a bucket
+  EXPECT_LE(ring.HeapBytes(), 900u);  // 2.5 bytes a bucket
   ring.ReleaseIfStale(t0 + 1795);  // still within 30 minutes
   EXPECT_EQ(ring.Points(t0 + 1795).size(), 1u);
   ring.ReleaseIfStale(t0 + 1800);
