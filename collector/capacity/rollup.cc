@@ -203,15 +203,13 @@ void RecentRing::Add(double t, double value) {
     storage_ = std::make_unique<Storage>();
     newest_ = kNone;
   }
-  if (newest_ == kNone) {
+  if (newest_ == kNone || index >= newest_ + kBuckets) {
+    // The first sample, or everything held is out of the window.
+    *storage_ = Storage();
     newest_ = index;
     newest_sum_ = 0;
   } else if (index <= newest_ - kBuckets) {
     return;  // older than the window
-  } else if (index >= newest_ + kBuckets) {
-    *storage_ = Storage();  // everything held is out of the window
-    newest_ = index;
-    newest_sum_ = 0;
   } else if (index > newest_) {
     CloseNewest();
     // Slots the window moves past are emptied for the indexes that now own them.
