@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/wait_for.h"
 
 namespace accord::collector {
 namespace {
@@ -155,7 +156,11 @@ TEST_F(HttpServerTest, AStreamStopsWhenTheClientGoesAway) {
   ASSERT_TRUE(endless_done_) << "the handler is still writing 10 s after the client left";
   // Socket buffers take a few MiB at most; 1 GiB would mean it never noticed.
   EXPECT_LT(endless_pieces_, 64);
-  EXPECT_EQ(server_->stats().responses_abandoned, abandoned + 1);
+  // The server counts the abandoned response after the handler returns, so wait for it.
+  EXPECT_TRUE(accord::testing::WaitFor(
+      [&] { return server_->stats().responses_abandoned == abandoned + 1; }))
+      << "responses_abandoned " << server_->stats().responses_abandoned << ", expected "
+      << abandoned + 1;
 }
 
 TEST_F(HttpServerTest, AStreamedBodyIsSentInChunksAsItIsWritten) {
