@@ -5,6 +5,7 @@ Standard library only. Binaries come from $ACCORD_BIN_DIR (the CMake build dir).
 import calendar
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -36,6 +37,27 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def restartable_port():
+    """A free port below the kernel's ephemeral range, for a listener that is killed and
+    started again on the same port: no other test's port-0 bind (nor any client socket) can
+    take it in between, as one in the ephemeral range could (seen under parallel ctest)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below %d" % low)
 
 
 class Process:

@@ -10,7 +10,7 @@ import signal
 import time
 import unittest
 
-from accord_harness import Agent, Collector, make_tmp, wait_for
+from accord_harness import Agent, Collector, make_tmp, restartable_port, wait_for
 
 LONG = os.environ.get("ACCORD_LONG_TESTS") == "1"
 OUTAGE = 120 if LONG else 8
@@ -26,7 +26,9 @@ def metric(text, name, host):
 class ContinuityTest(unittest.TestCase):
     def setUp(self):
         self.tmp = make_tmp()
-        self.collector = Collector(self.tmp)
+        # Killed and started again on the same port below.
+        self.collector = Collector(self.tmp,
+                                   ["--grpc.listen-address=127.0.0.1:%d" % restartable_port()])
         self.agent = Agent(self.collector.grpc_address, self.tmp, "cont-a")
 
     def tearDown(self):

@@ -29,7 +29,7 @@ import unittest
 
 from accord_harness import (TESTDATA, Agent, Collector, add_net_devices, make_tmp, metric,
                             parse_rfc3339, read_spool_segment, rfc3339, set_btime, set_uptime,
-                            spool_segments, wait_for, write_catalogue)
+                            restartable_port, spool_segments, wait_for, write_catalogue)
 
 LONG = os.environ.get("ACCORD_LONG_TESTS") == "1"
 SEED = int(os.environ.get("ACCORD_TEST_SEED") or random.SystemRandom().randrange(1 << 31))
@@ -84,8 +84,8 @@ class FaultTest(unittest.TestCase):
         extra = []
         if config:
             extra.append("--config.file=" + config)
-        if port:
-            extra.append("--grpc.listen-address=127.0.0.1:%d" % port)
+        # Every collector here may be killed and started again on its port.
+        extra.append("--grpc.listen-address=127.0.0.1:%d" % (port or restartable_port()))
         c = Collector(self.tmp, extra)
         self.processes.append(c)
         return c

@@ -16,6 +16,7 @@
 #include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/restartable_port.h"
 #include "tests/testing/wait_for.h"
 
 namespace accord::agent {
@@ -194,7 +195,9 @@ TEST(AgentGrpcRuntimeTest, StreamReconnectsWithoutGrpcTimerThreads) {
   collector::TelemetryService service{queue, RealClock::Get(), 4 << 20};
   int port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  // Bound again below, after the first server is shut down.
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(accord::testing::RestartablePort()),
+                           grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();
   ASSERT_NE(port, 0);

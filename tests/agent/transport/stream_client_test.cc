@@ -17,6 +17,7 @@
 #include "collector/ingest/ingestor.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/restartable_port.h"
 #include "tests/testing/wait_for.h"
 
 namespace accord::agent {
@@ -29,7 +30,9 @@ class StreamClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    // RestartServer binds the same port again.
+    builder.AddListeningPort("127.0.0.1:" + std::to_string(accord::testing::RestartablePort()),
+                             grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&service_);
     // Pings as often as a test's keepalive sends them are welcome.
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 100);
