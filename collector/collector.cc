@@ -37,7 +37,7 @@ struct Collector::Impl {
         store(std::move(s)),
         registry(c, o.hosts, store.get()),
         queue(static_cast<size_t>(o.ingest_queue_capacity)),
-        ingestor(queue, registry, c),
+        ingestor(queue, registry, c, o.ingest_ack_interval),
         sla(registry, c),
         capacity(registry, c, store.get(), o.capacity),
         service(queue, c, o.max_message_bytes),
@@ -96,6 +96,11 @@ void Collector::Impl::RenderSelf(std::string* out) const {
       static_cast<double>(r.samples_accepted));
   one("accord_collector_batches_accepted_total", "counter", "Sample batches accepted.",
       static_cast<double>(r.batches_accepted));
+  one("accord_collector_acks_sent_total", "counter", "Acks sent to agents.",
+      static_cast<double>(in.acks_sent));
+  one("accord_collector_acks_held_total", "counter",
+      "Acks held back by --ingest.ack-interval, to be covered by a later ack of the same stream.",
+      static_cast<double>(in.acks_held));
   one("accord_collector_batches_duplicate_total", "counter",
       "Resent batches acknowledged again but not counted.",
       static_cast<double>(r.batches_duplicate));

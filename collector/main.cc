@@ -33,6 +33,11 @@ void AddCollectorFlags(accord::ConfigSchema* schema, accord::collector::Collecto
   schema->AddInt("ingest.queue-capacity", &options->ingest_queue_capacity,
                  "ingest queue size in messages before streams are paused (default 65536)", 16,
                  1 << 24);
+  schema->AddDuration("ingest.ack-interval", &options->ingest_ack_interval,
+                      "acknowledge each agent at most this often: fewer writes with 1 s "
+                      "sampling; acks are cumulative, so the next one covers the batches held "
+                      "back (default 0: every batch at once; see docs/protocol.md)",
+                      absl::ZeroDuration());
   schema->AddDuration("capacity.minute-retention", &options->capacity.minute_retention,
                       "how long 1-minute capacity rollups are kept (default 7d)", absl::Hours(1));
   schema->AddDuration("capacity.hour-retention", &options->capacity.hour_retention,

@@ -10,7 +10,7 @@
 #
 # Usage: scripts/bench-collector.sh [--out FILE]   (FILE gets key=value results)
 # Env:   AGENTS=1000 DURATION=100 STEADY=30 RUNS=10 SAMPLE_EVERY=10 SKIP_BUILD=0
-#        BUILD_DIR=build-bench
+#        BUILD_DIR=build-bench COLLECTOR_FLAGS="" (extra collector flags, e.g. for an A/B)
 #        PROM_SCRAPES=3 PROM_INTERVAL=10 PROM_FIRST_WAIT=10: after the steady window a real
 #        Prometheus scrapes /metrics every PROM_INTERVAL s (timeout the same); its first scrape
 #        (every series new to it) may take up to PROM_FIRST_WAIT s, then PROM_SCRAPES more are
@@ -38,7 +38,8 @@ bench_build accord-collector accord-loadgen
 
 bench_raise_fd_limit $((AGENTS * 2 + 256)) || true
 
-bench_start_collector
+# shellcheck disable=SC2086  # word splitting wanted: several flags
+bench_start_collector ${COLLECTOR_FLAGS:-}
 URL="http://127.0.0.1:$WEB_PORT"
 c0_stat="$(bench_cpu_stat "$COLLECTOR_PID")"
 c0_rss="$(bench_status "$COLLECTOR_PID" VmRSS)"

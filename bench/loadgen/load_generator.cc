@@ -285,14 +285,20 @@ class LoadGenerator::Call final : public grpc::ClientBidiReactor<AgentMessage, C
       }
     }
     auto& pending = agent_->pending;
+    // Acks are cumulative and the collector sends at most one per --ingest.ack-interval, so
+    // the latency is that of the newest batch an ack covers: older ones were held on purpose.
+    absl::Duration newest_written = absl::InfiniteDuration();
     while (!pending.empty() && pending.front().sequence <= sequence) {
       const PendingBatch& b = pending.front();
       if (b.written_at != absl::InfiniteDuration()) {
-        stats_->ack_latency.Record(now - b.written_at);
+        newest_written = b.written_at;
         ++stats_->batches_acked;
         stats_->samples_acked += b.values.size();
       }
       pending.pop_front();
+    }
+    if (newest_written != absl::InfiniteDuration()) {
+      stats_->ack_latency.Record(now - newest_written);
     }
   }
 

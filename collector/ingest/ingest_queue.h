@@ -41,6 +41,13 @@ class StreamLink {
   HostRegistry::SessionId session = 0;
   uint64_t last_ack = 0;
   bool finished = false;
+  // Ack coalescing (Ingestor): when this stream's last ack was sent (monotonic), and an ack
+  // held back to be folded into the next one.
+  absl::Duration last_ack_sent_at = -absl::InfiniteDuration();
+  bool ack_held = false;
+  bool said_goodbye = false;  // from here on every ack goes out at once
+  uint64_t held_sequence = 0;
+  int64_t held_alive_until_ms = 0;
 };
 
 struct IngestItem {

@@ -1,5 +1,6 @@
 #include "collector/ingest/ingestor.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,8 +8,12 @@
 
 namespace accord::collector {
 
-Ingestor::Ingestor(IngestQueue& queue, HostRegistry& registry, Clock& clock)
-    : queue_(queue), registry_(registry), clock_(clock) {}
+Ingestor::Ingestor(IngestQueue& queue, HostRegistry& registry, Clock& clock,
+                   absl::Duration ack_interval)
+    : ack_interval_(std::max(ack_interval, absl::ZeroDuration())),
+      queue_(queue),
+      registry_(registry),
+      clock_(clock) {}
 
 Ingestor::~Ingestor() { Stop(); }
 
@@ -27,15 +32,16 @@ void Ingestor::Stop() {
 void Ingestor::Run() {
   IngestItem item;
   while (true) {
-    // While acks wait for the database, look again soon.
-    absl::Duration wait = pending_acks_.empty() ? absl::Milliseconds(200) : absl::Milliseconds(5);
-    if (queue_.Pop(&item, wait)) {
+    if (queue_.Pop(&item, AckWait())) {
       Process(std::move(item));
       queue_.Done();
       item = IngestItem();
     } else {
       FlushAcks();
-      if (stop_ && pending_acks_.empty()) return;
+      if (stop_ && pending_acks_.empty()) {
+        SendHeldAcks();
+        return;
+      }
       if (stop_ && !registry_.IsDurable(pending_acks_.back().mark)) {
         // Stopping: wait a little for the last commit, never forever.
         absl::SleepFor(absl::Milliseconds(5));
@@ -45,17 +51,76 @@ void Ingestor::Run() {
   }
 }
 
+absl::Duration Ingestor::AckWait() const {
+  // While acks wait for the database, look again soon.
+  if (!pending_acks_.empty()) return absl::Milliseconds(5);
+  absl::Duration wait = absl::Milliseconds(200);
+  if (!sent_acks_.empty()) {
+    absl::Duration due = sent_acks_.front().at + 2 * ack_interval_ - clock_.Monotonic();
+    wait = std::clamp(due, absl::Milliseconds(1), wait);
+  }
+  return wait;
+}
+
 void Ingestor::AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
-                              int64_t alive_until_ms) {
-  pending_acks_.push_back({link, sequence, alive_until_ms, registry_.DurabilityMark()});
+                              int64_t alive_until_ms, bool urgent) {
+  pending_acks_.push_back({link, sequence, alive_until_ms, registry_.DurabilityMark(), urgent});
+}
+
+void Ingestor::SendAckNow(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
+                          int64_t alive_until_ms, absl::Duration now) {
+  StreamLink& l = *link;
+  if (l.ack_held) {
+    // Acks are cumulative: the held one is covered by this one.
+    sequence = std::max(sequence, l.held_sequence);
+    alive_until_ms = std::max(alive_until_ms, l.held_alive_until_ms);
+    l.ack_held = false;
+  }
+  l.SendAck(sequence, alive_until_ms);
+  l.last_ack_sent_at = now;
+  if (ack_interval_ > absl::ZeroDuration()) sent_acks_.push_back({link, now});
+  absl::MutexLock lock(&stats_mu_);
+  ++stats_.acks_sent;
 }
 
 void Ingestor::FlushAcks() {
+  const absl::Duration now = clock_.Monotonic();
   while (!pending_acks_.empty() && registry_.IsDurable(pending_acks_.front().mark)) {
-    const PendingAck& a = pending_acks_.front();
-    a.link->SendAck(a.sequence, a.alive_until_ms);
+    PendingAck a = std::move(pending_acks_.front());
     pending_acks_.pop_front();
+    StreamLink& l = *a.link;
+    if (a.urgent || l.said_goodbye || now - l.last_ack_sent_at >= ack_interval_) {
+      SendAckNow(a.link, a.sequence, a.alive_until_ms, now);
+      continue;
+    }
+    {
+      absl::MutexLock lock(&stats_mu_);
+      ++stats_.acks_held;
+    }
+    l.ack_held = true;
+    l.held_sequence = std::max(l.held_sequence, a.sequence);
+    l.held_alive_until_ms = std::max(l.held_alive_until_ms, a.alive_until_ms);
   }
+  // A stream that sent nothing more: its held ack goes out two intervals after the last one.
+  while (!sent_acks_.empty() && sent_acks_.front().at + 2 * ack_interval_ <= now) {
+    SentAck s = std::move(sent_acks_.front());
+    sent_acks_.pop_front();
+    StreamLink& l = *s.link;
+    if (l.ack_held && l.last_ack_sent_at == s.at && !l.finished) {
+      SendAckNow(s.link, l.held_sequence, l.held_alive_until_ms, now);
+    }
+  }
+}
+
+void Ingestor::SendHeldAcks() {
+  const absl::Duration now = clock_.Monotonic();
+  std::deque<SentAck> sent;
+  sent.swap(sent_acks_);
+  for (SentAck& s : sent) {
+    StreamLink& l = *s.link;
+    if (l.ack_held && !l.finished) SendAckNow(s.link, l.held_sequence, l.held_alive_until_ms, now);
+  }
+  sent_acks_.clear();
 }
 
 absl::Duration Ingestor::AppliedUpTo(absl::Duration now) const {
@@ -125,7 +190,7 @@ void Ingestor::Process(IngestItem item) {
          {"agent_version", item.hello.agent_version},
          {"next_sequence", absl::StrCat(item.hello.next_sequence)}});
     link.last_ack = opened->last_accepted_sequence;
-    AckWhenDurable(item.link, opened->last_accepted_sequence, 0);
+    AckWhenDurable(item.link, opened->last_accepted_sequence, 0, /*urgent=*/true);
     FlushAcks();
     return;
   }
@@ -139,6 +204,9 @@ void Ingestor::Process(IngestItem item) {
       return;
     case IngestItem::Kind::kGoodbye:
       registry_.Goodbye(link.session, item.goodbye, arrival);
+      // The agent is leaving: what it sent before is acknowledged without delay.
+      link.said_goodbye = true;
+      if (link.ack_held) SendAckNow(item.link, link.held_sequence, 0, clock_.Monotonic());
       return;
     case IngestItem::Kind::kBatch: {
       auto acked = registry_.Apply(link.session, item.batch, arrival);
@@ -152,7 +220,7 @@ void Ingestor::Process(IngestItem item) {
       }
       if (item.batch.preview) return;  // shown, not counted: nothing to acknowledge
       link.last_ack = *acked;
-      AckWhenDurable(item.link, *acked, 0);
+      AckWhenDurable(item.link, *acked, 0, /*urgent=*/false);
       FlushAcks();
       return;
     }
@@ -167,7 +235,7 @@ void Ingestor::Process(IngestItem item) {
         return;
       }
       if (*until != absl::InfinitePast()) {
-        AckWhenDurable(item.link, link.last_ack, absl::ToUnixMillis(*until));
+        AckWhenDurable(item.link, link.last_ack, absl::ToUnixMillis(*until), /*urgent=*/true);
         FlushAcks();
       }
       return;

@@ -24,13 +24,21 @@ inline constexpr std::array<double, 8> kQueueWaitBuckets = {0.0005, 0.001, 0.005
 
 struct IngestorStats {
   uint64_t items = 0;
+  uint64_t acks_sent = 0;
+  // Acks held back by the ack interval, to be covered by a later ack of the same stream.
+  uint64_t acks_held = 0;
   std::array<uint64_t, kQueueWaitBuckets.size() + 1> wait_buckets = {};  // last: +Inf
   double wait_sum_seconds = 0;
 };
 
 class Ingestor {
  public:
-  Ingestor(IngestQueue& queue, HostRegistry& registry, Clock& clock);
+  // `ack_interval`: a stream is acknowledged at most once per interval (acks are cumulative,
+  // so the next one covers what was held back); 0 acknowledges every batch as soon as it is
+  // durable. The answer to a Hello, to alive spans and everything after a Goodbye always go
+  // out at once; a held ack waits at most twice the interval when nothing follows it.
+  Ingestor(IngestQueue& queue, HostRegistry& registry, Clock& clock,
+           absl::Duration ack_interval = absl::ZeroDuration());
   ~Ingestor();
 
   // Starts the consumer thread.
@@ -44,6 +52,11 @@ class Ingestor {
 
   IngestorStats Stats() const;
 
+  // Sends the acks whose writes have been committed and are due, and held acks whose stream
+  // sent nothing more for twice the ack interval. The consumer thread calls it itself; tests
+  // that drive Process call it to let time pass. Consumer thread only.
+  void FlushAcks();
+
   // The time up to which every message has been applied (monotonic): the enqueue time of the
   // oldest message still queued or being processed, or `now` when there is none. Liveness
   // judges silence only up to this point, so a slow consumer (a long lock, a slow disk) never
@@ -52,19 +65,34 @@ class Ingestor {
 
  private:
   void Run();
-  // Queues an ack until what it covers is durable (HostRegistry::IsDurable).
+  // Queues an ack until what it covers is durable (HostRegistry::IsDurable). `urgent`: sent
+  // as soon as it is durable, whatever the ack interval.
   void AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
-                      int64_t alive_until_ms);
-  // Sends the acks whose writes have been committed. Consumer thread only.
-  void FlushAcks();
+                      int64_t alive_until_ms, bool urgent);
+  // Sends `link`'s ack now, folding in what it held back.
+  void SendAckNow(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
+                  int64_t alive_until_ms, absl::Duration now);
+  // Sends every held ack (shutdown).
+  void SendHeldAcks();
+  // How long the consumer may wait for the next item before acks need attention.
+  absl::Duration AckWait() const;
 
   struct PendingAck {
     std::shared_ptr<StreamLink> link;
     uint64_t sequence;
     int64_t alive_until_ms;
     uint64_t mark;
+    bool urgent;
   };
   std::deque<PendingAck> pending_acks_;  // consumer thread only
+  // Every ack sent within the last two ack intervals, oldest first (so in order of when a
+  // held ack of that stream falls due). Consumer thread only.
+  struct SentAck {
+    std::shared_ptr<StreamLink> link;
+    absl::Duration at;
+  };
+  std::deque<SentAck> sent_acks_;
+  const absl::Duration ack_interval_;
 
   IngestQueue& queue_;
   HostRegistry& registry_;

@@ -83,6 +83,7 @@ class CollectorTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     o.storage_path = dir_;
     o.ingest_queue_capacity = 16;
+    Configure(o);
     auto c = Collector::Start(o, RealClock::Get());
     ASSERT_TRUE(c.ok()) << c.status();
     collector_ = std::move(*c);
@@ -94,6 +95,7 @@ class CollectorTest : public ::testing::Test {
   uint64_t Rejected(RejectReason r) {
     return collector_->registry().Stats().rejected[static_cast<int>(r)];
   }
+  virtual void Configure(CollectorOptions&) {}
   std::string dir_;
   std::unique_ptr<Collector> collector_;
 };
@@ -129,6 +131,27 @@ TEST_F(CollectorTest, BadBatchEndsOnlyThatStreamAndNamesTheSequence) {
   EXPECT_EQ(ack.ack().sequence(), 2u);
   EXPECT_EQ(collector_->registry().Host("good")->samples_accepted, 2u);
   EXPECT_EQ(collector_->registry().Host("good")->state, HostState::kUp);
+}
+
+class CollectorAckIntervalTest : public CollectorTest {
+  void Configure(CollectorOptions& o) override { o.ingest_ack_interval = absl::Seconds(2); }
+};
+
+TEST_F(CollectorAckIntervalTest, BatchesWithinTheIntervalShareOneAck) {
+  RawStream s(collector_->grpc_port());
+  ASSERT_TRUE(s.Write(Hello("coalesced")));
+  CollectorMessage ack;
+  ASSERT_TRUE(s.Read(&ack));  // the Hello is answered at once
+  const absl::Time answered = absl::Now();
+  ASSERT_TRUE(s.Write(Batch(1, true, 0.5)));
+  ASSERT_TRUE(s.Write(Batch(2, false, 0.6)));
+  ASSERT_TRUE(s.Write(Batch(3, false, 0.7)));
+  // Nothing more follows, so the held ack goes out two intervals after the Hello's answer;
+  // with every batch acknowledged at once, the first ack would be for batch 1.
+  ASSERT_TRUE(s.Read(&ack));
+  EXPECT_EQ(ack.ack().sequence(), 3u);
+  EXPECT_GE(absl::Now() - answered, absl::Seconds(3));
+  EXPECT_EQ(collector_->registry().Host("coalesced")->samples_accepted, 3u);
 }
 
 // Agents' send times travel with their messages (heartbeat timestamp_ms, batch sent_ms) to

@@ -3,6 +3,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/recording_link.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/series_descriptor.h"
 
 namespace accord::collector {
 namespace {
@@ -108,6 +109,152 @@ TEST_F(IngestorTest, HeartbeatsWaitingInTheQueueAreNotSilence) {
   clock_.Advance(absl::Seconds(4));
   EXPECT_EQ(registry_.CheckTimeouts(ingestor_.AppliedUpTo(clock_.Monotonic())), 1);
   EXPECT_EQ(registry_.Host("h1")->state, HostState::kUnreachable);
+}
+
+// Ack coalescing: a stream is acknowledged at most once per ack interval.
+class IngestorAckIntervalTest : public ::testing::Test {
+ protected:
+  IngestItem Make(IngestItem::Kind kind, const std::shared_ptr<RecordingLink>& link) {
+    IngestItem i;
+    i.kind = kind;
+    i.link = link;
+    i.enqueued_at = clock_.Monotonic();
+    return i;
+  }
+  void Hello(const std::string& id, const std::shared_ptr<RecordingLink>& link) {
+    IngestItem i = Make(IngestItem::Kind::kHello, link);
+    i.hello.host_id = id;
+    i.hello.heartbeat_interval = absl::Seconds(1);
+    ingestor_.Process(std::move(i));
+  }
+  void Batch(uint64_t sequence, const std::shared_ptr<RecordingLink>& link) {
+    IngestItem i = Make(IngestItem::Kind::kBatch, link);
+    i.batch.sequence = sequence;
+    i.batch.timestamp_ms = absl::ToUnixMillis(clock_.Now());
+    if (sequence == 1) i.batch.new_series = {accord::testing::Desc(0, "accord_host_load1")};
+    i.batch.series_ids = {0};
+    i.batch.values = {1};
+    ingestor_.Process(std::move(i));
+  }
+  // One batch a second from `first` to `last`.
+  void BatchesEverySecond(uint64_t first, uint64_t last) {
+    for (uint64_t seq = first; seq <= last; ++seq) {
+      clock_.Advance(absl::Seconds(1));
+      Batch(seq, link_);
+    }
+  }
+  accord::testing::FakeClock clock_;
+  HostRegistry registry_{clock_};
+  IngestQueue queue_{16};
+  Ingestor ingestor_{queue_, registry_, clock_, absl::Seconds(5)};
+  std::shared_ptr<RecordingLink> link_ = std::make_shared<RecordingLink>();
+};
+
+TEST_F(IngestorAckIntervalTest, OneAckPerIntervalCoversTheBatchesHeldBack) {
+  Hello("h1", link_);
+  ASSERT_EQ(link_->acks, std::vector<uint64_t>({0}));  // the Hello's answer: at once
+  BatchesEverySecond(1, 4);
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0})) << "held within 5 s of the last ack";
+  BatchesEverySecond(5, 5);  // 5 s after the last ack
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 5}));
+  BatchesEverySecond(6, 10);
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 5, 10}));
+  IngestorStats s = ingestor_.Stats();
+  EXPECT_EQ(s.acks_sent, 3u);
+  EXPECT_EQ(s.acks_held, 8u);  // 1-4 and 6-9
+  EXPECT_EQ(registry_.Stats().batches_accepted, 10u);
+}
+
+TEST_F(IngestorAckIntervalTest, AHeldAckGoesOutTwoIntervalsAfterTheLastWhenNothingFollows) {
+  Hello("h1", link_);
+  BatchesEverySecond(1, 2);  // held: the Hello was answered 1 and 2 s ago
+  clock_.Advance(absl::Seconds(7));  // 9 s after the last ack
+  ingestor_.FlushAcks();
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0}));
+  clock_.Advance(absl::Seconds(1));  // 10 s: twice the interval
+  ingestor_.FlushAcks();
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 2}));
+  clock_.Advance(absl::Seconds(30));
+  ingestor_.FlushAcks();
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 2})) << "nothing held, nothing sent";
+}
+
+TEST_F(IngestorAckIntervalTest, BatchesFurtherApartThanTheIntervalAreEachAckedAtOnce) {
+  Hello("h1", link_);
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    clock_.Advance(absl::Seconds(10));  // the agent's default sample interval
+    Batch(seq, link_);
+    EXPECT_EQ(link_->acks.back(), seq);
+  }
+  EXPECT_EQ(ingestor_.Stats().acks_held, 0u);
+}
+
+TEST_F(IngestorAckIntervalTest, AGoodbyeSendsTheHeldAckAndLaterOnesAtOnce) {
+  Hello("h1", link_);
+  BatchesEverySecond(1, 2);
+  IngestItem g = Make(IngestItem::Kind::kGoodbye, link_);
+  g.goodbye = GoodbyeReason::kAgentStopping;
+  ingestor_.Process(std::move(g));
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 2}));
+  // A batch still in flight behind the goodbye is acknowledged at once too.
+  BatchesEverySecond(3, 3);
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 2, 3}));
+}
+
+TEST_F(IngestorAckIntervalTest, AliveSpansAreAnsweredAtOnceWithTheHeldSequence) {
+  Hello("h1", link_);
+  BatchesEverySecond(1, 2);
+  IngestItem a = Make(IngestItem::Kind::kAlive, link_);
+  a.alive = {{clock_.Now() - absl::Hours(1), clock_.Now() - absl::Minutes(30), 1000}};
+  ingestor_.Process(std::move(a));
+  ASSERT_EQ(link_->acks, std::vector<uint64_t>({0, 2}));
+  EXPECT_NE(link_->alive_acks.back(), 0);
+}
+
+TEST_F(IngestorAckIntervalTest, StreamsAreHeldApart) {
+  auto other = std::make_shared<RecordingLink>();
+  Hello("h1", link_);
+  clock_.Advance(absl::Seconds(3));
+  Hello("h2", other);
+  BatchesEverySecond(1, 2);  // h1 at 4 and 5 s: acked at 5
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 2}));
+  EXPECT_EQ(other->acks, std::vector<uint64_t>({0}));
+}
+
+TEST_F(IngestorAckIntervalTest, HeldAcksAreSentWhenTheConsumerStops) {
+  Hello("h1", link_);
+  BatchesEverySecond(1, 3);
+  ingestor_.Start();
+  ingestor_.Stop();
+  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 3}));
+}
+
+TEST(IngestorNoAckInterval, EveryBatchIsAckedWhenDurable) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry{clock};
+  IngestQueue queue{16};
+  Ingestor ingestor{queue, registry, clock};
+  auto link = std::make_shared<RecordingLink>();
+  IngestItem h;
+  h.kind = IngestItem::Kind::kHello;
+  h.link = link;
+  h.hello.host_id = "h1";
+  h.hello.heartbeat_interval = absl::Seconds(1);
+  ingestor.Process(std::move(h));
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    clock.Advance(absl::Milliseconds(100));
+    IngestItem b;
+    b.kind = IngestItem::Kind::kBatch;
+    b.link = link;
+    b.batch.sequence = seq;
+    b.batch.timestamp_ms = absl::ToUnixMillis(clock.Now());
+    if (seq == 1) b.batch.new_series = {accord::testing::Desc(0, "accord_host_load1")};
+    b.batch.series_ids = {0};
+    b.batch.values = {1};
+    ingestor.Process(std::move(b));
+  }
+  EXPECT_EQ(link->acks, std::vector<uint64_t>({0, 1, 2, 3}));
+  EXPECT_EQ(ingestor.Stats().acks_held, 0u);
 }
 
 }  // namespace
