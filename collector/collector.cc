@@ -280,6 +280,12 @@ Collector::~Collector() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptions& options,
                                                             Clock& clock) {
+  if (options.ingest_ack_interval < absl::ZeroDuration() ||
+      options.ingest_ack_interval > absl::Minutes(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ingest.ack-interval ", absl::FormatDuration(options.ingest_ack_interval),
+                     ": must be between 0 and 1m (held acks keep batches in agents' spools)"));
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.storage_path, ec);
   if (ec) {

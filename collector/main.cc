@@ -36,7 +36,8 @@ void AddCollectorFlags(accord::ConfigSchema* schema, accord::collector::Collecto
   schema->AddDuration("ingest.ack-interval", &options->ingest_ack_interval,
                       "acknowledge each agent at most this often: fewer writes with 1 s "
                       "sampling; acks are cumulative, so the next one covers the batches held "
-                      "back (default 0: every batch at once; see docs/protocol.md)",
+                      "back (default 0: every batch at once; at most 1m; see "
+                      "docs/protocol.md)",
                       absl::ZeroDuration());
   schema->AddDuration("capacity.minute-retention", &options->capacity.minute_retention,
                       "how long 1-minute capacity rollups are kept (default 7d)", absl::Hours(1));

@@ -48,6 +48,8 @@ class StreamLink {
   bool said_goodbye = false;  // from here on every ack goes out at once
   uint64_t held_sequence = 0;
   int64_t held_alive_until_ms = 0;
+  uint32_t acks_in_flush = 0;  // Ingestor::FlushAcks' scratch
+  bool ack_urgent = false;     //   likewise
 };
 
 struct IngestItem {

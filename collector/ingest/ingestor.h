@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "collector/hosts/host_registry.h"
 #include "collector/ingest/ingest_queue.h"
@@ -37,6 +38,7 @@ class Ingestor {
   // so the next one covers what was held back); 0 acknowledges every batch as soon as it is
   // durable. The answer to a Hello, to alive spans and everything after a Goodbye always go
   // out at once; a held ack waits at most twice the interval when nothing follows it.
+  // REQUIRES: 0 <= ack_interval <= 1 minute (Collector::Start checks the flag).
   Ingestor(IngestQueue& queue, HostRegistry& registry, Clock& clock,
            absl::Duration ack_interval = absl::ZeroDuration());
   ~Ingestor();
@@ -72,8 +74,8 @@ class Ingestor {
   // Sends `link`'s ack now, folding in what it held back.
   void SendAckNow(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
                   int64_t alive_until_ms, absl::Duration now);
-  // Sends every held ack (shutdown).
-  void SendHeldAcks();
+  // Whether the oldest entry of sent_acks_ is two intervals old (a held ack may be due).
+  bool HeldAckMayBeDue(absl::Duration now) const;
   // How long the consumer may wait for the next item before acks need attention.
   absl::Duration AckWait() const;
 
@@ -92,6 +94,7 @@ class Ingestor {
     absl::Duration at;
   };
   std::deque<SentAck> sent_acks_;
+  std::vector<std::shared_ptr<StreamLink>> flush_links_;  // FlushAcks' scratch
   const absl::Duration ack_interval_;
 
   IngestQueue& queue_;

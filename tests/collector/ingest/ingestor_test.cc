@@ -221,12 +221,58 @@ TEST_F(IngestorAckIntervalTest, StreamsAreHeldApart) {
   EXPECT_EQ(other->acks, std::vector<uint64_t>({0}));
 }
 
-TEST_F(IngestorAckIntervalTest, HeldAcksAreSentWhenTheConsumerStops) {
-  Hello("h1", link_);
-  BatchesEverySecond(1, 3);
-  ingestor_.Start();
-  ingestor_.Stop();
-  EXPECT_EQ(link_->acks, std::vector<uint64_t>({0, 3}));
+// A sink whose writes become durable when the test says so (a commit).
+class ManualCommitSink : public HostLogSink {
+ public:
+  void AppendTransition(const std::string&, const Transition&) override {}
+  void UpdateHost(const HostRecord&) override {}
+  void AppendAliveSpan(const std::string&, const AliveSpan&) override {}
+  void AppendRevision(const std::string&, const Revision&) override {}
+  uint64_t Mark() override { return ++marks_; }
+  uint64_t Durable() override { return durable_; }
+  void CommitAll() { durable_ = marks_; }
+
+ private:
+  uint64_t marks_ = 0;
+  uint64_t durable_ = 0;
+};
+
+TEST(IngestorAckIntervalCommitTest, AcksDurableInOneCommitGoOutAsOneTheNewest) {
+  accord::testing::FakeClock clock;
+  ManualCommitSink sink;
+  HostRegistry registry{clock, {}, &sink};
+  IngestQueue queue{16};
+  Ingestor ingestor{queue, registry, clock, absl::Seconds(5)};
+  auto link = std::make_shared<RecordingLink>();
+  IngestItem h;
+  h.kind = IngestItem::Kind::kHello;
+  h.link = link;
+  h.hello.host_id = "h1";
+  h.hello.heartbeat_interval = absl::Seconds(1);
+  ingestor.Process(std::move(h));
+  EXPECT_TRUE(link->acks.empty()) << "not before the commit";
+  sink.CommitAll();
+  ingestor.FlushAcks();
+  ASSERT_EQ(link->acks, std::vector<uint64_t>({0}));
+  // Three batches, 6 to 8 s after the Hello's answer, made durable by one commit: one ack.
+  clock.Advance(absl::Seconds(5));
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    clock.Advance(absl::Seconds(1));
+    IngestItem b;
+    b.kind = IngestItem::Kind::kBatch;
+    b.link = link;
+    b.batch.sequence = seq;
+    b.batch.timestamp_ms = absl::ToUnixMillis(clock.Now());
+    if (seq == 1) b.batch.new_series = {accord::testing::Desc(0, "accord_host_load1")};
+    b.batch.series_ids = {0};
+    b.batch.values = {1};
+    ingestor.Process(std::move(b));
+  }
+  EXPECT_EQ(link->acks, std::vector<uint64_t>({0})) << "nothing durable yet";
+  sink.CommitAll();
+  ingestor.FlushAcks();
+  EXPECT_EQ(link->acks, std::vector<uint64_t>({0, 3}));
+  EXPECT_EQ(ingestor.Stats().acks_held, 2u);  // 1 and 2, covered by 3
 }
 
 TEST(IngestorNoAckInterval, EveryBatchIsAckedWhenDurable) {
