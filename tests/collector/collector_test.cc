@@ -11,6 +11,7 @@
 #include "accord/v1/telemetry.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/wait_for.h"
 
 namespace accord::collector {
 namespace {
@@ -146,11 +147,17 @@ TEST_F(CollectorAckIntervalTest, BatchesWithinTheIntervalShareOneAck) {
   ASSERT_TRUE(s.Write(Batch(1, true, 0.5)));
   ASSERT_TRUE(s.Write(Batch(2, false, 0.6)));
   ASSERT_TRUE(s.Write(Batch(3, false, 0.7)));
+  // All three committed before the goodbye (acknowledged at once, each would be sent by now).
+  HostRegistry& registry = collector_->registry();
+  ASSERT_TRUE(accord::testing::WaitFor(
+      [&] { return registry.Host("coalesced")->samples_accepted == 3; }));
+  const uint64_t mark = registry.DurabilityMark();
+  ASSERT_TRUE(accord::testing::WaitFor([&] { return registry.IsDurable(mark); }));
   AgentMessage bye;
   bye.mutable_goodbye()->set_reason(accord::v1::Goodbye::REASON_AGENT_STOPPING);
   ASSERT_TRUE(s.Write(bye));
   // Held within 30 s of the Hello's answer; the goodbye sends what is held at once. With
-  // every batch acknowledged at once, the first ack would be for batch 1.
+  // every batch acknowledged when durable, the first ack would be for batch 1.
   ASSERT_TRUE(s.Read(&ack));
   EXPECT_EQ(ack.ack().sequence(), 3u);
   EXPECT_EQ(collector_->registry().Host("coalesced")->samples_accepted, 3u);
