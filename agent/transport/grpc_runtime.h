@@ -10,7 +10,7 @@
 //   - QuietEventEngine replaces the default EventEngine: one thread that runs tasks and
 //     sleeps until its next timer, or until given work when it has none;
 //   - GrpcTimerDriver stops iomgr's timer threads, and the stream thread runs due timers
-//     each time it wakes (at least once a second, kMaxTimerDelay).
+//     each time it wakes (at least every 1.5 s, kMaxTimerDelay).
 // Neither is for a process that also serves gRPC (a collector, a test with an in-process
 // server that runs without a driving client): its timers would wait for the next tick.
 #ifndef ACCORD_AGENT_TRANSPORT_GRPC_RUNTIME_H_
@@ -24,8 +24,11 @@
 namespace accord::agent {
 
 // gRPC timers run at most this late while a GrpcTimerDriver is in charge (its owner must call
-// Tick at least this often). gRPC's own timer lists work to a second as well.
-inline constexpr absl::Duration kMaxTimerDelay = absl::Seconds(1);
+// Tick at least this often). gRPC's own timer lists work to a second as well; the agent's
+// timers are keepalive (30 s, timeout 10 s) and connection backoff, where this is noise. More
+// than 1.25 heartbeat intervals (1 s by default), so that the stream thread's wake for a
+// batch every second also serves the timers (StreamClient's heartbeat tick).
+inline constexpr absl::Duration kMaxTimerDelay = absl::Milliseconds(1500);
 
 // An EventEngine for a gRPC client whose I/O goes through iomgr (gRPC 1.51's default: the
 // engine then only runs tasks and timers). One thread, started by the first task or timer,

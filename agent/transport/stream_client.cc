@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "accord/v1/telemetry.grpc.pb.h"
 #include "agent/transport/grpc_runtime.h"
+#include "agent/transport/heartbeat_schedule.h"
 #include "common/backoff.h"
 #include "common/grpc/keepalive.h"
 #include "common/grpc/status.h"
@@ -157,14 +159,16 @@ class StreamClient::Call {
   }
   // A heartbeat is due. Skipped when a batch went out since the last one: any message is
   // proof of life, and with equal sample and heartbeat intervals this halves the writes.
-  void RequestHeartbeat() {
+  // Returns when that batch went out (monotonic) if skipped, nullopt if not.
+  std::optional<absl::Duration> RequestHeartbeat() {
     std::lock_guard<std::mutex> lock(mu_);
     if (batch_since_beat_) {
       batch_since_beat_ = false;
-      return;
+      return batch_sent_at_;
     }
     heartbeat_pending_ = true;
     PumpLocked();
+    return std::nullopt;
   }
   void RequestGoodbye(GoodbyeReason reason) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -249,6 +253,7 @@ class StreamClient::Call {
       alive_sent_ = true;  // spans recorded after this stream opened wait for the next one
       sent_sequence_ = batch_.sequence;
       batch_since_beat_ = true;
+      batch_sent_at_ = owner_->clock_.Monotonic();
       if (batch_.sequence >= live_from_) backlog_done_ = true;  // caught up: no more previews
       FillBatch(/*preview=*/false);
     } else {
@@ -334,6 +339,7 @@ class StreamClient::Call {
   bool writing_ = false;
   bool heartbeat_pending_ = false;
   bool batch_since_beat_ = false;
+  absl::Duration batch_sent_at_;  // monotonic, of the newest batch written
   bool goodbye_pending_ = false;
   bool goodbye_sent_ = false;
   bool writes_done_ = false;
@@ -436,29 +442,32 @@ void StreamClient::RunStreams() {
     // later sighting durable, the span sent after the next connect covers the time from here.
     spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
     // Completions and heartbeats until the stream ends.
-    absl::Duration next_beat = clock_.Monotonic() + options_.heartbeat_interval;
+    HeartbeatSchedule schedule(options_.heartbeat_interval, clock_.Monotonic());
+    auto beat = [&](absl::Duration now) {
+      std::optional<absl::Duration> batch_sent_at;
+      {
+        absl::MutexLock lock(&mu_);
+        if (!stopping_) {
+          call->Refill(schedule.SinceLast(now));
+          batch_sent_at = call->RequestHeartbeat();
+        }
+      }
+      // Evidence is recorded while connected too: after a break, the span the agent sends
+      // then starts before the break, so it covers whatever the collector had not yet made
+      // durable about this host (its last sighting is written once a second).
+      spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
+      if (acked_since_connect_) backoff.Reset();
+      schedule.Ticked(now, batch_sent_at);
+    };
     while (true) {
       absl::Duration now = clock_.Monotonic();
-      if (now >= next_beat) {
-        {
-          absl::MutexLock lock(&mu_);
-          if (!stopping_) {
-            call->Refill(options_.heartbeat_interval);
-            call->RequestHeartbeat();
-          }
-        }
-        // Evidence is recorded while connected too: after a break, the span the agent sends
-        // then starts before the break, so it covers whatever the collector had not yet made
-        // durable about this host (its last sighting is written once a second).
-        spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
-        if (acked_since_connect_) backoff.Reset();
-        next_beat += options_.heartbeat_interval;
-        if (next_beat < now) next_beat = now + options_.heartbeat_interval;
+      if (now >= schedule.deadline()) {
+        beat(now);
         continue;
       }
       void* tag;
       bool ok;
-      absl::Duration wait = next_beat - now;
+      absl::Duration wait = schedule.deadline() - now;
       if (timers_ != nullptr) wait = std::min(wait, kMaxTimerDelay);
       auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(wait);
       auto got = channel_->cq.AsyncNext(&tag, &ok, deadline);
@@ -468,6 +477,9 @@ void StreamClient::RunStreams() {
       }
       call->Handle(tag, ok);
       if (call->Done()) break;
+      // Awake anyway (a write done, an ack): the tick rides on this wake once half due.
+      now = clock_.Monotonic();
+      if (schedule.DueOnWake(now)) beat(now);
     }
     {
       absl::MutexLock lock(&mu_);
