@@ -111,30 +111,47 @@ TEST_F(IngestorTest, HeartbeatsWaitingInTheQueueAreNotSilence) {
   EXPECT_EQ(registry_.Host("h1")->state, HostState::kUnreachable);
 }
 
+IngestItem ItemFor(IngestItem::Kind kind, const std::shared_ptr<RecordingLink>& link,
+                   accord::testing::FakeClock& clock) {
+  IngestItem i;
+  i.kind = kind;
+  i.link = link;
+  i.enqueued_at = clock.Monotonic();
+  return i;
+}
+
+// A Hello from host `id` on `link`.
+IngestItem HelloFor(const std::shared_ptr<RecordingLink>& link, const std::string& id,
+                    accord::testing::FakeClock& clock) {
+  IngestItem i = ItemFor(IngestItem::Kind::kHello, link, clock);
+  i.hello.host_id = id;
+  i.hello.heartbeat_interval = absl::Seconds(1);
+  return i;
+}
+
+// Batch `sequence` on `link`: one value of one series, which batch 1 describes.
+IngestItem BatchFor(const std::shared_ptr<RecordingLink>& link, uint64_t sequence,
+                    accord::testing::FakeClock& clock) {
+  IngestItem i = ItemFor(IngestItem::Kind::kBatch, link, clock);
+  i.batch.sequence = sequence;
+  i.batch.timestamp_ms = absl::ToUnixMillis(clock.Now());
+  if (sequence == 1) i.batch.new_series = {accord::testing::Desc(0, "accord_host_load1")};
+  i.batch.series_ids = {0};
+  i.batch.values = {1};
+  return i;
+}
+
 // Ack coalescing: a stream is acknowledged at most once per ack interval.
 class IngestorAckIntervalTest : public ::testing::Test {
  protected:
   IngestItem Make(IngestItem::Kind kind, const std::shared_ptr<RecordingLink>& link) {
-    IngestItem i;
-    i.kind = kind;
-    i.link = link;
-    i.enqueued_at = clock_.Monotonic();
-    return i;
+    return ItemFor(kind, link, clock_);
   }
   void Hello(const std::string& id, const std::shared_ptr<RecordingLink>& link) {
-    IngestItem i = Make(IngestItem::Kind::kHello, link);
-    i.hello.host_id = id;
-    i.hello.heartbeat_interval = absl::Seconds(1);
-    ingestor_.Process(std::move(i));
+    ingestor_.Process(HelloFor(link, id, clock_));
   }
   void Batch(uint64_t sequence, const std::shared_ptr<RecordingLink>& link) {
-    IngestItem i = Make(IngestItem::Kind::kBatch, link);
-    i.batch.sequence = sequence;
-    i.batch.timestamp_ms = absl::ToUnixMillis(clock_.Now());
-    if (sequence == 1) i.batch.new_series = {accord::testing::Desc(0, "accord_host_load1")};
-    i.batch.series_ids = {0};
-    i.batch.values = {1};
-    ingestor_.Process(std::move(i));
+    ingestor_.Process(BatchFor(link, sequence, clock_));
   }
   // One batch a second from `first` to `last`.
   void BatchesEverySecond(uint64_t first, uint64_t last) {
@@ -244,12 +261,7 @@ TEST(IngestorAckIntervalCommitTest, AcksDurableInOneCommitGoOutAsOneTheNewest) {
   IngestQueue queue{16};
   Ingestor ingestor{queue, registry, clock, absl::Seconds(5)};
   auto link = std::make_shared<RecordingLink>();
-  IngestItem h;
-  h.kind = IngestItem::Kind::kHello;
-  h.link = link;
-  h.hello.host_id = "h1";
-  h.hello.heartbeat_interval = absl::Seconds(1);
-  ingestor.Process(std::move(h));
+  ingestor.Process(HelloFor(link, "h1", clock));
   EXPECT_TRUE(link->acks.empty()) << "not before the commit";
   sink.CommitAll();
   ingestor.FlushAcks();
@@ -258,15 +270,7 @@ TEST(IngestorAckIntervalCommitTest, AcksDurableInOneCommitGoOutAsOneTheNewest) {
   clock.Advance(absl::Seconds(5));
   for (uint64_t seq = 1; seq <= 3; ++seq) {
     clock.Advance(absl::Seconds(1));
-    IngestItem b;
-    b.kind = IngestItem::Kind::kBatch;
-    b.link = link;
-    b.batch.sequence = seq;
-    b.batch.timestamp_ms = absl::ToUnixMillis(clock.Now());
-    if (seq == 1) b.batch.new_series = {accord::testing::Desc(0, "accord_host_load1")};
-    b.batch.series_ids = {0};
-    b.batch.values = {1};
-    ingestor.Process(std::move(b));
+    ingestor.Process(BatchFor(link, seq, clock));
   }
   EXPECT_EQ(link->acks, std::vector<uint64_t>({0})) << "nothing durable yet";
   sink.CommitAll();
@@ -281,23 +285,10 @@ TEST(IngestorNoAckInterval, EveryBatchIsAckedWhenDurable) {
   IngestQueue queue{16};
   Ingestor ingestor{queue, registry, clock};
   auto link = std::make_shared<RecordingLink>();
-  IngestItem h;
-  h.kind = IngestItem::Kind::kHello;
-  h.link = link;
-  h.hello.host_id = "h1";
-  h.hello.heartbeat_interval = absl::Seconds(1);
-  ingestor.Process(std::move(h));
+  ingestor.Process(HelloFor(link, "h1", clock));
   for (uint64_t seq = 1; seq <= 3; ++seq) {
     clock.Advance(absl::Milliseconds(100));
-    IngestItem b;
-    b.kind = IngestItem::Kind::kBatch;
-    b.link = link;
-    b.batch.sequence = seq;
-    b.batch.timestamp_ms = absl::ToUnixMillis(clock.Now());
-    if (seq == 1) b.batch.new_series = {accord::testing::Desc(0, "accord_host_load1")};
-    b.batch.series_ids = {0};
-    b.batch.values = {1};
-    ingestor.Process(std::move(b));
+    ingestor.Process(BatchFor(link, seq, clock));
   }
   EXPECT_EQ(link->acks, std::vector<uint64_t>({0, 1, 2, 3}));
   EXPECT_EQ(ingestor.Stats().acks_held, 0u);
