@@ -26,8 +26,9 @@ namespace accord::agent {
 // gRPC timers run at most this late while a GrpcTimerDriver is in charge (its owner must call
 // Tick at least this often). gRPC's own timer lists work to a second as well; the agent's
 // timers are keepalive (30 s, timeout 10 s) and connection backoff, where this is noise. More
-// than 1.25 heartbeat intervals (1 s by default), so that the stream thread's wake for a
-// batch every second also serves the timers (StreamClient's heartbeat tick).
+// than 1.25 heartbeat intervals for intervals up to 1.2 s (the default is 1 s), so that the
+// stream thread's wake for a batch every second also serves the timers (StreamClient's
+// heartbeat tick).
 inline constexpr absl::Duration kMaxTimerDelay = absl::Milliseconds(1500);
 
 // An EventEngine for a gRPC client whose I/O goes through iomgr (gRPC 1.51's default: the

@@ -33,9 +33,13 @@ class HeartbeatSchedule {
   absl::Duration SinceLast(absl::Duration now) const { return now - last_; }
   // The tick ran at `now`. `batch_sent_at`: when the newest batch went out, if one did since
   // the last tick (the heartbeat was skipped); nullopt: a heartbeat was sent.
-  void Ticked(absl::Duration now, std::optional<absl::Duration> batch_sent_at) {
+  // `backlog_paced`: a backlog is being sent at a bounded rate, which the tick's refills
+  // pace; the next tick is then one interval on (1.25 intervals after a burst of the backlog
+  // would slow it to 0.8 of its rate).
+  void Ticked(absl::Duration now, std::optional<absl::Duration> batch_sent_at,
+              bool backlog_paced = false) {
     last_ = now;
-    next_ = batch_sent_at.has_value()
+    next_ = batch_sent_at.has_value() && !backlog_paced
                 ? std::max(*batch_sent_at + interval_ + interval_ / 4, now + interval_ / 8)
                 : now + interval_;
   }

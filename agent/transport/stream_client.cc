@@ -149,6 +149,11 @@ class StreamClient::Call {
     if (new_batch) new_batch_ = true;
     PumpLocked();
   }
+  // Whether a backlog is being sent at the paced rate (the heartbeat tick's refills pace it).
+  bool Pacing() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return owner_->options_.backfill_batches_per_second > 0 && !backlog_done_;
+  }
   // Adds `elapsed` worth of batch budget (at most one second's) and sends what it allows.
   void Refill(absl::Duration elapsed) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -445,11 +450,13 @@ void StreamClient::RunStreams() {
     HeartbeatSchedule schedule(options_.heartbeat_interval, clock_.Monotonic());
     auto beat = [&](absl::Duration now) {
       std::optional<absl::Duration> batch_sent_at;
+      bool pacing = false;
       {
         absl::MutexLock lock(&mu_);
         if (!stopping_) {
           call->Refill(schedule.SinceLast(now));
           batch_sent_at = call->RequestHeartbeat();
+          pacing = call->Pacing();
         }
       }
       // Evidence is recorded while connected too: after a break, the span the agent sends
@@ -457,7 +464,7 @@ void StreamClient::RunStreams() {
       // durable about this host (its last sighting is written once a second).
       spool_.RecordAlive(clock_.Now(), options_.boot_time_seconds);
       if (acked_since_connect_) backoff.Reset();
-      schedule.Ticked(now, batch_sent_at);
+      schedule.Ticked(now, batch_sent_at, pacing);
     };
     while (true) {
       absl::Duration now = clock_.Monotonic();

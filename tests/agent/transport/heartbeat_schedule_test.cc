@@ -23,6 +23,12 @@ TEST(HeartbeatScheduleTest, DeadlineHalfDueAndTheQuarterAfterASkip) {
   // Skipped for a batch at 11.2 s: due 1.25 intervals after that batch.
   s.Ticked(absl::Milliseconds(11700), absl::Milliseconds(11200));
   EXPECT_EQ(s.deadline(), absl::Milliseconds(12450));
+  // A batch sent long before a late tick: no sooner than an eighth of an interval on.
+  s.Ticked(absl::Milliseconds(14000), absl::Milliseconds(12400));
+  EXPECT_EQ(s.deadline(), absl::Milliseconds(14125));
+  // While a backlog is paced by the refills: one interval on, whenever its last batch went.
+  s.Ticked(absl::Milliseconds(15000), absl::Milliseconds(14100), /*backlog_paced=*/true);
+  EXPECT_EQ(s.deadline(), absl::Milliseconds(16000));
 }
 
 // The stream thread, simulated: batch write completions wake it; otherwise it sleeps until

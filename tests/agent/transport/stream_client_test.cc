@@ -356,7 +356,7 @@ TEST_F(StreamClientTest, FrozenCollectorIsNoticedByKeepaliveWithGrpcTimersOnTheS
   ASSERT_TRUE(WaitFor([&] { return registry_.Host("test-host").ok(); }));
   EXPECT_EQ(client_->stats().stream_errors.load(), 0u);
   relay.Freeze();
-  // Keepalive: a ping within 0.5 s, its ack overdue 0.5 s later, timers up to 1 s late.
+  // Keepalive: a ping within 0.5 s, its ack overdue 0.5 s later, timers up to 1.5 s late.
   EXPECT_TRUE(WaitFor([&] { return client_->stats().stream_errors.load() >= 1; },
                       absl::Seconds(20)));
   client_.reset();
