@@ -10,7 +10,7 @@ namespace accord::collector {
 
 Ingestor::Ingestor(IngestQueue& queue, HostRegistry& registry, Clock& clock,
                    absl::Duration ack_interval)
-    : ack_interval_(std::max(ack_interval, absl::ZeroDuration())),
+    : ack_interval_(ack_interval),
       queue_(queue),
       registry_(registry),
       clock_(clock) {}
@@ -36,8 +36,9 @@ void Ingestor::Run() {
       Process(std::move(item));
       queue_.Done();
       item = IngestItem();
-      // Items other than batches (heartbeats) do not flush acks themselves.
-      if (HeldAckMayBeDue(clock_.Monotonic())) FlushAcks();
+      // Items other than batches (heartbeats) do not flush acks themselves. (No clock read
+      // per item while nothing is held or the interval is 0.)
+      if (!sent_acks_.empty() && HeldAckMayBeDue(clock_.Monotonic())) FlushAcks();
     } else {
       FlushAcks();
       if (stop_ && pending_acks_.empty()) return;
@@ -69,12 +70,7 @@ void Ingestor::AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t 
 void Ingestor::SendAckNow(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
                           int64_t alive_until_ms, absl::Duration now) {
   StreamLink& l = *link;
-  if (l.ack_held) {
-    // Acks are cumulative: the held one is covered by this one.
-    sequence = std::max(sequence, l.held_sequence);
-    alive_until_ms = std::max(alive_until_ms, l.held_alive_until_ms);
-    l.ack_held = false;
-  }
+  l.ack_held = false;  // whatever was held is in `sequence` (callers send the held values)
   l.SendAck(sequence, alive_until_ms);
   l.last_ack_sent_at = now;
   if (ack_interval_ > absl::ZeroDuration()) sent_acks_.push_back({link, now});

@@ -71,7 +71,8 @@ class Ingestor {
   // as soon as it is durable, whatever the ack interval.
   void AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
                       int64_t alive_until_ms, bool urgent);
-  // Sends `link`'s ack now, folding in what it held back.
+  // Sends `link`'s ack now; with an ack held, `sequence` and `alive_until_ms` are the held
+  // ones (FlushAcks folds every durable ack into them first).
   void SendAckNow(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
                   int64_t alive_until_ms, absl::Duration now);
   // Whether the oldest entry of sent_acks_ is two intervals old (a held ack may be due).
