@@ -133,8 +133,8 @@ void Agent::Impl::SampleOnce() {
   auto self = [this](const char* name, MetricKind kind, double v) {
     scratch.push_back({name, {}, kind, v});
   };
-  // Count this cycle's samples (including the health series themselves: 16 below).
-  constexpr int kHealthSeries = 16;
+  // Count this cycle's samples (including the health series themselves: 17 below).
+  constexpr int kHealthSeries = 17;
   samples_produced += scratch.size() + kHealthSeries;
   self("accord_agent_samples_produced_total", MetricKind::kCounter,
        static_cast<double>(samples_produced));
@@ -147,7 +147,12 @@ void Agent::Impl::SampleOnce() {
   self("accord_agent_previews_sent_total", MetricKind::kCounter,
        static_cast<double>(cs.previews_sent.load()));
   self("accord_agent_spool_bytes", MetricKind::kGauge, static_cast<double>(ds.disk_bytes));
-  self("accord_agent_spool_backlog_batches", MetricKind::kGauge, static_cast<double>(sp.batches));
+  // Backlog: still to be sent. Sent batches waiting only for the collector's ack (it holds
+  // acks back up to --ingest.ack-interval) are counted apart.
+  self("accord_agent_spool_backlog_batches", MetricKind::kGauge,
+       static_cast<double>(sp.batches - sp.unacked_batches));
+  self("accord_agent_spool_unacked_batches", MetricKind::kGauge,
+       static_cast<double>(sp.unacked_batches));
   self("accord_agent_spool_dropped_samples_total", MetricKind::kCounter,
        static_cast<double>(sp.dropped_samples));
   self("accord_agent_spool_corrupt_segments_total", MetricKind::kCounter,

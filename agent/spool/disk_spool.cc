@@ -1009,7 +1009,9 @@ void DiskSpool::StreamEnded() {
   absl::MutexLock l(&mu_);
   unsettled_through_ = std::max(unsettled_through_, in_flight_through_);
   in_flight_through_ = 0;
-  settle_on_next_ack_ = unsettled_through_ > FloorLocked();
+  // Drops already waiting to be settled stay so: a reconnect attempt that ends before any
+  // ack (the collector still away) changes nothing about them.
+  settle_on_next_ack_ = !unsettled_drops_.empty() || unsettled_through_ > FloorLocked();
   stream_confirmed_ = false;
 }
 
@@ -1020,13 +1022,22 @@ void DiskSpool::Ack(uint64_t sequence) {
     // The answer to a new stream's hello: the collector accepted everything up to
     // `sequence`. Batches dropped while their fate was open and covered by it were accepted.
     settle_on_next_ack_ = false;
+    uint64_t batches = 0;
+    uint64_t samples_accepted = 0;
     for (const auto& [seq, samples] : unsettled_drops_) {
       if (seq > sequence) continue;
       --dropped_batches_;
       dropped_samples_ -= samples;
       ++acked_batches_;
       acked_samples_ += samples;
+      ++batches;
+      samples_accepted += samples;
       state_dirty_ = true;
+    }
+    if (batches > 0) {
+      // The drop log line counted them; this one takes them back.
+      Log(LogLevel::kInfo, "dropped batches had reached the collector: counted as sent",
+          {{"batches", absl::StrCat(batches)}, {"samples", absl::StrCat(samples_accepted)}});
     }
     unsettled_drops_.clear();
     unsettled_through_ = 0;
@@ -1072,10 +1083,27 @@ void DiskSpool::Reject(uint64_t sequence) {
   }
 }
 
+uint64_t DiskSpool::UnackedBatchesLocked() const {
+  const uint64_t floor = FloorLocked();
+  if (in_flight_through_ <= floor) return 0;
+  uint64_t n = 0;
+  Position p = UpperBoundLocked(floor);
+  for (; p.segment < segments_.size(); ++p.segment, p.record = 0) {
+    const Segment& seg = segments_[p.segment];
+    for (; p.record < seg.records.size(); ++p.record) {
+      const RecordRef& r = seg.records[p.record];
+      if (r.sequence > in_flight_through_) return n;
+      if (r.sequence > floor && (r.flags & kRejected) == 0) ++n;
+    }
+  }
+  return n;
+}
+
 SpoolStats DiskSpool::Stats() {
   absl::MutexLock l(&mu_);
   SpoolStats s;
   s.batches = waiting_batches_;
+  s.unacked_batches = UnackedBatchesLocked();
   s.bytes = waiting_bytes_;
   s.samples = waiting_samples_;
   s.dropped_samples = dropped_samples_;
@@ -1088,6 +1116,7 @@ DiskSpoolStats DiskSpool::DiskStats() {
   absl::MutexLock l(&mu_);
   DiskSpoolStats s;
   s.spool.batches = waiting_batches_;
+  s.spool.unacked_batches = UnackedBatchesLocked();
   s.spool.bytes = waiting_bytes_;
   s.spool.samples = waiting_samples_;
   s.spool.dropped_samples = dropped_samples_;

@@ -401,6 +401,8 @@ class DiskSpool final : public Spool {
   bool settle_on_next_ack_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::pair<uint64_t, uint64_t>> unsettled_drops_ ABSL_GUARDED_BY(mu_);  // seq, samples
   Position UpperBoundLocked(uint64_t sequence) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Waiting batches in (floor, in_flight_through_]: O(those batches).
+  uint64_t UnackedBatchesLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   SpoolState SnapshotStateLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void DropWaitingLocked(const RecordRef& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneRejectedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

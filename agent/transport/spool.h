@@ -41,6 +41,10 @@ struct AliveSpan {
 
 struct SpoolStats {
   uint64_t batches = 0;          // waiting (not yet acknowledged)
+  // Of those, sent on the current stream and waiting only for the collector's ack (it may
+  // hold acks back: --ingest.ack-interval); batches - unacked_batches is the backlog still
+  // to be sent. 0 while disconnected: what was sent on an ended stream is sent again.
+  uint64_t unacked_batches = 0;
   uint64_t bytes = 0;            // their size
   uint64_t samples = 0;          // their values
   uint64_t dropped_samples = 0;  // dropped to stay within the budget, or rejected

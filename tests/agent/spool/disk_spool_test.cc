@@ -193,13 +193,18 @@ TEST_F(DiskSpoolTest, InFlightBatchesAreNotDroppedAndUnsettledDropsSettleOnTheNe
   PendingBatch out;
   ASSERT_TRUE(spool->NextAfter(0, &out));
   ASSERT_TRUE(spool->NextAfter(1, &out));
+  // Sent and waiting only for the collector's ack: not backlog still to send.
+  EXPECT_EQ(spool->Stats().batches, 6u);
+  EXPECT_EQ(spool->Stats().unacked_batches, 2u);
   // Over the cap: the first segment holds batches in flight and stays (the collector may
   // accept them; dropping would count them twice).
   for (int i = 0; i < 6; ++i) spool->Append(MakeBatch(++seq, 90));
   EXPECT_EQ(spool->Stats().dropped_batches, 0u);
   EXPECT_EQ(Sequences(*spool).front(), 1u);
+  EXPECT_EQ(spool->Stats().unacked_batches, 2u);
   // The stream breaks. Now the segment may go: its batches count as dropped for now.
   spool->StreamEnded();
+  EXPECT_EQ(spool->Stats().unacked_batches, 0u) << "to be sent again";
   spool->Append(MakeBatch(++seq, 90));
   SpoolStats st = spool->Stats();
   EXPECT_GE(st.dropped_batches, 3u);
@@ -214,6 +219,68 @@ TEST_F(DiskSpoolTest, InFlightBatchesAreNotDroppedAndUnsettledDropsSettleOnTheNe
   // Later acks settle nothing more.
   spool->Ack(seq);
   EXPECT_EQ(spool->Stats().dropped_samples, dropped_before - 180);
+}
+
+TEST_F(DiskSpoolTest, EveryBatchIsAckedDroppedOrWaitingAcrossAnOutageWithUnackedBatches) {
+  // The collector holds acks back: batches 1 and 2 went out unacknowledged when it died
+  // (it had committed batch 1 only); the spool then overflowed while it was away.
+  DiskSpoolOptions o = PosixOptions();
+  o.segment_bytes = 8192;  // 7 batches a segment
+  o.max_bytes = 16384;
+  auto spool = MustOpen(o);
+  uint64_t seq = 0;
+  PendingBatch out;
+  spool->Append(MakeBatch(++seq, 90));
+  spool->Ack(0);  // the hello answer
+  ASSERT_TRUE(spool->NextAfter(0, &out));
+  spool->Append(MakeBatch(++seq, 90));
+  ASSERT_TRUE(spool->NextAfter(1, &out));
+  spool->StreamEnded();
+  for (int i = 0; i < 23; ++i) spool->Append(MakeBatch(++seq, 90));
+  auto balanced = [&] {
+    SpoolStats st = spool->Stats();
+    return st.acked_samples + st.dropped_samples + st.samples == seq * 90;
+  };
+  EXPECT_TRUE(balanced());
+  EXPECT_GT(spool->Stats().dropped_batches, 0u);
+  spool->Ack(1);  // the next hello answer: the collector has batch 1
+  EXPECT_TRUE(balanced());
+  uint64_t after = 0;
+  std::vector<uint64_t> sent;
+  while (spool->NextAfter(after, &out)) {
+    sent.push_back(out.sequence);
+    after = out.sequence;
+  }
+  ASSERT_FALSE(sent.empty());
+  spool->Ack(sent.back());
+  EXPECT_TRUE(balanced());
+  SpoolStats st = spool->Stats();
+  // Accepted by the collector: batch 1 and everything sent now; the rest dropped.
+  EXPECT_EQ(st.acked_samples, (1 + sent.size()) * 90) << "first sent " << sent.front();
+  EXPECT_EQ(st.dropped_samples, (seq - 1 - sent.size()) * 90);
+}
+
+TEST_F(DiskSpoolTest, UnsettledDropsSettleAfterFailedReconnectAttempts) {
+  DiskSpoolOptions o = PosixOptions();
+  o.max_bytes = 3 * 4096;  // 3 segments of 3 batches
+  auto spool = MustOpen(o);
+  uint64_t seq = 0;
+  for (int i = 0; i < 3; ++i) spool->Append(MakeBatch(++seq, 90));
+  PendingBatch out;
+  ASSERT_TRUE(spool->NextAfter(0, &out));
+  ASSERT_TRUE(spool->NextAfter(1, &out));  // 1 and 2 out, not acknowledged; the stream breaks
+  spool->StreamEnded();
+  // The collector is away: the spool overflows, dropping 1..3 among others, and attempts to
+  // reconnect end before any ack.
+  for (int i = 0; i < 10; ++i) {
+    spool->Append(MakeBatch(++seq, 90));
+    spool->StreamEnded();
+  }
+  const uint64_t dropped = spool->Stats().dropped_samples;
+  ASSERT_GE(dropped, 270u);
+  spool->Ack(2);  // at last, the answer to a hello: the collector has 1 and 2
+  EXPECT_EQ(spool->Stats().dropped_samples, dropped - 180);
+  EXPECT_EQ(spool->Stats().acked_samples, 180u);
 }
 
 TEST_F(DiskSpoolTest, UnsettledDropsTheCollectorNeverGotStayDropped) {
@@ -558,6 +625,16 @@ TEST_F(DiskSpoolTest, StatsShowTheBacklog) {
   EXPECT_EQ(st.segments, 3u);
   EXPECT_GT(st.fsyncs, 0u);
   EXPECT_GE(st.fsync_seconds, 0.0);
+  EXPECT_EQ(st.spool.unacked_batches, 0u);
+  // 4 and 5 go out (3 was rejected): sent, waiting only for the ack.
+  PendingBatch out;
+  ASSERT_TRUE(spool->NextAfter(2, &out));
+  EXPECT_EQ(out.sequence, 4u);
+  ASSERT_TRUE(spool->NextAfter(4, &out));
+  EXPECT_EQ(spool->DiskStats().spool.unacked_batches, 2u);
+  spool->Ack(4);
+  EXPECT_EQ(spool->Stats().unacked_batches, 1u);
+  EXPECT_EQ(spool->Stats().batches, 3u);
 }
 
 TEST_F(DiskSpoolTest, AWeekOfHeartbeatsCostsKilobytesAndSurvivesPowerLoss) {
