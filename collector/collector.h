@@ -34,8 +34,8 @@ struct CollectorOptions {
   // Ingest queue capacity in messages; when full, streams stop being read (backpressure).
   int64_t ingest_queue_capacity = 65536;
   // A stream is acknowledged at most once per interval (acks are cumulative); 0: every batch
-  // as soon as it is durable. Off by default: see --ingest.ack-interval in docs/protocol.md.
-  absl::Duration ingest_ack_interval = absl::ZeroDuration();
+  // as soon as it is durable. See --ingest.ack-interval in docs/protocol.md.
+  absl::Duration ingest_ack_interval = absl::Seconds(5);
   // How often silent hosts are checked.
   absl::Duration liveness_check_interval = absl::Milliseconds(100);
   // How often freed heap is handed back to the kernel (malloc_trim); 0: never.

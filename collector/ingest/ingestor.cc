@@ -56,15 +56,15 @@ absl::Duration Ingestor::AckWait() const {
   if (!pending_acks_.empty()) return absl::Milliseconds(5);
   absl::Duration wait = absl::Milliseconds(200);
   if (!sent_acks_.empty()) {
-    absl::Duration due = sent_acks_.front().at + 2 * ack_interval_ - clock_.Monotonic();
+    absl::Duration due = sent_acks_.front().at + ack_interval_ - clock_.Monotonic();
     wait = std::clamp(due, absl::Milliseconds(1), wait);
   }
   return wait;
 }
 
 void Ingestor::AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
-                              int64_t alive_until_ms, bool urgent) {
-  pending_acks_.push_back({link, sequence, alive_until_ms, registry_.DurabilityMark(), urgent});
+                              int64_t alive_until_ms, AckKind kind) {
+  pending_acks_.push_back({link, sequence, alive_until_ms, registry_.DurabilityMark(), kind});
 }
 
 void Ingestor::SendAckNow(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
@@ -97,9 +97,14 @@ void Ingestor::FlushAcks() {
     PendingAck a = std::move(pending_acks_.front());
     pending_acks_.pop_front();
     StreamLink& l = *a.link;
+    if (a.kind == AckKind::kHelloAnswer) {
+      // The first ack of its stream (nothing is held or folded yet): out now, as it is.
+      SendAckNow(a.link, a.sequence, a.alive_until_ms, now);
+      continue;
+    }
     if (l.acks_in_flush == 0) flush_links_.push_back(a.link);
     ++l.acks_in_flush;
-    l.ack_urgent = l.ack_urgent || a.urgent;
+    l.ack_urgent = l.ack_urgent || a.kind == AckKind::kUrgent;
     l.held_sequence = l.ack_held ? std::max(l.held_sequence, a.sequence) : a.sequence;
     l.held_alive_until_ms =
         l.ack_held ? std::max(l.held_alive_until_ms, a.alive_until_ms) : a.alive_until_ms;
@@ -122,7 +127,7 @@ void Ingestor::FlushAcks() {
     absl::MutexLock lock(&stats_mu_);
     stats_.acks_held += held;
   }
-  // A stream that sent nothing more: its held ack goes out two intervals after the last one.
+  // A stream that sent nothing more since: its held ack goes out one interval after the last.
   while (HeldAckMayBeDue(now)) {
     SentAck sent = std::move(sent_acks_.front());
     sent_acks_.pop_front();
@@ -134,7 +139,7 @@ void Ingestor::FlushAcks() {
 }
 
 bool Ingestor::HeldAckMayBeDue(absl::Duration now) const {
-  return !sent_acks_.empty() && sent_acks_.front().at + 2 * ack_interval_ <= now;
+  return !sent_acks_.empty() && sent_acks_.front().at + ack_interval_ <= now;
 }
 
 absl::Duration Ingestor::AppliedUpTo(absl::Duration now) const {
@@ -204,7 +209,7 @@ void Ingestor::Process(IngestItem item) {
          {"agent_version", item.hello.agent_version},
          {"next_sequence", absl::StrCat(item.hello.next_sequence)}});
     link.last_ack = opened->last_accepted_sequence;
-    AckWhenDurable(item.link, opened->last_accepted_sequence, 0, /*urgent=*/true);
+    AckWhenDurable(item.link, opened->last_accepted_sequence, 0, AckKind::kHelloAnswer);
     FlushAcks();
     return;
   }
@@ -236,7 +241,7 @@ void Ingestor::Process(IngestItem item) {
       }
       if (item.batch.preview) return;  // shown, not counted: nothing to acknowledge
       link.last_ack = *acked;
-      AckWhenDurable(item.link, *acked, 0, /*urgent=*/false);
+      AckWhenDurable(item.link, *acked, 0, AckKind::kHeld);
       FlushAcks();
       return;
     }
@@ -251,7 +256,8 @@ void Ingestor::Process(IngestItem item) {
         return;
       }
       if (*until != absl::InfinitePast()) {
-        AckWhenDurable(item.link, link.last_ack, absl::ToUnixMillis(*until), /*urgent=*/true);
+        AckWhenDurable(item.link, link.last_ack, absl::ToUnixMillis(*until),
+                       AckKind::kUrgent);
         FlushAcks();
       }
       return;

@@ -67,15 +67,21 @@ class Ingestor {
 
  private:
   void Run();
-  // Queues an ack until what it covers is durable (HostRegistry::IsDurable). `urgent`: sent
-  // as soon as it is durable, whatever the ack interval.
+  // How an ack may wait. kHeld: at most one per stream per ack interval (it covers the ones
+  // held back). kUrgent: as soon as it is durable, covering what is held. kHelloAnswer: as
+  // soon as it is durable and on its own: the agent takes the first ack of a stream as what
+  // the collector had when the stream opened, and settles against it which batches sent on
+  // the stream before reached the collector; folded with the acks of batches sent since, it
+  // would claim batches the collector never got.
+  enum class AckKind { kHeld, kUrgent, kHelloAnswer };
+  // Queues an ack until what it covers is durable (HostRegistry::IsDurable).
   void AckWhenDurable(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
-                      int64_t alive_until_ms, bool urgent);
+                      int64_t alive_until_ms, AckKind kind);
   // Sends `link`'s ack now; with an ack held, `sequence` and `alive_until_ms` are the held
   // ones (FlushAcks folds every durable ack into them first).
   void SendAckNow(const std::shared_ptr<StreamLink>& link, uint64_t sequence,
                   int64_t alive_until_ms, absl::Duration now);
-  // Whether the oldest entry of sent_acks_ is two intervals old (a held ack may be due).
+  // Whether the oldest entry of sent_acks_ is an interval old (a held ack may be due).
   bool HeldAckMayBeDue(absl::Duration now) const;
   // How long the consumer may wait for the next item before acks need attention.
   absl::Duration AckWait() const;
@@ -85,10 +91,10 @@ class Ingestor {
     uint64_t sequence;
     int64_t alive_until_ms;
     uint64_t mark;
-    bool urgent;
+    AckKind kind;
   };
   std::deque<PendingAck> pending_acks_;  // consumer thread only
-  // Every ack sent within the last two ack intervals, oldest first (so in order of when a
+  // Every ack sent within the last ack interval, oldest first (so in order of when a
   // held ack of that stream falls due). Consumer thread only.
   struct SentAck {
     std::shared_ptr<StreamLink> link;

@@ -85,6 +85,9 @@ class CollectorTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     o.storage_path = dir_;
     o.ingest_queue_capacity = 16;
+    // These raw streams send no heartbeats and wait for each batch's ack before going on:
+    // every ack at once (CollectorAckIntervalTest covers the default of holding them).
+    o.ingest_ack_interval = absl::ZeroDuration();
     Configure(o);
     auto c = Collector::Start(o, RealClock::Get());
     ASSERT_TRUE(c.ok()) << c.status();

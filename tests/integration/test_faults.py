@@ -350,9 +350,14 @@ class SpoolCapTest(FaultTest):
         h, (produced, accepted, dropped) = self.wait_caught_up(c, host)
         self.assertGreater(dropped, 0)
         self.assertEqual(accepted + dropped, produced)
-        # The counter is the sum of what the drop log lines say, whole batches only.
+        # The counter is the sum of what the drop log lines say, whole batches only, less what
+        # the answer to the next hello showed had reached the collector (batches sent but not
+        # yet acknowledged when it went away: it holds acks back).
         logged = [m for m in (drop.search(l) for l in agent.log()) if m]
-        self.assertEqual(dropped, sum(int(m.group(3)) for m in logged), logged)
+        settle = re.compile(r'msg="dropped batches had reached the collector: counted as sent" '
+                            r'batches=(\d+) samples=(\d+)')
+        settled = sum(int(m.group(2)) for m in (settle.search(l) for l in agent.log()) if m)
+        self.assertEqual(dropped, sum(int(m.group(3)) for m in logged) - settled, logged)
         self.assertEqual(dropped % per_batch, 0)
         # Each batch either accepted once or dropped: exact, by sequence numbers.
         self.assertEqual(accepted + dropped, per_batch * h["last_sequence"], h)
@@ -367,9 +372,10 @@ class SpoolCapTest(FaultTest):
         t1 = time.time()
         self.assert_no_downtime(c, host, service, t0, t1)
         print("\nspool cap %d bytes, collector away %.0f s: %d segment(s), %d batches, %d samples "
-              "dropped and counted; %d accepted; accepted + dropped = produced = %d; "
-              "0 s downtime" % (max_bytes, away, len(logged), dropped // per_batch, dropped,
-                                accepted, produced))
+              "dropped and counted (%d had reached the collector: counted back); %d "
+              "accepted; accepted + dropped = produced = %d; 0 s downtime" % (
+                  max_bytes, away, len(logged), dropped // per_batch, dropped, settled,
+                  accepted, produced))
         return c, host, dropped
 
     def test_spool_beyond_cap_drops_oldest_segments_counted_no_downtime(self):
@@ -426,29 +432,29 @@ class CorruptSegmentTest(FaultTest):
         accepted_before = c.host(host)["last_sequence"]
         self.kill9(c)
 
-        # The collector is away: wait for a full segment and a few records in the next one.
+        # The collector is away. The damage goes to records well past anything it accepted
+        # before (the spool still holds batches accepted but not yet acknowledged: the
+        # collector holds acks back up to --ingest.ack-interval): in two consecutive
+        # segments, the first never the last (a torn tail of the last segment is what an
+        # interrupted append leaves, and is only cut), the second with three such records.
         spool = self.spool_dir(host)
+        beyond = lambda rs: [i for i, r in enumerate(rs) if r.sequence > accepted_before + 2]
 
-        def two_segments():
+        def damageable():
             segs = spool_segments(spool)
-            if len(segs) >= 2 and len(read_spool_segment(segs[-1])) >= 3:
-                return segs
+            records = {p: read_spool_segment(p) for p in segs}
+            for first, second in zip(segs, segs[1:]):
+                if beyond(records[first]) and len(beyond(records[second])) >= 3:
+                    return records, first, second
             return None
-        self.assertTrue(wait_for(two_segments, 120, 0.2), os.listdir(spool))
+        self.assertTrue(wait_for(damageable, 120, 0.2), os.listdir(spool))
         self.kill9(agent)
 
-        segs = spool_segments(spool)
-        records = {p: read_spool_segment(p) for p in segs}
+        records, truncated, flipped = damageable()
         s["max_seq_old"] = max(r.sequence for rs in records.values() for r in rs)
-        # Two segments, each with records after the damage: the first (never the last: a
-        # torn tail of the last segment is what an interrupted append leaves, and is only cut)
-        # and the second.
-        truncated, flipped = segs[0], segs[1]
         rt, rf = records[truncated], records[flipped]
-        self.assertGreaterEqual(len(rf), 3, records)
-        kt, kf = len(rt) // 2, len(rf) // 2
-        # Well past anything the collector accepted before it went away.
-        self.assertGreater(min(rt[kt].sequence, rf[kf].sequence), accepted_before + 2)
+        bt, bf = beyond(rt), beyond(rf)
+        kt, kf = bt[len(bt) // 2], bf[len(bf) // 2]
         # Truncate the first one in the middle of a record; flip bytes inside a record of the
         # second one (inside its values, so only the CRC can tell).
         with open(truncated, "r+b") as f:
