@@ -127,8 +127,8 @@ void Agent::Impl::SampleOnce() {
       std::remove_if(scratch.begin(), scratch.end(),
                      [](const Sample& s) { return s.name == "accord_host_boot_time_seconds"; }),
       scratch.end());
-  SpoolStats sp = disk->Stats();
-  DiskSpoolStats ds = disk->DiskStats();
+  const DiskSpoolStats ds = disk->DiskStats();
+  const SpoolStats& sp = ds.spool;
   const auto& cs = client->stats();
   auto self = [this](const char* name, MetricKind kind, double v) {
     scratch.push_back({name, {}, kind, v});

@@ -62,7 +62,13 @@ void BM_Backfill24h(benchmark::State& state) {
                                [] { return uint64_t{kBatches + 1}; });
     state.ResumeTiming();
     client.Start();
-    while ((*spool)->Stats().batches > 0) absl::SleepFor(absl::Milliseconds(2));
+    // Drained when the collector has accepted every batch (its acks, held up to
+    // --ingest.ack-interval, may trim the agent's spool a few seconds later).
+    auto accepted = [&]() -> uint64_t {
+      auto host = (*collector)->registry().Host("backfill-host");
+      return host.ok() ? host->samples_accepted : 0;
+    };
+    while (accepted() < uint64_t{kBatches} * ids.size()) absl::SleepFor(absl::Milliseconds(2));
     state.PauseTiming();
     client.Stop(agent::GoodbyeReason::kAgentStopping, absl::Seconds(2));
     state.counters["accepted"] =

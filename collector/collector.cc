@@ -40,7 +40,7 @@ struct Collector::Impl {
         ingestor(queue, registry, c, o.ingest_ack_interval),
         sla(registry, c),
         capacity(registry, c, store.get(), o.capacity),
-        service(queue, c, o.max_message_bytes),
+        service(queue, c, o.max_message_bytes, o.ingest_ack_interval),
         heap_trimmer(o.heap_trim_interval) {
     registry.SetSampleObserver(&capacity);
   }

@@ -28,6 +28,8 @@ constexpr absl::string_view kSegmentSuffix = ".log";
 constexpr absl::string_view kCorruptSuffix = ".corrupt";
 // Rejected sequences remembered across restarts (beyond it they may be sent again).
 constexpr size_t kMaxRejectedRemembered = 4096;
+// A collector's ack hold is at most a minute (--ingest.ack-interval); more is not believed.
+constexpr absl::Duration kMaxAckHold = absl::Minutes(1);
 
 // Bits of DiskSpool::warned_drops_: each kind of dropped append is logged once.
 enum DropKind : uint32_t {
@@ -614,11 +616,19 @@ absl::Status DiskSpool::MaybeSyncLocked(bool force) {
   // it was appended (see the FSYNC POLICY). Acknowledged ones need none: the collector has
   // them.
   absl::Status st;
+  absl::Duration due_since = sync_due_since_;
+  absl::Duration hold = absl::ZeroDuration();
   if (sync_due_) {
     absl::MutexLock l(&mu_);
     if (active_last_sequence_ <= FloorLocked()) sync_due_ = false;
+    // A collector that holds acks back and is acknowledging: it gets its hold, counted from
+    // its last progress too.
+    if (stream_confirmed_ && ack_hold_ > absl::ZeroDuration()) {
+      hold = ack_hold_;
+      due_since = std::max(due_since, last_ack_progress_);
+    }
   }
-  if (force || (sync_due_ && now - sync_due_since_ >= options_.sync_interval)) {
+  if (force || (sync_due_ && now - due_since >= options_.sync_interval + hold)) {
     st = SyncActive();
   }
   // The state: at most once per sync_interval.
@@ -997,6 +1007,7 @@ bool DiskSpool::NextAfter(uint64_t after, PendingBatch* out) {
   absl::MutexLock l(&mu_);
   if (!ReadAfterLocked(after, out)) return false;
   in_flight_through_ = std::max(in_flight_through_, out->sequence);
+  if (first_sent_ == 0) first_sent_ = out->sequence;
   return true;
 }
 
@@ -1005,8 +1016,32 @@ bool DiskSpool::PreviewAfter(uint64_t after, PendingBatch* out) {
   return ReadAfterLocked(after, out);
 }
 
+void DiskSpool::SetAckHold(absl::Duration hold) {
+  absl::MutexLock l(&mu_);
+  ack_hold_ = std::clamp(hold, absl::ZeroDuration(), kMaxAckHold);
+}
+
 void DiskSpool::StreamEnded() {
   absl::MutexLock l(&mu_);
+  if (!stream_confirmed_ && first_sent_ != 0 && !unsettled_drops_.empty()) {
+    // This stream sent batches but ended before its hello was answered: the collector may
+    // have accepted some of them, and the next answer, its highest sequence, no longer says
+    // which batches of the streams before reached it. Those stay counted as dropped (a loss
+    // is never hidden); the batches this stream sent, in order from first_sent_, can still
+    // be settled.
+    const size_t before = unsettled_drops_.size();
+    unsettled_drops_.erase(std::remove_if(unsettled_drops_.begin(), unsettled_drops_.end(),
+                                          [this](const std::pair<uint64_t, uint64_t>& d) {
+                                            return d.first < first_sent_;
+                                          }),
+                           unsettled_drops_.end());
+    if (unsettled_drops_.size() != before) {
+      Log(LogLevel::kWarn,
+          "cannot tell which dropped batches reached the collector: counted as dropped",
+          {{"batches", absl::StrCat(before - unsettled_drops_.size())}});
+    }
+  }
+  first_sent_ = 0;
   unsettled_through_ = std::max(unsettled_through_, in_flight_through_);
   in_flight_through_ = 0;
   // Drops already waiting to be settled stay so: a reconnect attempt that ends before any
@@ -1043,6 +1078,7 @@ void DiskSpool::Ack(uint64_t sequence) {
     unsettled_through_ = 0;
   }
   if (sequence <= acked_) return;
+  last_ack_progress_ = clock_.Monotonic();
   const uint64_t old_floor = FloorLocked();
   acked_ = sequence;
   state_dirty_ = true;

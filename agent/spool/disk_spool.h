@@ -38,8 +38,13 @@
 //     the active segment is fdatasynced if it holds a record that is still unacknowledged
 //     `sync_interval` (default 1 s, monotonic clock) after it was appended. A record acked
 //     within that time is never fsynced (sync_interval = 0: every unacknowledged Append is
-//     synced before Append returns; InfiniteDuration: never). Also fsynced: a full segment at
-//     its roll, and a new segment's header with its directory entry.
+//     synced before Append returns; InfiniteDuration: never). A collector that holds acks
+//     back (SetAckHold: its --ingest.ack-interval, announced in every ack) gets that much
+//     longer while it keeps acknowledging: on a stream with an ack, a record is synced once
+//     unacknowledged sync_interval + hold after the later of its append and the last ack
+//     that moved the floor, so while acks keep coming at least once per hold none is synced,
+//     and within sync_interval + hold after they stop, all are. Also fsynced: a full segment
+//     at its roll, and a new segment's header with its directory entry.
 //   - State: a "sync point" comes at most once per sync_interval, in Append and RecordAlive.
 //     It writes `state` if an alive span changed while no ack has come on the current stream
 //     (the only evidence of that time), if segments are to be unlinked (their state goes
@@ -50,8 +55,9 @@
 //     Segments are unlinked only after a `state` that covers them is durable. Sync() and
 //     Close() write `state`; Open writes it if it changed (it folds the state log in) and
 //     fsyncs every segment and the directory, so what a killed process left is durable.
-// Connected and acked within milliseconds, the steady state is therefore one write(2) of the
-// state log per sync point and one `state` write per state_sync_interval; no fsync per cycle.
+// Connected and acked within milliseconds (or at least once per hold), the steady state is
+// therefore one write(2) of the state log per sync point and one `state` write per
+// state_sync_interval; no fsync per cycle.
 // Hence:
 //   - kill -9 (or a crash of the agent) at any moment loses nothing Append returned from: each
 //     record is in the kernel once write(2) returns. An append interrupted mid-write leaves a
@@ -60,7 +66,8 @@
 //     everything up to it): those batches may be sent again (at-least-once) and those spans
 //     re-sent.
 //   - Power loss or a kernel crash additionally loses: unacknowledged batches appended less
-//     than sync_interval (plus up to one heartbeat interval) before it; acknowledged batches
+//     than sync_interval (plus up to one heartbeat interval; plus the hold after the last
+//     ack while a collector holding acks was acknowledging) before it; acknowledged batches
 //     whose records were never synced (the collector has them); and the state changes not in
 //     `state`, unless the state log's last record reached the disk -- at most
 //     state_sync_interval of acks (resends), counters (recounted at Open, see ACCOUNTING)
@@ -270,6 +277,7 @@ class DiskSpool final : public Spool {
   bool NextAfter(uint64_t after, PendingBatch* out) override;
   bool PreviewAfter(uint64_t after, PendingBatch* out) override;
   void StreamEnded() override;
+  void SetAckHold(absl::Duration hold) override;
   // Cumulative: every batch with sequence <= `sequence` is acknowledged. Memory only; made
   // durable, and whole segments freed, at the next sync point.
   void Ack(uint64_t sequence) override;
@@ -391,9 +399,10 @@ class DiskSpool final : public Spool {
   bool ReadAfterLocked(uint64_t after, PendingBatch* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sent and not yet acknowledged: sequences in (floor, in_flight_through_] went out on the
   // current stream. Their segment is not dropped (the collector may accept them: they would
-  // count twice), so the cap can be exceeded by what is in flight, bounded by the stream's
-  // flow-control window.
+  // count twice), so the cap can be exceeded by what is in flight: what went out since the
+  // collector's last ack (it may hold acks back up to its ack interval).
   uint64_t in_flight_through_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t first_sent_ ABSL_GUARDED_BY(mu_) = 0;  // the first NextAfter of the current stream
   // Sent on a stream that ended, not acknowledged: accepted or not is unknown until the next
   // stream's first ack. Dropped meanwhile they count as dropped, and move to acked if that
   // ack covers them.
@@ -459,6 +468,11 @@ class DiskSpool final : public Spool {
   bool durable_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool lazy_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_confirmed_ ABSL_GUARDED_BY(mu_) = false;  // an Ack since the last StreamEnded
+  // The collector's ack interval (SetAckHold), and when an Ack last moved the floor on the
+  // current stream (monotonic): records wait for an ack up to sync_interval + hold after the
+  // later of their append and that.
+  absl::Duration ack_hold_ ABSL_GUARDED_BY(mu_);
+  absl::Duration last_ack_progress_ ABSL_GUARDED_BY(mu_) = -absl::InfiniteDuration();
   uint64_t durable_floor_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t synced_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_batches_ ABSL_GUARDED_BY(mu_) = 0;

@@ -68,6 +68,10 @@ class Spool {
   virtual void StreamEnded() {}
   // Removes every batch with sequence <= `sequence` (cumulative ack).
   virtual void Ack(uint64_t sequence) = 0;
+  // The collector acknowledges at most once per `hold` (Ack.ack_interval_ms): a durable
+  // spool lets unacknowledged batches wait that much longer for an ack before syncing them,
+  // while acks keep coming on the current stream.
+  virtual void SetAckHold(absl::Duration /*hold*/) {}
   // Removes one batch the collector rejected permanently; its samples count as dropped.
   virtual void Reject(uint64_t sequence) = 0;
   virtual SpoolStats Stats() = 0;

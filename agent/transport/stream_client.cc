@@ -68,6 +68,7 @@ class StreamClient::Call {
     bool acked = false;
     uint64_t ack_sequence = 0;
     int64_t alive_until_ms = 0;
+    absl::Duration ack_hold;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --outstanding_;
@@ -107,6 +108,7 @@ class StreamClient::Call {
             acked = true;
             ack_sequence = ack.sequence();
             alive_until_ms = ack.alive_until_ms();
+            ack_hold = absl::Milliseconds(ack.ack_interval_ms());
           }
           ReadLocked();
           break;
@@ -126,6 +128,7 @@ class StreamClient::Call {
       }
     }
     if (acked) {
+      owner_->spool_.SetAckHold(ack_hold);
       owner_->spool_.Ack(ack_sequence);
       if (alive_until_ms > 0) {
         // Spans were sent with millisecond times: the ack covers the whole millisecond.

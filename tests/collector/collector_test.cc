@@ -147,6 +147,7 @@ TEST_F(CollectorAckIntervalTest, BatchesWithinTheIntervalShareOneAck) {
   ASSERT_TRUE(s.Write(Hello("coalesced")));
   CollectorMessage ack;
   ASSERT_TRUE(s.Read(&ack));  // the Hello is answered at once
+  EXPECT_EQ(ack.ack().ack_interval_ms(), 30000) << "announced in every ack";
   ASSERT_TRUE(s.Write(Batch(1, true, 0.5)));
   ASSERT_TRUE(s.Write(Batch(2, false, 0.6)));
   ASSERT_TRUE(s.Write(Batch(3, false, 0.7)));

@@ -128,6 +128,7 @@ class TelemetryService::Reactor final
       reactor_->out_.mutable_ack()->set_sequence(pending_ack_);
       reactor_->out_.mutable_ack()->set_alive_until_ms(pending_alive_);
       reactor_->out_.mutable_ack()->set_protocol_revision(kProtocolRevision);
+      reactor_->out_.mutable_ack()->set_ack_interval_ms(reactor_->service_->ack_interval_ms_);
       sent_ack_ = pending_ack_;
       sent_alive_ = pending_alive_;
       sent_any_ = true;
@@ -250,8 +251,12 @@ class TelemetryService::Reactor final
   CollectorMessage out_;
 };
 
-TelemetryService::TelemetryService(IngestQueue& queue, Clock& clock, size_t max_message_bytes)
-    : queue_(queue), clock_(clock), max_message_bytes_(max_message_bytes) {}
+TelemetryService::TelemetryService(IngestQueue& queue, Clock& clock, size_t max_message_bytes,
+                                   absl::Duration ack_interval)
+    : queue_(queue),
+      clock_(clock),
+      max_message_bytes_(max_message_bytes),
+      ack_interval_ms_(absl::ToInt64Milliseconds(ack_interval)) {}
 
 grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* TelemetryService::Connect(
     grpc::CallbackServerContext* context) {

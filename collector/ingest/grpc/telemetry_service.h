@@ -27,8 +27,10 @@ struct TelemetryServiceStats {
 
 class TelemetryService final : public accord::v1::Telemetry::CallbackService {
  public:
-  // Messages larger than `max_message_bytes` are rejected (reason too_large).
-  TelemetryService(IngestQueue& queue, Clock& clock, size_t max_message_bytes);
+  // Messages larger than `max_message_bytes` are rejected (reason too_large). Every ack
+  // tells the agent `ack_interval`, the Ingestor's (the agent syncs its spool accordingly).
+  TelemetryService(IngestQueue& queue, Clock& clock, size_t max_message_bytes,
+                   absl::Duration ack_interval = absl::ZeroDuration());
 
   grpc::ServerBidiReactor<accord::v1::AgentMessage, accord::v1::CollectorMessage>* Connect(
       grpc::CallbackServerContext* context) override;
@@ -40,6 +42,7 @@ class TelemetryService final : public accord::v1::Telemetry::CallbackService {
   IngestQueue& queue_;
   Clock& clock_;
   const size_t max_message_bytes_;
+  const int64_t ack_interval_ms_;
   TelemetryServiceStats stats_;
 };
 

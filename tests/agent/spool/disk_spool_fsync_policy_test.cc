@@ -148,6 +148,49 @@ TEST_F(DiskSpoolFsyncPolicyTest, ABatchAckedWithinTheIntervalIsNeverSynced) {
   EXPECT_EQ(spool->DiskStats().fsyncs, fsyncs);
 }
 
+// 1 s sampling against a collector that acknowledges every `ack_every` s (its ack interval):
+// each second a batch and a heartbeat; returns the fsyncs made over `seconds`.
+uint64_t HeldAckCycles(DiskSpool& spool, accord::testing::FakeClock& clock, uint64_t* seq,
+                       int seconds, int ack_every) {
+  const uint64_t before = spool.DiskStats().fsyncs;
+  for (int i = 1; i <= seconds; ++i) {
+    spool.Append(MakeBatch(++*seq, 90, absl::ToUnixMillis(clock.Now())));
+    clock.Advance(absl::Milliseconds(50));
+    if (ack_every > 0 && i % ack_every == 0) spool.Ack(*seq);
+    clock.Advance(absl::Milliseconds(450));
+    spool.RecordAlive(clock.Now(), kBoot);
+    clock.Advance(absl::Milliseconds(500));
+  }
+  return spool.DiskStats().fsyncs - before;
+}
+
+TEST_F(DiskSpoolFsyncPolicyTest, ACollectorHoldingAcksGetsItsHoldWhileItAcknowledges) {
+  FaultInjectionEnv env;
+  DiskSpoolOptions o = Options(&env);
+  o.state_sync_interval = absl::InfiniteDuration();
+  auto spool = MustOpen(o);  // sync_interval 1 s
+  spool->Ack(0);  // the hello's answer: the stream is confirmed
+  uint64_t seq = 0;
+  // Acks every 5 s without the hold announced: each batch waits more than 1 s, so synced.
+  EXPECT_GE(HeldAckCycles(*spool, clock_, &seq, 60, 5), 10u);
+  // Announced (Ack.ack_interval_ms): no fsync while acks keep coming.
+  spool->SetAckHold(absl::Seconds(5));
+  HeldAckCycles(*spool, clock_, &seq, 5, 5);
+  EXPECT_EQ(HeldAckCycles(*spool, clock_, &seq, 300, 5), 0u);
+  // The acks stop (the stream still open): what waits is synced within sync_interval + hold
+  // after the last ack, not before.
+  const uint64_t last_acked = seq;
+  HeldAckCycles(*spool, clock_, &seq, 5, 0);
+  EXPECT_LT(spool->DiskStats().synced_sequence, seq) << "within the hold";
+  HeldAckCycles(*spool, clock_, &seq, 3, 0);
+  EXPECT_GT(spool->DiskStats().synced_sequence, last_acked) << "after sync_interval + hold";
+  // Disconnected, the hold no longer applies: 1 s again.
+  spool->Ack(seq);
+  spool->StreamEnded();
+  EXPECT_GE(HeldAckCycles(*spool, clock_, &seq, 10, 0), 5u);
+  EXPECT_GE(spool->DiskStats().synced_sequence, seq - 1);  // the newest is half a second old
+}
+
 TEST_F(DiskSpoolFsyncPolicyTest, AfterADisconnectUnackedBatchesAreSyncedAgain) {
   FaultInjectionEnv env;
   auto spool = MustOpen(Options(&env));

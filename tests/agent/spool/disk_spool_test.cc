@@ -69,6 +69,18 @@ class DiskSpoolTest : public ::testing::Test {
     o.clock = &clock_;
     return o;
   }
+  // A spool capped at 3 segments of 3 batches holding batches 1..n, of which 1 and 2 went out
+  // on a stream and are not acknowledged yet.
+  std::unique_ptr<DiskSpool> OpenCappedWithTwoSent(uint64_t n) {
+    DiskSpoolOptions o = PosixOptions();
+    o.max_bytes = 3 * 4096;
+    auto spool = MustOpen(o);
+    for (uint64_t s = 1; s <= n; ++s) spool->Append(MakeBatch(s, 90));
+    PendingBatch out;
+    EXPECT_TRUE(spool->NextAfter(0, &out));
+    EXPECT_TRUE(spool->NextAfter(1, &out));
+    return spool;
+  }
   DiskSpoolOptions MemOptions(FaultInjectionEnv* env) {
     DiskSpoolOptions o = PosixOptions();
     o.dir = kDir;
@@ -184,15 +196,8 @@ TEST_F(DiskSpoolTest, FullSpoolDropsTheOldestWholeSegmentAndCountsIt) {
 }
 
 TEST_F(DiskSpoolTest, InFlightBatchesAreNotDroppedAndUnsettledDropsSettleOnTheNextHelloAck) {
-  DiskSpoolOptions o = PosixOptions();
-  o.max_bytes = 3 * 4096;  // 3 segments of 3 batches
-  auto spool = MustOpen(o);
-  uint64_t seq = 0;
-  for (int i = 0; i < 6; ++i) spool->Append(MakeBatch(++seq, 90));
-  // Batches 1..2 go out on a stream and are not acknowledged yet.
-  PendingBatch out;
-  ASSERT_TRUE(spool->NextAfter(0, &out));
-  ASSERT_TRUE(spool->NextAfter(1, &out));
+  uint64_t seq = 6;
+  auto spool = OpenCappedWithTwoSent(seq);
   // Sent and waiting only for the collector's ack: not backlog still to send.
   EXPECT_EQ(spool->Stats().batches, 6u);
   EXPECT_EQ(spool->Stats().unacked_batches, 2u);
@@ -261,14 +266,8 @@ TEST_F(DiskSpoolTest, EveryBatchIsAckedDroppedOrWaitingAcrossAnOutageWithUnacked
 }
 
 TEST_F(DiskSpoolTest, UnsettledDropsSettleAfterFailedReconnectAttempts) {
-  DiskSpoolOptions o = PosixOptions();
-  o.max_bytes = 3 * 4096;  // 3 segments of 3 batches
-  auto spool = MustOpen(o);
-  uint64_t seq = 0;
-  for (int i = 0; i < 3; ++i) spool->Append(MakeBatch(++seq, 90));
-  PendingBatch out;
-  ASSERT_TRUE(spool->NextAfter(0, &out));
-  ASSERT_TRUE(spool->NextAfter(1, &out));  // 1 and 2 out, not acknowledged; the stream breaks
+  uint64_t seq = 3;
+  auto spool = OpenCappedWithTwoSent(seq);
   spool->StreamEnded();
   // The collector is away: the spool overflows, dropping 1..3 among others, and attempts to
   // reconnect end before any ack.
@@ -281,6 +280,27 @@ TEST_F(DiskSpoolTest, UnsettledDropsSettleAfterFailedReconnectAttempts) {
   spool->Ack(2);  // at last, the answer to a hello: the collector has 1 and 2
   EXPECT_EQ(spool->Stats().dropped_samples, dropped - 180);
   EXPECT_EQ(spool->Stats().acked_samples, 180u);
+}
+
+TEST_F(DiskSpoolTest, AStreamThatSentBatchesButLostItsHelloAnswerEndsEarlierSettlements) {
+  uint64_t seq = 3;
+  auto spool = OpenCappedWithTwoSent(seq);  // 1 and 2 out; the collector got only 1
+  spool->StreamEnded();
+  for (int i = 0; i < 10; ++i) spool->Append(MakeBatch(++seq, 90));  // 1..3 and more dropped
+  const uint64_t dropped = spool->Stats().dropped_samples;
+  ASSERT_GE(dropped, 270u);
+  // The next stream sends its first batch, which the collector accepts, but breaks before
+  // the agent reads the answer to its hello.
+  PendingBatch out;
+  ASSERT_TRUE(spool->NextAfter(0, &out));
+  const uint64_t first = out.sequence;
+  ASSERT_GT(first, 3u);
+  spool->StreamEnded();
+  // The answer on the stream after is the collector's highest sequence, `first`: it no
+  // longer says whether 2 arrived. 1 and 2 stay dropped rather than hide a loss.
+  spool->Ack(first);
+  EXPECT_EQ(spool->Stats().dropped_samples, dropped);
+  EXPECT_EQ(spool->Stats().acked_samples, 90u);  // `first` itself
 }
 
 TEST_F(DiskSpoolTest, UnsettledDropsTheCollectorNeverGotStayDropped) {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <thread>
@@ -97,11 +98,35 @@ class StreamClientTest : public ::testing::Test {
   collector::HostRegistry registry_{RealClock::Get()};
   collector::IngestQueue queue_{1024};
   collector::Ingestor ingestor_{queue_, registry_, RealClock::Get()};
-  collector::TelemetryService service_{queue_, RealClock::Get(), 4 << 20};
+  // Announces an ack interval the agent passes to its spool (the ingestor acks at once).
+  collector::TelemetryService service_{queue_, RealClock::Get(), 4 << 20,
+                                       absl::Milliseconds(250)};
   std::unique_ptr<collector::TelemetryService> service2_;  // RestartServer's
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  MemorySpool spool_{1 << 20};
+  // A MemorySpool that also keeps the ack hold the collector announced.
+  class HoldRecordingSpool final : public Spool {
+   public:
+    void Append(PendingBatch batch) override { inner_.Append(std::move(batch)); }
+    bool NextAfter(uint64_t after, PendingBatch* out) override {
+      return inner_.NextAfter(after, out);
+    }
+    void Ack(uint64_t sequence) override { inner_.Ack(sequence); }
+    void Reject(uint64_t sequence) override { inner_.Reject(sequence); }
+    SpoolStats Stats() override { return inner_.Stats(); }
+    void RecordAlive(absl::Time t, int64_t boot_time) override {
+      inner_.RecordAlive(t, boot_time);
+    }
+    std::vector<AliveSpan> PendingAliveSpans() override { return inner_.PendingAliveSpans(); }
+    void AckAliveSpans(absl::Time up_to) override { inner_.AckAliveSpans(up_to); }
+    void SetAckHold(absl::Duration hold) override { hold_ms_ = absl::ToInt64Milliseconds(hold); }
+    absl::Duration hold() const { return absl::Milliseconds(hold_ms_.load()); }
+
+   private:
+    MemorySpool inner_{1 << 20};
+    std::atomic<int64_t> hold_ms_{-1};
+  };
+  HoldRecordingSpool spool_;
   SeriesTable series_;
   uint64_t next_seq_ = 1;
   std::unique_ptr<StreamClient> client_;
@@ -123,6 +148,7 @@ TEST_F(StreamClientTest, HostComesUpAndBatchesAreAckedOnce) {
   EXPECT_EQ(host->last_sequence, 20u);
   EXPECT_EQ(host->samples_accepted, 40u);
   EXPECT_EQ(spool_.Stats().acked_samples, 40u);
+  EXPECT_EQ(spool_.hold(), absl::Milliseconds(250)) << "the collector's Ack.ack_interval_ms";
   // Heartbeats keep it up past several intervals.
   ASSERT_TRUE(WaitFor([&] { return registry_.Stats().heartbeats >= 3; }));
   registry_.CheckTimeouts();

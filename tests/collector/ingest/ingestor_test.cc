@@ -254,14 +254,19 @@ class ManualCommitSink : public HostLogSink {
   uint64_t durable_ = 0;
 };
 
-TEST(IngestorAckIntervalCommitTest, AcksDurableInOneCommitGoOutAsOneTheNewest) {
+// A 5 s ack interval over a sink committed by hand; `link` has sent its hello.
+class IngestorAckIntervalCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ingestor.Process(HelloFor(link, "h1", clock)); }
   accord::testing::FakeClock clock;
   ManualCommitSink sink;
   HostRegistry registry{clock, {}, &sink};
   IngestQueue queue{16};
   Ingestor ingestor{queue, registry, clock, absl::Seconds(5)};
-  auto link = std::make_shared<RecordingLink>();
-  ingestor.Process(HelloFor(link, "h1", clock));
+  std::shared_ptr<RecordingLink> link = std::make_shared<RecordingLink>();
+};
+
+TEST_F(IngestorAckIntervalCommitTest, AcksDurableInOneCommitGoOutAsOneTheNewest) {
   EXPECT_TRUE(link->acks.empty()) << "not before the commit";
   sink.CommitAll();
   ingestor.FlushAcks();
@@ -279,18 +284,11 @@ TEST(IngestorAckIntervalCommitTest, AcksDurableInOneCommitGoOutAsOneTheNewest) {
   EXPECT_EQ(ingestor.Stats().acks_held, 2u);  // 1 and 2, covered by 3
 }
 
-TEST(IngestorAckIntervalCommitTest, TheHelloIsAnsweredOnItsOwnWhenBatchesShareItsCommit) {
+TEST_F(IngestorAckIntervalCommitTest, TheHelloIsAnsweredOnItsOwnWhenBatchesShareItsCommit) {
   // An agent back after an outage: its hello and the first batches of its backlog become
   // durable in one commit. The answer to the hello is what the collector had before (the
   // agent settles against it which batches of its last stream arrived), so it is not folded
   // into the acks of the batches sent since.
-  accord::testing::FakeClock clock;
-  ManualCommitSink sink;
-  HostRegistry registry{clock, {}, &sink};
-  IngestQueue queue{16};
-  Ingestor ingestor{queue, registry, clock, absl::Seconds(5)};
-  auto link = std::make_shared<RecordingLink>();
-  ingestor.Process(HelloFor(link, "h1", clock));
   for (uint64_t seq = 15; seq <= 17; ++seq) {
     clock.Advance(absl::Milliseconds(1));
     IngestItem b = BatchFor(link, seq, clock);
