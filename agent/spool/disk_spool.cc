@@ -480,9 +480,8 @@ void DiskSpool::Append(PendingBatch batch) {
   {
     absl::MutexLock l(&mu_);
     mark = CountAppendedLocked(batch);
-    // The records so far are all acknowledged: none needs an fsync any more, and this one's
-    // sync_interval starts now.
-    if (sync_due_ && active_last_sequence_ <= FloorLocked()) sync_due_ = false;
+    // Acknowledged records need no fsync any more; this one's wait starts now.
+    PruneUnsyncedLocked();
   }
   // The counters reach the kernel just before the record: a kill -9 between the two writes
   // leaves a batch that Open finds missing and counts as dropped.
@@ -515,10 +514,7 @@ void DiskSpool::Append(PendingBatch batch) {
   active_bytes_ += record_bytes;
   active_last_sequence_ = batch.sequence;
   active_unsynced_ = true;
-  if (!sync_due_) {
-    sync_due_ = true;
-    sync_due_since_ = clock_.Monotonic();
-  }
+  unsynced_.push_back({batch.sequence, clock_.Monotonic()});
   MaybeSyncLocked(false).IgnoreError();
 }
 
@@ -583,9 +579,14 @@ void DiskSpool::CloseActive(bool sync) {
     active_.reset();
   }
   active_unsynced_ = false;
-  sync_due_ = false;
+  unsynced_.clear();
   absl::MutexLock l(&mu_);
   has_active_ = false;
+}
+
+void DiskSpool::PruneUnsyncedLocked() {
+  const uint64_t floor = FloorLocked();
+  while (!unsynced_.empty() && unsynced_.front().sequence <= floor) unsynced_.pop_front();
 }
 
 absl::Status DiskSpool::SyncActive() {
@@ -598,13 +599,13 @@ absl::Status DiskSpool::SyncActive() {
     active_->Close().IgnoreError();
     active_.reset();
     active_unsynced_ = false;
-    sync_due_ = false;
+    unsynced_.clear();
     absl::MutexLock l(&mu_);
     has_active_ = false;
     return st;
   }
   active_unsynced_ = false;
-  sync_due_ = false;
+  unsynced_.clear();
   absl::MutexLock l(&mu_);
   synced_sequence_ = std::max(synced_sequence_, active_last_sequence_);
   return absl::OkStatus();
@@ -616,21 +617,22 @@ absl::Status DiskSpool::MaybeSyncLocked(bool force) {
   // it was appended (see the FSYNC POLICY). Acknowledged ones need none: the collector has
   // them.
   absl::Status st;
-  absl::Duration due_since = sync_due_since_;
-  absl::Duration hold = absl::ZeroDuration();
-  if (sync_due_) {
+  bool due = false;
+  if (!unsynced_.empty()) {
     absl::MutexLock l(&mu_);
-    if (active_last_sequence_ <= FloorLocked()) sync_due_ = false;
-    // A collector that holds acks back and is acknowledging: it gets its hold, counted from
-    // its last progress too.
-    if (stream_confirmed_ && ack_hold_ > absl::ZeroDuration()) {
-      hold = ack_hold_;
-      due_since = std::max(due_since, last_ack_progress_);
+    PruneUnsyncedLocked();
+    if (!unsynced_.empty()) {
+      // A collector that holds acks back, on a stream it acknowledges: each record gets its
+      // hold too, counted from its append.
+      absl::Duration wait = options_.sync_interval;
+      if (stream_confirmed_ && ack_hold_ > absl::ZeroDuration() &&
+          options_.sync_interval > absl::ZeroDuration()) {
+        wait += ack_hold_;
+      }
+      due = now - unsynced_.front().appended >= wait;
     }
   }
-  if (force || (sync_due_ && now - due_since >= options_.sync_interval + hold)) {
-    st = SyncActive();
-  }
+  if (force || due) st = SyncActive();
   // The state: at most once per sync_interval.
   if (!force && now - last_sync_ < options_.sync_interval) return st;
   last_sync_ = now;
@@ -1030,9 +1032,10 @@ void DiskSpool::StreamEnded() {
     // is never hidden); the batches this stream sent, in order from first_sent_, can still
     // be settled.
     const size_t before = unsettled_drops_.size();
+    const uint64_t first = first_sent_;
     unsettled_drops_.erase(std::remove_if(unsettled_drops_.begin(), unsettled_drops_.end(),
-                                          [this](const std::pair<uint64_t, uint64_t>& d) {
-                                            return d.first < first_sent_;
+                                          [first](const std::pair<uint64_t, uint64_t>& d) {
+                                            return d.first < first;
                                           }),
                            unsettled_drops_.end());
     if (unsettled_drops_.size() != before) {
@@ -1078,7 +1081,6 @@ void DiskSpool::Ack(uint64_t sequence) {
     unsettled_through_ = 0;
   }
   if (sequence <= acked_) return;
-  last_ack_progress_ = clock_.Monotonic();
   const uint64_t old_floor = FloorLocked();
   acked_ = sequence;
   state_dirty_ = true;

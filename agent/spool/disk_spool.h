@@ -40,11 +40,11 @@
 //     within that time is never fsynced (sync_interval = 0: every unacknowledged Append is
 //     synced before Append returns; InfiniteDuration: never). A collector that holds acks
 //     back (SetAckHold: its --ingest.ack-interval, announced in every ack) gets that much
-//     longer while it keeps acknowledging: on a stream with an ack, a record is synced once
-//     unacknowledged sync_interval + hold after the later of its append and the last ack
-//     that moved the floor, so while acks keep coming at least once per hold none is synced,
-//     and within sync_interval + hold after they stop, all are. Also fsynced: a full segment
-//     at its roll, and a new segment's header with its directory entry.
+//     longer: on a stream with an ack, a record is synced once unacknowledged
+//     sync_interval + hold after its append, so while acks come at least once per hold none
+//     is, and a record the acks do not reach (a backlog being resent ahead of it) still is
+//     within sync_interval + hold. Also fsynced: a full segment at its roll, and a new
+//     segment's header with its directory entry.
 //   - State: a "sync point" comes at most once per sync_interval, in Append and RecordAlive.
 //     It writes `state` if an alive span changed while no ack has come on the current stream
 //     (the only evidence of that time), if segments are to be unlinked (their state goes
@@ -66,8 +66,8 @@
 //     everything up to it): those batches may be sent again (at-least-once) and those spans
 //     re-sent.
 //   - Power loss or a kernel crash additionally loses: unacknowledged batches appended less
-//     than sync_interval (plus up to one heartbeat interval; plus the hold after the last
-//     ack while a collector holding acks was acknowledging) before it; acknowledged batches
+//     than sync_interval (plus up to one heartbeat interval; plus the hold of a collector
+//     holding acks back, on a stream it acknowledged) before it; acknowledged batches
 //     whose records were never synced (the collector has them); and the state changes not in
 //     `state`, unless the state log's last record reached the disk -- at most
 //     state_sync_interval of acks (resends), counters (recounted at Open, see ACCOUNTING)
@@ -191,8 +191,9 @@ struct DiskSpoolOptions {
   // acknowledged space sooner and drops less at once; a larger one means fewer files.
   // REQUIRES: 4 KiB <= segment_bytes <= 1 GiB. A batch whose record is larger is dropped.
   uint64_t segment_bytes = uint64_t{4} << 20;
-  // The longest time an appended batch the collector has not acknowledged stays unsynced, and
-  // the least time between two state writes (see the FSYNC POLICY above). 0 syncs every
+  // The longest time an appended batch the collector has not acknowledged stays unsynced
+  // (plus the collector's ack hold while it acknowledges, when this is above 0), and the
+  // least time between two state writes (see the FSYNC POLICY above). 0 syncs every
   // unacknowledged Append; absl::InfiniteDuration() syncs only on roll, Sync() and Close().
   // REQUIRES: >= 0.
   absl::Duration sync_interval = absl::Seconds(1);
@@ -364,6 +365,8 @@ class DiskSpool final : public Spool {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void CloseActive(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status SyncActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Forgets the unsynced records the collector has acknowledged (or that were dropped).
+  void PruneUnsyncedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
   // A sync point if due, or now if `force`.
   absl::Status MaybeSyncLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -436,9 +439,13 @@ class DiskSpool final : public Spool {
   uint64_t active_bytes_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t active_last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
   bool active_unsynced_ ABSL_GUARDED_BY(write_mu_) = false;  // bytes not fdatasynced
-  // Unsynced records that may be unacknowledged exist, the oldest appended at sync_due_since_.
-  bool sync_due_ ABSL_GUARDED_BY(write_mu_) = false;
-  absl::Duration sync_due_since_ ABSL_GUARDED_BY(write_mu_);
+  // Records of the active segment appended since its last fdatasync and maybe not yet
+  // acknowledged, oldest first, with when each was appended (monotonic clock).
+  struct Unsynced {
+    uint64_t sequence;
+    absl::Duration appended;
+  };
+  std::deque<Unsynced> unsynced_ ABSL_GUARDED_BY(write_mu_);
   absl::Duration last_sync_ ABSL_GUARDED_BY(write_mu_);         // the last state sync point
   absl::Duration last_durable_ ABSL_GUARDED_BY(write_mu_);      // the last write of `state`
   std::vector<std::string> unlink_ ABSL_GUARDED_BY(write_mu_);  // out of the index, on disk
@@ -468,11 +475,9 @@ class DiskSpool final : public Spool {
   bool durable_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool lazy_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_confirmed_ ABSL_GUARDED_BY(mu_) = false;  // an Ack since the last StreamEnded
-  // The collector's ack interval (SetAckHold), and when an Ack last moved the floor on the
-  // current stream (monotonic): records wait for an ack up to sync_interval + hold after the
-  // later of their append and that.
+  // The collector's ack interval (SetAckHold): on a stream with an ack, records wait for one
+  // up to sync_interval + hold after their append.
   absl::Duration ack_hold_ ABSL_GUARDED_BY(mu_);
-  absl::Duration last_ack_progress_ ABSL_GUARDED_BY(mu_) = -absl::InfiniteDuration();
   uint64_t durable_floor_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t synced_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_batches_ ABSL_GUARDED_BY(mu_) = 0;
