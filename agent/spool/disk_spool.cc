@@ -1137,8 +1137,7 @@ uint64_t DiskSpool::UnackedBatchesLocked() const {
   return n;
 }
 
-SpoolStats DiskSpool::Stats() {
-  absl::MutexLock l(&mu_);
+SpoolStats DiskSpool::SpoolStatsLocked() const {
   SpoolStats s;
   s.batches = waiting_batches_;
   s.unacked_batches = UnackedBatchesLocked();
@@ -1150,16 +1149,15 @@ SpoolStats DiskSpool::Stats() {
   return s;
 }
 
+SpoolStats DiskSpool::Stats() {
+  absl::MutexLock l(&mu_);
+  return SpoolStatsLocked();
+}
+
 DiskSpoolStats DiskSpool::DiskStats() {
   absl::MutexLock l(&mu_);
   DiskSpoolStats s;
-  s.spool.batches = waiting_batches_;
-  s.spool.unacked_batches = UnackedBatchesLocked();
-  s.spool.bytes = waiting_bytes_;
-  s.spool.samples = waiting_samples_;
-  s.spool.dropped_samples = dropped_samples_;
-  s.spool.dropped_batches = dropped_batches_;
-  s.spool.acked_samples = acked_samples_;
+  s.spool = SpoolStatsLocked();
   s.appended_batches = appended_batches_;
   s.appended_samples = appended_samples_;
   s.acked_batches = acked_batches_;

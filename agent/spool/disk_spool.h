@@ -415,6 +415,8 @@ class DiskSpool final : public Spool {
   Position UpperBoundLocked(uint64_t sequence) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Waiting batches in (floor, in_flight_through_]: O(those batches).
   uint64_t UnackedBatchesLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The Spool-level figures, for Stats() and DiskStats().
+  SpoolStats SpoolStatsLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   SpoolState SnapshotStateLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void DropWaitingLocked(const RecordRef& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneRejectedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
