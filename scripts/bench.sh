@@ -4,7 +4,9 @@
 #   2. Google Benchmarks agent_sampler_bench, collector_metrics_bench, availability_bench
 #      (REPS repetitions) and sla_query_bench (once: building its worlds takes a while),
 #      spool_bench, backfill_bench, capacity_bench, and the forecast backtest;
-#   3. scripts/bench-agent.sh (agent vs node_exporter, DURATION s), RUNS_SLOW times;
+#   3. scripts/bench-agent.sh (agent vs its peers, DURATION s), AGENT_RUNS times (3: the
+#      verdicts against the peers compare medians; one 60 s window of an agent at 10 s varies
+#      by a tenth or more between runs);
 #   4. scripts/bench-collector.sh (1,000 agents via accord-loadgen), RUNS_SLOW times, then
 #      10,000 agents for about 15 minutes (SCALE_AGENTS=0 skips it, SCALE_STEADY=600);
 #   5. scripts/bench-detection.sh (kill/freeze detection latency at 1,000 and 10,000 agents;
@@ -16,18 +18,20 @@
 # Raw results stay in build-bench/bench-results/<timestamp>/.
 #
 # Usage: scripts/bench.sh
-# Env:   REPS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
+# Env:   REPS=3 AGENT_RUNS=3 RUNS_SLOW=1 DURATION=60 (agent) AGENTS=1000 DOCS=docs/benchmarks.md
 #        SKIP_DETECTION=0 DETECTION_AGENTS="1000 10000" PROM_DEFAULTS=0 SCALE_AGENTS=10000
 #        SCALE_STEADY=600
-# Runs about 50 minutes: the agents and their peers about 20, detection about 10 (more with
-# PROM_DEFAULTS=1), the 10,000-agent run about 15 (each extra slow run adds about 2.5).
+# Runs about 80 minutes: the agents and their peers about 45 (15 a run), detection about 10
+# (more with PROM_DEFAULTS=1), the 10,000-agent run about 15 (each extra collector run adds
+# about 2.5).
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
 REPS="${REPS:-3}"
 RUNS_SLOW="${RUNS_SLOW:-1}"
+AGENT_RUNS="${AGENT_RUNS:-3}"
 DOCS="${DOCS:-$BENCH_ROOT/docs/benchmarks.md}"
-case "${1:-}" in -h|--help) sed -n '2,22p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,26p' "$0"; exit 0 ;; esac
 
 bench_init
 OUT="$BUILD_DIR/bench-results/$(date +%Y%m%dT%H%M%S)"
@@ -99,8 +103,8 @@ run "$BUILD_DIR/bench/capacity_bench" \
   --benchmark_out="$OUT/capacity_bench.json" --benchmark_out_format=json >&2
 
 # The slow ones.
-for ((i = 1; i <= RUNS_SLOW; i++)); do
-  bench_log "bench-agent.sh run $i/$RUNS_SLOW"
+for ((i = 1; i <= AGENT_RUNS; i++)); do
+  bench_log "bench-agent.sh run $i/$AGENT_RUNS"
   run "$BENCH_ROOT/scripts/bench-agent.sh" --out "$OUT/agent-$i.env" | tee "$OUT/agent-$i.txt" \
     || bench_log "bench-agent.sh run $i failed (see above)"
 done
