@@ -283,8 +283,9 @@ def render_agent_section(w, agent, machine):
             cells.append("n/a | not measured")
             continue
         best, who = min(peers)
-        cells.append("accord-agent %.3f ms/s vs the cheapest peer, %s, %.3f ms/s: %s" %
-                     (a, AGENT_NAMES.get(who, who), best, status(a < best)))
+        cells.append("accord-agent %s ms/s vs the cheapest peer, %s, %s ms/s: %s" %
+                     (agent.fmt("accord_i%s_cpu_ms_per_s" % iv, 3), AGENT_NAMES.get(who, who),
+                      agent.fmt("%s_i%s_cpu_ms_per_s" % (who, iv), 3), status(a < best)))
     w("| Less CPU than every peer | " + " | ".join(cells) + " |")
     cells = []
     for iv in intervals:
