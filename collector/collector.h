@@ -40,6 +40,9 @@ struct CollectorOptions {
   absl::Duration liveness_check_interval = absl::Milliseconds(100);
   // How often freed heap is handed back to the kernel (malloc_trim); 0: never.
   absl::Duration heap_trim_interval = absl::Seconds(30);
+  // The most malloc arenas the process may use (0: glibc's default, 8 per core). Applied by
+  // main before any thread starts (LimitMallocArenas), not by Collector::Start.
+  int64_t malloc_arenas = 2;
   HostRegistryOptions hosts;
   // Capacity management: rollup retention and evaluation cadence.
   capacity::CapacityOptions capacity;

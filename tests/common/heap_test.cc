@@ -1,7 +1,11 @@
 #include "common/heap.h"
 
+#include <sys/wait.h>
+
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -42,6 +46,61 @@ TEST(TrimHeap, ReturnsFreedPagesBelowALiveAllocation) {
       << "before " << r.resident_before << " after " << r.resident_after;
   EXPECT_LE(ResidentBytes(), before - 32 * kMiB);
   std::free(pin);
+}
+
+// Starts `n` threads that each allocate while all of them are alive (each one would take an
+// arena of its own, up to glibc's limit), then exits the process with the number of arenas
+// malloc has, or 100 if it could not tell. Run in a fresh process (a death test).
+[[noreturn]] void ExitWithArenasAfterThreads(int n) {
+  std::atomic<int> allocated{0};
+  // Kept past the threads, so that the compiler cannot drop a malloc and its free.
+  std::vector<void*> blocks(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&allocated, &blocks, i, n] {
+      blocks[i] = std::malloc(1000);
+      ++allocated;
+      while (allocated.load() < n) std::this_thread::yield();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const int arenas = MallocArenaCount();
+  for (void* b : blocks) std::free(b);
+  std::_Exit(arenas == 0 ? 100 : arenas);
+}
+
+// Exit statuses of ExitWithArenasAfterThreads(16): with glibc's default (up to 8 arenas per
+// core, so at least 8) concurrent threads take arenas of their own; with the cap, at most 2.
+bool MoreThanFourArenas(int status) {
+  return WIFEXITED(status) && WEXITSTATUS(status) > 4 && WEXITSTATUS(status) <= 17;
+}
+bool AtMostTwoArenas(int status) {
+  return WIFEXITED(status) && WEXITSTATUS(status) >= 1 && WEXITSTATUS(status) <= 2;
+}
+
+TEST(MallocArenaCount, CountsTheArenasConcurrentThreadsTake) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(ExitWithArenasAfterThreads(16), MoreThanFourArenas, "");
+}
+
+TEST(LimitMallocArenas, ThreadsShareTheCappedArenas) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (!LimitMallocArenas(2)) std::_Exit(101);
+        ExitWithArenasAfterThreads(16);
+      },
+      AtMostTwoArenas, "");
+}
+
+TEST(LimitMallocArenas, ZeroLeavesTheDefault) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (!LimitMallocArenas(0)) std::_Exit(101);
+        ExitWithArenasAfterThreads(16);
+      },
+      MoreThanFourArenas, "");
 }
 
 TEST(ResidentBytes, CountsWhatThisProcessTouches) {
