@@ -42,7 +42,7 @@ TrimResult TrimHeap();
 
 // Caps the number of malloc arenas glibc creates (mallopt M_ARENA_MAX; its default is 8 per
 // core). Fewer arenas mean less freed memory stranded between live chunks: a collector with
-// 10,000 agents held 86 and 113 MiB less resident right after a trim with 2 arenas (two runs)
+// 10,000 agents held 80 to 113 MiB less resident right after a trim with 2 arenas (3 runs)
 // (docs/benchmarks.md). Arenas already created stay. Call before threads start. `arenas` <= 0
 // leaves glibc's default. Returns false if glibc refused the value.
 bool LimitMallocArenas(int arenas);

@@ -1117,12 +1117,13 @@ def main():
       "of that rise (+7.6 MiB per minute in such a run), so bench.sh's scale run has a "
       "10-minute window.")
     w("- Two malloc arenas (`--memory.malloc-arenas`, the default since after 26450a2; glibc's "
-      "default is 8 per core), one run each at 10,000 agents, 1 s samples: "
+      "default is 8 per core), two pairs of runs at 10,000 agents, 1 s samples: "
       "`AGENTS=10000 DURATION=200 STEADY=90 RUNS=3 PROM_SCRAPES=0 SAMPLE_EVERY=15 "
       "COLLECTOR_FLAGS=--memory.malloc-arenas=2 scripts/bench-collector.sh` against `=0`: RSS "
-      "per agent 82.2 -> 73.4 KiB, resident right after a heap trim 800 -> 687 MiB, "
-      "1,067,437 -> 1,078,315 samples/s accepted, 0.645 -> 0.636 s CPU per million samples, "
-      "ingest queue maximum 37 -> 102. Results older than the new default were measured with "
+      "per agent 82.2 -> 73.4 and 78.4 -> 70.8 KiB, resident right after a heap trim 800 -> "
+      "687 and 798 -> 718 MiB, 1,067,437 -> 1,078,315 and 885,620 -> 905,080 samples/s "
+      "accepted, 0.645 -> 0.636 and 0.844 -> 0.835 s CPU per million samples, ingest queue "
+      "maximum 37 -> 102 and 204 -> 4. Results older than the new default were measured with "
       "glibc's default.")
     w("- Fewer acks (`--ingest.ack-interval`, docs/protocol.md; the default is 5 s since "
       "after 53a437d, 0 before), one run each at 57e8e1f, 1 s samples: `AGENTS=10000 "
