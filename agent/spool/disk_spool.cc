@@ -480,8 +480,6 @@ void DiskSpool::Append(PendingBatch batch) {
   {
     absl::MutexLock l(&mu_);
     mark = CountAppendedLocked(batch);
-    // Acknowledged records need no fsync any more; this one's wait starts now.
-    PruneUnsyncedLocked();
   }
   // The counters reach the kernel just before the record: a kill -9 between the two writes
   // leaves a batch that Open finds missing and counts as dropped.
@@ -584,11 +582,6 @@ void DiskSpool::CloseActive(bool sync) {
   has_active_ = false;
 }
 
-void DiskSpool::PruneUnsyncedLocked() {
-  const uint64_t floor = FloorLocked();
-  while (!unsynced_.empty() && unsynced_.front().sequence <= floor) unsynced_.pop_front();
-}
-
 absl::Status DiskSpool::SyncActive() {
   if (active_ == nullptr || !active_unsynced_) return absl::OkStatus();
   absl::Status st = TimedSync(*active_);
@@ -620,7 +613,9 @@ absl::Status DiskSpool::MaybeSyncLocked(bool force) {
   bool due = false;
   if (!unsynced_.empty()) {
     absl::MutexLock l(&mu_);
-    PruneUnsyncedLocked();
+    // Acknowledged (or dropped) records need no fsync any more.
+    const uint64_t floor = FloorLocked();
+    while (!unsynced_.empty() && unsynced_.front().sequence <= floor) unsynced_.pop_front();
     if (!unsynced_.empty()) {
       // A collector that holds acks back, on a stream it acknowledges: each record gets its
       // hold too, counted from its append.

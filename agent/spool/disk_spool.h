@@ -365,8 +365,6 @@ class DiskSpool final : public Spool {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void CloseActive(bool sync) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status SyncActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(mu_);
-  // Forgets the unsynced records the collector has acknowledged (or that were dropped).
-  void PruneUnsyncedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_);
   // A sync point if due, or now if `force`.
   absl::Status MaybeSyncLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
