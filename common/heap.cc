@@ -4,8 +4,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -34,22 +32,6 @@ int64_t ResidentBytes() {
 bool LimitMallocArenas(int arenas) {
   if (arenas <= 0) return true;
   return mallopt(M_ARENA_MAX, arenas) == 1;
-}
-
-int MallocArenaCount() {
-  char* text = nullptr;
-  size_t size = 0;
-  FILE* f = open_memstream(&text, &size);
-  if (f == nullptr) return 0;
-  const bool ok = malloc_info(0, f) == 0;
-  std::fclose(f);
-  int count = 0;
-  if (ok) {
-    // One <heap nr="N"> element per arena.
-    for (const char* p = text; (p = std::strstr(p, "<heap nr=")) != nullptr; ++p) ++count;
-  }
-  std::free(text);
-  return count;
 }
 
 TrimResult TrimHeap() {

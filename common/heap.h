@@ -46,8 +46,6 @@ TrimResult TrimHeap();
 // (docs/benchmarks.md). Arenas already created stay. Call before threads start. `arenas` <= 0
 // leaves glibc's default. Returns false if glibc refused the value.
 bool LimitMallocArenas(int arenas);
-// The number of arenas malloc has created so far (from malloc_info), 0 if it cannot tell.
-int MallocArenaCount();
 
 // Trims the heap every `interval` on its own thread, then reads ReadHeapStats() there too. A
 // trim holds each arena's lock while it walks it (about 50 ms in all at 10,000 agents):
