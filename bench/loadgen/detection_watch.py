@@ -4,7 +4,8 @@
   detection_watch.py poll --url http://127.0.0.1:PORT --endpoint hosts|metrics \\
       --period-ms 50 --out changes.json
       Polls GET /api/v1/hosts (state of every host) or GET /metrics (accord_host_up of every
-      host) on one keep-alive connection, as fast as the period allows, until SIGTERM or
+      host) with curl (--fetch http.client: one keep-alive connection), as fast as the period
+      allows, until SIGTERM or
       SIGINT; then writes every change of a host's state with the wall times of the poll that
       saw it, and the poll periods achieved (the measurement's resolution).
 
@@ -35,12 +36,16 @@ import datetime
 import http.client
 import json
 import math
+import mmap
 import os
 import random
 import re
 import signal
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -76,6 +81,40 @@ class Client:
         return b""
 
 
+class CurlClient:
+    """Fetches with curl into a file in a private temporary directory (tmpfs where there is
+    one) and returns it mapped: a large body (/metrics of 10,000 hosts, ~190 MB) is read as
+    fast as a C client reads it (http.client took 0.6-0.8 s for a body curl reads in 0.4 s on
+    this machine, and its CPU competes with the collector's), and parsing touches only the
+    pages it looks at. A new connection per poll (loopback: well under a millisecond)."""
+
+    def __init__(self, url):
+        self.url = url.rstrip("/")
+        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        self.dir = tempfile.mkdtemp(prefix="detection-watch-", dir=base)
+        self.path = os.path.join(self.dir, "body")
+        self.map = None
+
+    def get(self, path, timeout=30):
+        if self.map is not None:
+            self.map.close()
+            self.map = None
+        r = subprocess.run(["curl", "-sS", "--fail", "--max-time", str(timeout), "-o", self.path,
+                            self.url + path], stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise IOError("curl %s: %s" % (path, r.stderr.decode(errors="replace").strip()))
+        with open(self.path, "rb") as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return b""
+            self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        return self.map
+
+    def close(self):
+        if self.map is not None:
+            self.map.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 HOST_ID_RE = re.compile(rb'\{"id":"((?:[^"\\]|\\.)*)"')
 HOST_STATE_RE = re.compile(rb'"state":"([a-z]+)"')
 
@@ -83,6 +122,7 @@ HOST_STATE_RE = re.compile(rb'"state":"([a-z]+)"')
 def parse_hosts(body):
     # Fast path (a fifth of json.loads at 10,000 hosts): every host object starts with its id
     # and has one state. A label named "id" or "state" breaks the pairing: then parse the JSON.
+    body = bytes(body)  # from CurlClient: a mapping (a few MB here)
     ids, states = HOST_ID_RE.findall(body), HOST_STATE_RE.findall(body)
     if len(ids) == len(states) and body.count(b'"hostname":') == len(ids):
         return {(json.loads(b'"' + i + b'"') if b"\\" in i else i.decode()): s.decode()
@@ -114,10 +154,10 @@ def cmd_poll(a):
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     path, parse = ("/api/v1/hosts", parse_hosts) if a.endpoint == "hosts" else (
         a.metrics_path, parse_metrics)
-    client = Client(a.url)
+    client = CurlClient(a.url) if a.fetch == "curl" else Client(a.url)
     period = a.period_ms / 1000.0
     state, changes, starts, durations, parse_s = {}, [], [], [], []
-    errors, polls, prev_req, hosts_seen = 0, 0, None, 0
+    errors, polls, prev_req, hosts_seen, body_bytes = 0, 0, None, 0, 0
     first_req = None
     while not stop:
         t_req = time.time()
@@ -144,6 +184,7 @@ def cmd_poll(a):
                 changes.append([host, old, s, prev_req, t_req, t_resp])
         state = now
         hosts_seen = len(now)
+        body_bytes = len(body)
         prev_req = t_req
         left = period - (time.perf_counter() - p0)
         if left > 0 and not stop:
@@ -164,10 +205,12 @@ def cmd_poll(a):
         "request_ms": {"median": 1e3 * statistics.median(durations) if durations else None,
                        "max": 1e3 * max(durations) if durations else None},
         "parse_ms": {"median": 1e3 * statistics.median(parse_s) if parse_s else None},
-        "body_bytes": len(body) if polls else 0,
+        "body_bytes": body_bytes,
         # [host, from, to, previous poll's request time, request time, response time]
         "changes": changes,
     }
+    if a.fetch == "curl":
+        client.close()
     with open(a.out, "w") as f:
         json.dump(out, f)
 
@@ -495,6 +538,9 @@ def main():
     p.add_argument("--period-ms", type=float, default=50)
     p.add_argument("--metrics-path", default="/metrics",
                    help="for --endpoint metrics: e.g. /metrics?family=accord_host_up")
+    p.add_argument("--fetch", choices=("curl", "http.client"), default="curl",
+                   help="curl (a process per poll, body mapped from a temporary file) or "
+                        "Python's http.client on one keep-alive connection")
     p.add_argument("--out", required=True)
     z = sub.add_parser("analyze")
     z.add_argument("--loadgen", required=True)
