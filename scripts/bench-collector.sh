@@ -183,6 +183,7 @@ prom_scrape() {
     sleep 1
   done
   bench_result prom_first_scrape_s "$first"
+  bench_result prom_first_wait_s "$PROM_FIRST_WAIT"
   bench_result prom_interval_s "$PROM_INTERVAL"
   bench_log "prometheus: first scrape after ${first}s; watching $PROM_SCRAPES more"
   sleep "$((PROM_SCRAPES * PROM_INTERVAL + 5))"

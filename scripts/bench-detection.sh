@@ -6,15 +6,17 @@
 #   1. starts accord-collector and accord-loadgen with AGENTS agents (heartbeat HEARTBEAT s);
 #   2. waits until every host is up, starts two pollers (bench/loadgen/detection_watch.py):
 #      /api/v1/hosts every HOSTS_POLL_MS, /metrics every METRICS_POLL_MS (0: off);
-#   3. the load generator's timetable, ROUNDS times, ROUND_S apart: kill FRACTION of the hosts,
-#      0.5 s later freeze FRACTION others, RECONNECT_AFTER s later bring them all back;
+#   3. the load generator's timetable, ROUNDS times, ROUND_S apart: kill FRACTION of the hosts
+#      (spread over SPREAD_MS in SPREAD_STEPS steps), 0.5 s after each step freeze as many
+#      others, RECONNECT_AFTER s later bring them all back;
 #   4. joins the load generator's per-host fault times with what the pollers saw: p50/p99/max
 #      per fault kind and endpoint; targets: p99 <= 1 s (kill), <= 3 heartbeats + 0.5 s (freeze).
 # The poll periods achieved are the measurement's resolution and are reported.
 #
 # Usage: scripts/bench-detection.sh [--out FILE]   (key=value results to FILE)
 # Env:   AGENTS=1000 FRACTION=0.01 ROUNDS=3 HEARTBEAT=1 SAMPLE_INTERVAL=10s HOSTS_POLL_MS=50
-#        METRICS_POLL_MS=200 METRICS_PATH=/metrics METRICS_FETCH=curl FIRST_FAULT=10 ROUND_S=15 RECONNECT_AFTER=8 SEED=1
+#        METRICS_POLL_MS=200 METRICS_PATH=/metrics METRICS_FETCH=curl FIRST_FAULT=10 ROUND_S=15
+#        SPREAD_MS=1000 SPREAD_STEPS=10 RECONNECT_AFTER=8 SEED=1
 #        CONNECT_TIMEOUT (s; default 60 + AGENTS/100)  BUILD_DIR SKIP_BUILD=1
 # Runs about 1.5 minutes with the defaults (AGENTS=10000: about 3 minutes).
 set -euo pipefail
@@ -38,6 +40,8 @@ METRICS_PATH="${METRICS_PATH:-/metrics}"
 METRICS_FETCH="${METRICS_FETCH:-curl}"
 FIRST_FAULT="${FIRST_FAULT:-10}"
 ROUND_S="${ROUND_S:-15}"
+SPREAD_MS="${SPREAD_MS:-1000}"
+SPREAD_STEPS="${SPREAD_STEPS:-10}"
 RECONNECT_AFTER="${RECONNECT_AFTER:-8}"
 SEED="${SEED:-1}"
 CONNECT_TIMEOUT="${CONNECT_TIMEOUT:-$((60 + AGENTS / 100))}"
@@ -57,10 +61,18 @@ URL="http://127.0.0.1:$WEB_PORT"
 # The timetable: times count from the moment every agent is connected (--fault.origin).
 FAULTS=()
 last_fault=0
+# Each round's kills (and freezes) are spread over SPREAD_MS in SPREAD_STEPS equal steps, so
+# that they fall at different points of the pollers' cycles: all at one instant, a round's
+# hosts would all wait for the same poll, and the p99 of 300 faults would be the worst of 3
+# draws of where the poll stood.
+step_fraction="$(awk -v f="$FRACTION" -v n="$SPREAD_STEPS" 'BEGIN { printf "%.6g", f / n }')"
 for ((r = 0; r < ROUNDS; r++)); do
   t=$((FIRST_FAULT + r * ROUND_S))
-  FAULTS+=(--fault="kill:$FRACTION@${t}s" --fault="freeze:$FRACTION@${t}.5s"
-    --fault="reconnect@$((t + RECONNECT_AFTER))s")
+  for ((i = 0; i < SPREAD_STEPS; i++)); do
+    at_ms=$((t * 1000 + i * SPREAD_MS / SPREAD_STEPS))
+    FAULTS+=(--fault="kill:$step_fraction@${at_ms}ms" --fault="freeze:$step_fraction@$((at_ms + 500))ms")
+  done
+  FAULTS+=(--fault="reconnect@$((t + RECONNECT_AFTER))s")
   last_fault=$((t + RECONNECT_AFTER))
 done
 run_s=$((CONNECT_TIMEOUT + last_fault + 60))
@@ -152,6 +164,8 @@ lg() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.a
 r() { bench_result "$1" "$2"; }
 r agents "$AGENTS"
 r fraction "$FRACTION"
+r spread_ms "$SPREAD_MS"
+r spread_steps "$SPREAD_STEPS"
 r rounds "$ROUNDS"
 r sample_interval "$SAMPLE_INTERVAL"
 r all_up 1

@@ -253,13 +253,15 @@ def cmd_analyze(a):
                 print("transitions of %s: %s" % (host, e), file=sys.stderr)
 
     def state_at(name, host, t):
-        """The host's state in the last poll of `name` that started before t (None: unknown)."""
+        """The host's state in the last poll of `name` fully read before t (None: unknown). A
+        poll under way at t may already show the fault: that is a detection, not the state
+        before it."""
         p = polls[name]
         if p["first_request_unix_s"] is None or p["first_request_unix_s"] > t:
             return None
         s = "up" if name == "api" else "1"
         for c in by_host[name].get(host, []):
-            if c[4] > t:
+            if c[5] > t:
                 break
             s = c[2]
         return s

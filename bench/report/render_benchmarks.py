@@ -585,10 +585,16 @@ def render_detection_section(w, d):
                      "the ~190 MB of 10,000 hosts in about 0.4 s where http.client took "
                      "0.6-0.8 s, with less CPU taken from the collector" if curl else
                      "the same, on a connection of its own")
+    steps = first.med("spread_steps")
+    # Older results put each round's faults at one instant.
+    spread = (" in %g steps spread over %g s (so the faults fall at different points of the "
+              "pollers' cycles: at one instant, the p99 of a round's hosts is one draw of where "
+              "the poll stood)" % (steps, (first.med("spread_ms") or 0) / 1000)
+              if steps else " at one instant")
     w("`scripts/bench-detection.sh`: `accord-loadgen` streams the simulated agents (heartbeat "
       "every %s s, a sample batch every %s, as the agent's defaults) to the collector; once "
       "every host is up, its fault timetable kills %s of the hosts (the stream is cancelled "
-      "without a goodbye and the host's own TCP connection closed, as kill -9 does), 0.5 s "
+      "without a goodbye and the host's own TCP connection closed, as kill -9 does)%s, 0.5 s "
       "later freezes another %s (nothing more is sent on an open stream), and 8 s later "
       "brings them all back, in %s rounds 15 s apart (hosts drawn by seed). The load generator "
       "records the wall time it applied each host's fault; two pollers "
@@ -602,7 +608,8 @@ def render_detection_section(w, d):
       "already showed not up, where nothing was left to detect (not misses; results of an "
       "older watcher counted them as missed, and in the verdict: marked \"counted in\")." %
       ("%g" % (first.med("heartbeat_s") or 1), first.text("sample_interval") or "n/a",
-       "%g %%" % (frac * 100) if frac else "n/a", "%g %%" % (frac * 100) if frac else "n/a",
+       "%g %%" % (frac * 100) if frac else "n/a", spread,
+       "%g %%" % (frac * 100) if frac else "n/a",
        "%g" % (first.med("rounds") or 0), metrics_fetch))
     w("")
     def missed(r, pre):
@@ -851,11 +858,17 @@ def main():
         w("| Collector: no memory growth over time (10,000 agents; second half of the window) | "
           "%s | %s |" % (measured, status(None if g is None or not a else g <= 0.005 * a)))
         up, n = scale.med("prom_up_min"), scale.med("prom_scrapes")
+        if scale.values("prom_first_scrape_s"):
+            first = "after %s s" % scale.fmt("prom_first_scrape_s", 0)
+        else:  # not seen while the script waited for it (it may complete in the window after)
+            wait = scale.fmt("prom_first_wait_s", 0) if scale.values("prom_first_wait_s") else None
+            first = ("not complete within the %s s waited for it" % wait if wait else
+                     "not complete within the wait (PROM_FIRST_WAIT of the command)")
         w("| Collector: a real Prometheus scrapes /metrics of 10,000 hosts without errors | "
-          "first scrape (every series new to Prometheus) after %s s; then %s scrapes completed "
+          "first scrape (every series new to Prometheus) %s; then %s scrapes completed "
           "in %s s (one every %s s expected, timeout the same), lowest `up` %s, slowest %s s, "
           "%s samples per scrape; Prometheus RSS %s MiB | %s |" %
-          (scale.fmt("prom_first_scrape_s", 0), scale.fmt("prom_scrapes", 0),
+          (first, scale.fmt("prom_scrapes", 0),
            scale.fmt("prom_window_s", 0), scale.fmt("prom_interval_s", 0) if
            scale.values("prom_interval_s") else "10",
            scale.fmt("prom_up_min", 0), scale.fmt("prom_scrape_duration_max_s", 2),
