@@ -5,9 +5,9 @@
       --period-ms 50 --out changes.json
       Polls GET /api/v1/hosts (state of every host) or GET /metrics (accord_host_up of every
       host) with curl (--fetch http.client: one keep-alive connection), as fast as the period
-      allows, until SIGTERM or
-      SIGINT; then writes every change of a host's state with the wall times of the poll that
-      saw it, and the poll periods achieved (the measurement's resolution).
+      allows, until SIGTERM or SIGINT; then writes every change of a host's state with the
+      wall times of the poll that saw it, and the poll periods achieved (the measurement's
+      resolution).
 
   detection_watch.py analyze --loadgen loadgen.json --hosts hosts.json --metrics metrics.json \\
       --url http://127.0.0.1:PORT --heartbeat-s 1 --out results.env
@@ -122,7 +122,8 @@ HOST_STATE_RE = re.compile(rb'"state":"([a-z]+)"')
 def parse_hosts(body):
     # Fast path (a fifth of json.loads at 10,000 hosts): every host object starts with its id
     # and has one state. A label named "id" or "state" breaks the pairing: then parse the JSON.
-    body = bytes(body)  # from CurlClient: a mapping (a few MB here)
+    if not isinstance(body, bytes):
+        body = bytes(body)  # CurlClient's mapping (a few MB here): bytes has count()
     ids, states = HOST_ID_RE.findall(body), HOST_STATE_RE.findall(body)
     if len(ids) == len(states) and body.count(b'"hostname":') == len(ids):
         return {(json.loads(b'"' + i + b'"') if b"\\" in i else i.decode()): s.decode()

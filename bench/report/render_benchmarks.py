@@ -542,7 +542,11 @@ def render_collector_section(w, coll):
          "(s); then scrapes, lowest `up`, slowest scrape (s), samples per scrape" % (
              coll.text("prom_version") or "n/a",
              coll.fmt("prom_interval_s", 0) if coll.values("prom_interval_s") else "10"),
-         "%s; %s, %s, %s, %s" % (coll.fmt("prom_first_scrape_s", 1), coll.fmt("prom_scrapes", 0),
+         "%s; %s, %s, %s, %s" % (coll.fmt("prom_first_scrape_s", 1)
+                                 if coll.values("prom_first_scrape_s") else
+                                 "over the %s s waited" % coll.fmt("prom_first_wait_s", 0)
+                                 if coll.values("prom_first_wait_s") else "over the wait",
+                                 coll.fmt("prom_scrapes", 0),
                                  coll.fmt("prom_up_min", 0),
                                  coll.fmt("prom_scrape_duration_max_s", 2),
                                  coll.fmt("prom_samples_scraped", 0))),
@@ -1142,8 +1146,17 @@ def main():
       "per agent 82.2 -> 73.4 and 78.4 -> 70.8 KiB, resident right after a heap trim 800 -> "
       "687 and 798 -> 718 MiB, 1,067,437 -> 1,078,315 and 885,620 -> 905,080 samples/s "
       "accepted, 0.645 -> 0.636 and 0.844 -> 0.835 s CPU per million samples, ingest queue "
-      "maximum 37 -> 102 and 204 -> 4. Results older than the new default were measured with "
-      "glibc's default.")
+      "maximum 37 -> 102 and 204 -> 4. Two more pairs at fd4c351 (`DURATION=150 STEADY=60 "
+      "RUNS=10`, alternating, 10 GETs of the whole /metrics each): 81.5 -> 74.8 and 80.3 -> "
+      "73.1 KiB per agent, after a trim 790 -> 711 and 790 -> 686 MiB, 970,389 -> 940,038 and "
+      "937,853 -> 940,088 samples/s, 0.743 -> 0.765 and 0.790 -> 0.792 s CPU per million, GET "
+      "/metrics median 448 -> 523 and 510 -> 456 ms. A 10-minute pair at fd4c351 "
+      "(`DURATION=700 STEADY=600 RUNS=10 PROM_SCRAPES=0 SAMPLE_EVERY=30`): 81.3 -> 69.8 KiB "
+      "per agent, after a trim 798 -> 685 MiB, 877,635 -> 960,186 samples/s, 0.884 -> 0.805 s "
+      "CPU per million, GET /metrics median 519 -> 625 ms (368-929 and 383-855 over 10 GETs: "
+      "perhaps a little slower, within the spread; the 920 ms of the scale run above, with "
+      "the cap, is the high end of it). Results older than the new default were measured "
+      "with glibc's default.")
     w("- Fewer acks (`--ingest.ack-interval`, docs/protocol.md; the default is 5 s since "
       "after 53a437d, 0 before), one run each at 57e8e1f, 1 s samples: `AGENTS=10000 "
       "DURATION=200 STEADY=90 RUNS=3 PROM_SCRAPES=0 COLLECTOR_FLAGS=--ingest.ack-interval=5s "
