@@ -185,7 +185,11 @@ prom_scrape() {
   bench_result prom_first_scrape_s "$first"
   bench_result prom_first_wait_s "$PROM_FIRST_WAIT"
   bench_result prom_interval_s "$PROM_INTERVAL"
-  bench_log "prometheus: first scrape after ${first}s; watching $PROM_SCRAPES more"
+  if [ "$first" = none ]; then
+    bench_log "prometheus: no first scrape within ${PROM_FIRST_WAIT}s; watching $PROM_SCRAPES intervals more"
+  else
+    bench_log "prometheus: first scrape after ${first}s; watching $PROM_SCRAPES more"
+  fi
   sleep "$((PROM_SCRAPES * PROM_INTERVAL + 5))"
   win="$((PROM_SCRAPES * PROM_INTERVAL + 5))s"
   bench_result prom_window_s "$((PROM_SCRAPES * PROM_INTERVAL + 5))"

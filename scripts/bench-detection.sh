@@ -33,10 +33,11 @@ METRICS_POLL_MS="${METRICS_POLL_MS:-200}"
 # What the /metrics poller GETs: the whole exposition, or e.g. /metrics?family=accord_host_up
 # (the small liveness scrape of deploy/prometheus/prometheus.yml).
 METRICS_PATH="${METRICS_PATH:-/metrics}"
-# How the /metrics poller fetches: curl (a process per poll; reads the 190 MB /metrics of
-# 10,000 hosts in about 0.4 s where Python's http.client took 0.6-0.8 s, and takes less CPU
-# from the collector) or http.client (one keep-alive connection, as the /api/v1/hosts poller:
-# its body is small and a process per 50 ms poll would cost more than it saves).
+# How the /metrics poller fetches: curl (a process per poll; under 10,000 agents and no other
+# poller it read the 190 MB /metrics of 10,000 hosts in 0.31-0.41 s where Python's http.client
+# took 0.62-0.79 s, with less CPU taken from the collector) or http.client (one keep-alive
+# connection, as the /api/v1/hosts poller: its body is small and a process per 50 ms poll
+# would cost more than it saves).
 METRICS_FETCH="${METRICS_FETCH:-curl}"
 FIRST_FAULT="${FIRST_FAULT:-10}"
 ROUND_S="${ROUND_S:-15}"
@@ -46,6 +47,20 @@ RECONNECT_AFTER="${RECONNECT_AFTER:-8}"
 SEED="${SEED:-1}"
 CONNECT_TIMEOUT="${CONNECT_TIMEOUT:-$((60 + AGENTS / 100))}"
 WATCH="$BENCH_ROOT/bench/loadgen/detection_watch.py"
+# Checked before anything starts.
+[[ "$SPREAD_STEPS" =~ ^[1-9][0-9]*$ ]] ||
+  bench_die "SPREAD_STEPS must be a whole number of at least 1, not \"$SPREAD_STEPS\""
+[[ "$SPREAD_MS" =~ ^[0-9]+$ ]] || bench_die "SPREAD_MS must be a whole number of ms, not \"$SPREAD_MS\""
+# The last step's freezes must be detectable (3 heartbeats + 0.5 s, with a second to spare)
+# before the reconnect.
+((SPREAD_MS + 500 + (3 * HEARTBEAT + 1) * 1000 < RECONNECT_AFTER * 1000)) ||
+  bench_die "SPREAD_MS=$SPREAD_MS leaves the last freezes no time to be detected before the reconnect after RECONNECT_AFTER=${RECONNECT_AFTER}s"
+per_round="$(awk -v f="$FRACTION" -v n="$AGENTS" 'BEGIN {
+  if (f !~ /^[0-9]*\.?[0-9]+%?$/) exit 1
+  if (f ~ /%$/) f = substr(f, 1, length(f) - 1) / 100
+  if (f <= 0 || f > 1) exit 1
+  c = int(f * n + 0.5); print (c < 1 ? 1 : c) }')" ||
+  bench_die "FRACTION must be in (0, 1] or a percentage up to 100%, not \"$FRACTION\""
 [ -n "$BENCH_OUT" ] && : >"$BENCH_OUT"
 
 bench_init
@@ -61,16 +76,21 @@ URL="http://127.0.0.1:$WEB_PORT"
 # The timetable: times count from the moment every agent is connected (--fault.origin).
 FAULTS=()
 last_fault=0
-# Each round's kills (and freezes) are spread over SPREAD_MS in SPREAD_STEPS equal steps, so
-# that they fall at different points of the pollers' cycles: all at one instant, a round's
-# hosts would all wait for the same poll, and the p99 of 300 faults would be the worst of 3
-# draws of where the poll stood.
-step_fraction="$(awk -v f="$FRACTION" -v n="$SPREAD_STEPS" 'BEGIN { printf "%.6g", f / n }')"
+# Each round's kills (and freezes) are spread over SPREAD_MS in SPREAD_STEPS steps, so that
+# they fall at different points of the pollers' cycles: all at one instant, a round's hosts
+# would all wait for the same poll, and the p99 of 300 faults would be the worst of 3 draws of
+# where the poll stood. A round takes FRACTION of the agents (a fraction, or a percentage such
+# as 1%), rounded, at least 1, as the load generator counts it; the steps share that number
+# as evenly as whole hosts allow (steps of none are left out), each given as count/AGENTS,
+# which the load generator rounds back to the count.
 for ((r = 0; r < ROUNDS; r++)); do
   t=$((FIRST_FAULT + r * ROUND_S))
   for ((i = 0; i < SPREAD_STEPS; i++)); do
+    n=$((per_round / SPREAD_STEPS + (i < per_round % SPREAD_STEPS ? 1 : 0)))
+    ((n > 0)) || continue
+    f="$(awk -v c="$n" -v a="$AGENTS" 'BEGIN { printf "%.10g", c / a }')"
     at_ms=$((t * 1000 + i * SPREAD_MS / SPREAD_STEPS))
-    FAULTS+=(--fault="kill:$step_fraction@${at_ms}ms" --fault="freeze:$step_fraction@$((at_ms + 500))ms")
+    FAULTS+=(--fault="kill:$f@${at_ms}ms" --fault="freeze:$f@$((at_ms + 500))ms")
   done
   FAULTS+=(--fault="reconnect@$((t + RECONNECT_AFTER))s")
   last_fault=$((t + RECONNECT_AFTER))

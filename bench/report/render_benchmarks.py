@@ -543,7 +543,8 @@ def render_collector_section(w, coll):
              coll.text("prom_version") or "n/a",
              coll.fmt("prom_interval_s", 0) if coll.values("prom_interval_s") else "10"),
          "%s; %s, %s, %s, %s" % (coll.fmt("prom_first_scrape_s", 1)
-                                 if coll.values("prom_first_scrape_s") else
+                                 if coll.values("prom_first_scrape_s")
+                                 or coll.text("prom_first_scrape_s") is None else  # n/a: no run
                                  "over the %s s waited" % coll.fmt("prom_first_wait_s", 0)
                                  if coll.values("prom_first_wait_s") else "over the wait",
                                  coll.fmt("prom_scrapes", 0),
@@ -585,9 +586,10 @@ def render_detection_section(w, d):
     frac = first.med("fraction")
     # Results before METRICS_FETCH fetched /metrics with http.client too.
     curl = any("--fetch curl" in (e.get("cmd_poll") or "") for g in groups.values() for e in g)
-    metrics_fetch = ("curl, a process per poll, the body mapped from a file in tmpfs: it reads "
-                     "the ~190 MB of 10,000 hosts in about 0.4 s where http.client took "
-                     "0.6-0.8 s, with less CPU taken from the collector" if curl else
+    metrics_fetch = ("curl, a process per poll, the body mapped from a file in tmpfs: under "
+                     "10,000 agents and no other poller it read the ~190 MB of 10,000 hosts in "
+                     "0.31-0.41 s where http.client took 0.62-0.79 s, with less CPU taken from "
+                     "the collector; polled back to back the collector's render is the limit" if curl else
                      "the same, on a connection of its own")
     steps = first.med("spread_steps")
     # Older results put each round's faults at one instant.
@@ -862,8 +864,8 @@ def main():
         w("| Collector: no memory growth over time (10,000 agents; second half of the window) | "
           "%s | %s |" % (measured, status(None if g is None or not a else g <= 0.005 * a)))
         up, n = scale.med("prom_up_min"), scale.med("prom_scrapes")
-        if scale.values("prom_first_scrape_s"):
-            first = "after %s s" % scale.fmt("prom_first_scrape_s", 0)
+        if scale.values("prom_first_scrape_s") or scale.text("prom_first_scrape_s") is None:
+            first = "after %s s" % scale.fmt("prom_first_scrape_s", 0)  # n/a: Prometheus not run
         else:  # not seen while the script waited for it (it may complete in the window after)
             wait = scale.fmt("prom_first_wait_s", 0) if scale.values("prom_first_wait_s") else None
             first = ("not complete within the %s s waited for it" % wait if wait else
@@ -1149,11 +1151,13 @@ def main():
       "maximum 37 -> 102 and 204 -> 4. Two more pairs at fd4c351 (`DURATION=150 STEADY=60 "
       "RUNS=10`, alternating, 10 GETs of the whole /metrics each): 81.5 -> 74.8 and 80.3 -> "
       "73.1 KiB per agent, after a trim 790 -> 711 and 790 -> 686 MiB, 970,389 -> 940,038 and "
-      "937,853 -> 940,088 samples/s, 0.743 -> 0.765 and 0.790 -> 0.792 s CPU per million, GET "
-      "/metrics median 448 -> 523 and 510 -> 456 ms. A 10-minute pair at fd4c351 "
+      "937,853 -> 940,088 samples/s, 0.743 -> 0.765 and 0.790 -> 0.792 s CPU per million, "
+      "ingest queue maximum 9 -> 3 and 16 -> 5, GET /metrics median 448 -> 523 and 510 -> 456 "
+      "ms. A 10-minute pair at fd4c351 "
       "(`DURATION=700 STEADY=600 RUNS=10 PROM_SCRAPES=0 SAMPLE_EVERY=30`): 81.3 -> 69.8 KiB "
       "per agent, after a trim 798 -> 685 MiB, 877,635 -> 960,186 samples/s, 0.884 -> 0.805 s "
-      "CPU per million, GET /metrics median 519 -> 625 ms (368-929 and 383-855 over 10 GETs: "
+      "CPU per million, ingest queue maximum 463 -> 965, GET /metrics median 519 -> 625 ms "
+      "(368-929 and 383-855 over 10 GETs: "
       "perhaps a little slower, within the spread; the 920 ms of the scale run above, with "
       "the cap, is the high end of it). Results older than the new default were measured "
       "with glibc's default.")
