@@ -83,13 +83,18 @@ last_fault=0
 # as 1%), rounded, at least 1, as the load generator counts it; the steps share that number
 # as evenly as whole hosts allow (steps of none are left out), each given as count/AGENTS,
 # which the load generator rounds back to the count.
+step_ms=() step_fraction=()  # the same steps every round
+for ((i = 0; i < SPREAD_STEPS; i++)); do
+  n=$((per_round / SPREAD_STEPS + (i < per_round % SPREAD_STEPS ? 1 : 0)))
+  ((n > 0)) || continue
+  step_ms+=($((i * SPREAD_MS / SPREAD_STEPS)))
+  step_fraction+=("$(awk -v c="$n" -v a="$AGENTS" 'BEGIN { printf "%.10g", c / a }')")
+done
 for ((r = 0; r < ROUNDS; r++)); do
   t=$((FIRST_FAULT + r * ROUND_S))
-  for ((i = 0; i < SPREAD_STEPS; i++)); do
-    n=$((per_round / SPREAD_STEPS + (i < per_round % SPREAD_STEPS ? 1 : 0)))
-    ((n > 0)) || continue
-    f="$(awk -v c="$n" -v a="$AGENTS" 'BEGIN { printf "%.10g", c / a }')"
-    at_ms=$((t * 1000 + i * SPREAD_MS / SPREAD_STEPS))
+  for ((i = 0; i < ${#step_ms[@]}; i++)); do
+    at_ms=$((t * 1000 + step_ms[i]))
+    f="${step_fraction[i]}"
     FAULTS+=(--fault="kill:$f@${at_ms}ms" --fault="freeze:$f@$((at_ms + 500))ms")
   done
   FAULTS+=(--fault="reconnect@$((t + RECONNECT_AFTER))s")

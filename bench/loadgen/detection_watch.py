@@ -80,6 +80,11 @@ class Client:
                     raise
         return b""
 
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
 
 class CurlClient:
     """Fetches with curl into a file in a private temporary directory (tmpfs where there is
@@ -200,8 +205,7 @@ def cmd_poll(a):
             if left > 0 and not stop:
                 time.sleep(left)
     finally:
-        if a.fetch == "curl":
-            client.close()  # the temporary file (a large body in tmpfs)
+        client.close()  # CurlClient: its temporary file (a large body in tmpfs)
     periods = [b - a for a, b in zip(starts, starts[1:])]
     out = {
         "endpoint": a.endpoint,

@@ -89,6 +89,17 @@ class Runs:
         return None
 
 
+def prom_first_scrape_unseen(runs):
+    """"over the N s waited" when Prometheus' first scrape of the collector did not complete
+    while bench-collector.sh waited for it (prom_first_scrape_s=none); else None (a time, or
+    no Prometheus run)."""
+    if runs.values("prom_first_scrape_s") or runs.text("prom_first_scrape_s") is None:
+        return None
+    if runs.values("prom_first_wait_s"):
+        return "over the %s s waited" % runs.fmt("prom_first_wait_s", 0)
+    return "over the wait (PROM_FIRST_WAIT of the command)"
+
+
 def gbench(path):
     """name -> list of per-repetition entries (iterations only)."""
     if not os.path.exists(path):
@@ -542,11 +553,7 @@ def render_collector_section(w, coll):
          "(s); then scrapes, lowest `up`, slowest scrape (s), samples per scrape" % (
              coll.text("prom_version") or "n/a",
              coll.fmt("prom_interval_s", 0) if coll.values("prom_interval_s") else "10"),
-         "%s; %s, %s, %s, %s" % (coll.fmt("prom_first_scrape_s", 1)
-                                 if coll.values("prom_first_scrape_s")
-                                 or coll.text("prom_first_scrape_s") is None else  # n/a: no run
-                                 "over the %s s waited" % coll.fmt("prom_first_wait_s", 0)
-                                 if coll.values("prom_first_wait_s") else "over the wait",
+         "%s; %s, %s, %s, %s" % (prom_first_scrape_unseen(coll) or coll.fmt("prom_first_scrape_s", 1),
                                  coll.fmt("prom_scrapes", 0),
                                  coll.fmt("prom_up_min", 0),
                                  coll.fmt("prom_scrape_duration_max_s", 2),
@@ -864,12 +871,9 @@ def main():
         w("| Collector: no memory growth over time (10,000 agents; second half of the window) | "
           "%s | %s |" % (measured, status(None if g is None or not a else g <= 0.005 * a)))
         up, n = scale.med("prom_up_min"), scale.med("prom_scrapes")
-        if scale.values("prom_first_scrape_s") or scale.text("prom_first_scrape_s") is None:
-            first = "after %s s" % scale.fmt("prom_first_scrape_s", 0)  # n/a: Prometheus not run
-        else:  # not seen while the script waited for it (it may complete in the window after)
-            wait = scale.fmt("prom_first_wait_s", 0) if scale.values("prom_first_wait_s") else None
-            first = ("not complete within the %s s waited for it" % wait if wait else
-                     "not complete within the wait (PROM_FIRST_WAIT of the command)")
+        unseen = prom_first_scrape_unseen(scale)
+        first = ("took " + unseen if unseen else
+                 "after %s s" % scale.fmt("prom_first_scrape_s", 0))
         w("| Collector: a real Prometheus scrapes /metrics of 10,000 hosts without errors | "
           "first scrape (every series new to Prometheus) %s; then %s scrapes completed "
           "in %s s (one every %s s expected, timeout the same), lowest `up` %s, slowest %s s, "
