@@ -2,8 +2,9 @@
 # Where accord-collector's memory per connected agent goes: the collector runs under heaptrack
 # while AGENTS simulated agents (accord-loadgen, 1 s samples and heartbeats) stream to it; after
 # WINDOW s it is killed (SIGKILL), so every allocation still live at that instant is reported as
-# "leaked", by call site. Writes the heap live per agent and the largest sites (bytes per agent,
-# attributed to the first frame past the allocator) to the --out file for docs/benchmarks.md.
+# "leaked", by call site. Writes the heap live per agent, by owner (the library of the first
+# frame past the allocator), ours by component (the first frame of ours in the backtrace) and
+# the largest sites (bytes per agent) to the --out file for docs/benchmarks.md.
 #
 # Usage: scripts/bench-memory.sh [--out FILE]
 # Env:   AGENTS=2000 WINDOW=90 SKIP_BUILD=0 BUILD_DIR=build-bench
@@ -96,7 +97,20 @@ for line in open(path, encoding="utf-8", errors="replace"):
         cur["frames"].append([line.strip(), ""])
     elif re.match(r"^    in ", line) and cur["frames"]:
         cur["frames"][-1][1] = line.strip()[3:]
-sites, owners = {}, {}
+# Our share by component: the first frame of ours anywhere in the backtrace.
+PARTS = [(r"^accord::v1::", "messages"),  # parsed messages still queued or being parsed
+         (r"^accord::collector::capacity::", "capacity"),
+         (r"^accord::collector::HostRegistry", "registry"),
+         (r"^accord::collector::(TelemetryService|Ingestor|IngestQueue)", "ingest"),
+         (r"^accord::collector::SqliteStore", "store"),
+         (r"^accord::", "other")]
+def part(frames, site):
+    for name, _ in frames:
+        for pattern, p in PARTS:
+            if re.match(pattern, name):
+                return p
+    return "grpcpp" if site.startswith("grpc::") else "other"
+sites, owners, parts = {}, {}, {}
 for b in blocks:
     site, lib = None, ""
     for name, where in b["frames"]:
@@ -112,6 +126,9 @@ for b in blocks:
     key = (site, owner(lib))
     sites[key] = sites.get(key, 0.0) + b["bytes"]
     owners[owner(lib)] = owners.get(owner(lib), 0.0) + b["bytes"]
+    if owner(lib) == "accord":
+        p = part(b["frames"], site)
+        parts[p] = parts.get(p, 0.0) + b["bytes"]
 print("memory_agents=%d" % agents)
 print("memory_window_s=%s" % window)
 print("memory_rss_kib=%d" % rss_kib)
@@ -119,6 +136,8 @@ print("memory_heap_live_bytes=%d" % total)
 print("memory_heap_kib_per_agent=%.2f" % (total / 1024 / agents))
 for o, v in sorted(owners.items(), key=lambda kv: -kv[1]):
     print("memory_owner_%s_kib_per_agent=%.2f" % (o, v / 1024 / agents))
+for p, v in sorted(parts.items(), key=lambda kv: -kv[1]):
+    print("memory_part_%s_kib_per_agent=%.2f" % (p, v / 1024 / agents))
 for i, ((s, o), v) in enumerate(sorted(sites.items(), key=lambda kv: -kv[1])[:12], 1):
     print("memory_site_%d=%.2f KiB/agent %s %s" % (i, v / 1024 / agents, o, s))
 EOF

@@ -1099,6 +1099,27 @@ def main():
                         key=lambda k: -float(mem[k])):
             w("| %s | %s |" % (k[len("memory_owner_"):-len("_kib_per_agent")], mem[k]))
         w("")
+        part_names = {
+            "capacity": "capacity engine (rings of 5-second means, series state, utilisation, "
+                        "evaluation)",
+            "registry": "host registry (hosts, series, states)",
+            "grpcpp": "gRPC C++ reactor and call objects (templates compiled into ours)",
+            "ingest": "ingest (stream reactors, queue, acks)",
+            "messages": "messages being parsed or waiting in the queue",
+            "store": "SQLite store (its queue)",
+            "other": "other",
+        }
+        parts = sorted((k for k in mem if k.startswith("memory_part_")),
+                       key=lambda k: -float(mem[k]))
+        if parts:
+            w("Ours (accord) by component, by the first frame of ours in each backtrace:")
+            w("")
+            w("| Component | KiB per agent |")
+            w("|---|---|")
+            for k in parts:
+                name = k[len("memory_part_"):-len("_kib_per_agent")]
+                w("| %s | %s |" % (part_names.get(name, name), mem[k]))
+            w("")
         w("```")
         for v in numbered(mem, "memory_site_"):
             w(v)
@@ -1117,6 +1138,18 @@ def main():
           "the live heap: glibc keeps freed memory in its arenas, which "
           "`--memory.trim-interval` returns to the kernel every 30 s, and what stays is "
           "scattered over partly used pages.")
+        if "memory_part_capacity_kib_per_agent" in mem:
+            w("")
+            rss = scale.med("collector_rss_per_agent_kib")
+            w("Without any of the capacity engine's state the live heap would be %.1f KiB per "
+              "agent, and resident memory runs above the live heap%s: the 50 KiB target would "
+              "take nearly all of that state (the fast forecasts and live capacity evaluation "
+              "of #5), and even then be met only at the edge." % (
+                  float(mem["memory_heap_kib_per_agent"]) -
+                  float(mem["memory_part_capacity_kib_per_agent"]),
+                  "" if rss is None else " (%.1f KiB per agent in the %s-agent run above, "
+                  "against %s of live heap here)" % (rss, "{:,}".format(int(scale.med("agents"))),
+                                                     mem["memory_heap_kib_per_agent"])))
         w("")
     w("## Notes")
     w("")
