@@ -1099,6 +1099,12 @@ def main():
                         key=lambda k: -float(mem[k])):
             w("| %s | %s |" % (k[len("memory_owner_"):-len("_kib_per_agent")], mem[k]))
         w("")
+        rest = float(mem["memory_heap_kib_per_agent"]) - sum(
+            float(mem[k]) for k in mem if k.startswith("memory_owner_"))
+        if rest >= 0.01:
+            w("The rows cover the 400 largest backtraces (`heaptrack_print -n 400`); the other %.2f KiB "
+              "per agent are in smaller ones." % rest)
+            w("")
         part_names = {
             "capacity": "capacity engine (rings of 5-second means, series state, utilisation, "
                         "evaluation)",
@@ -1131,8 +1137,8 @@ def main():
           "1.51's `tcp_read_chunks` experiment, which kept a fixed 8 KiB buffer per "
           "connection; they are now sized by each connection's traffic. gRPC's minimal "
           "filter stack would save about 2 KiB more, but it drops gRPC's own message size "
-          "limit.) Ours is mostly the capacity engine's 30-minute ring of 5-second means per "
-          "capacity series (900 bytes each since the means are kept to 16 bits, 1,620 with "
+          "limit.) Ours is mostly the capacity engine (above); its largest part is the 30-minute "
+          "ring of 5-second means per capacity series (900 bytes each since the means are kept to 16 bits, 1,620 with "
           "float sums; about ten per host), which the fast forecasts need; coarser buckets "
           "would halve it again at a cost in time resolution. Resident memory is larger than "
           "the live heap: glibc keeps freed memory in its arenas, which "
