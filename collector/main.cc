@@ -39,7 +39,7 @@ void AddCollectorFlags(accord::ConfigSchema* schema, accord::collector::Collecto
                       "sampling; acks are cumulative, so the next one covers the batches held "
                       "back (default 5s; 0: every batch as soon as it is durable; at most 1m; "
                       "see docs/protocol.md)",
-                      absl::Seconds(5));
+                      absl::ZeroDuration());
   schema->AddDuration("capacity.minute-retention", &options->capacity.minute_retention,
                       "how long 1-minute capacity rollups are kept (default 7d)", absl::Hours(1));
   schema->AddDuration("capacity.hour-retention", &options->capacity.hour_retention,

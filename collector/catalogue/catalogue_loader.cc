@@ -26,7 +26,9 @@ namespace accord::collector {
 namespace {
 
 // The collector flags' sections (collector/main.cc), which share the file.
-constexpr const char* kFlagSections[] = {"grpc", "web", "storage", "ingest", "log", "capacity"};
+// tests/integration/test_config_errors.py checks this list against the flags' --help.
+constexpr const char* kFlagSections[] = {"grpc",   "web",      "storage", "ingest",
+                                         "log",    "capacity", "memory"};
 
 std::string Child(const std::string& path, absl::string_view key) {
   return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);

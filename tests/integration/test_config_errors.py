@@ -1,4 +1,5 @@
 """Bad flags and config files exit with status 2 and name the field (and file:line:column)."""
+import json
 import os
 import re
 import subprocess
@@ -82,6 +83,47 @@ class ConfigErrorsTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("OK", p.stdout)
+
+    def test_every_collector_flag_may_stand_in_the_config_file(self):
+        # The catalogue shares the file with the flags: each flag's section must be one the
+        # catalogue loader skips, and each flag must take its documented default there.
+        usage = subprocess.run([COLLECTOR, "--help"], capture_output=True, text=True, timeout=30)
+        text = usage.stdout + usage.stderr
+        flags = re.findall(r"^  --([a-z0-9-]+\.[a-z0-9.-]+)=VALUE\n +(.*)$", text, re.M)
+        sections = {}
+        for name, help_text in flags:
+            if name == "config.file":
+                continue
+            default = re.search(r"\(default ([^;)]+)", help_text)
+            self.assertIsNotNone(default, "--%s names no default in --help" % name)
+            section, key = name.split(".", 1)
+            sections.setdefault(section, []).append((key, default.group(1)))
+        self.assertIn("memory", sections)
+        tmp = make_tmp()
+        path = os.path.join(tmp, "collector.yaml")
+        with open(path, "w") as f:
+            for section, keys in sorted(sections.items()):
+                f.write("%s:\n" % section)
+                for key, value in keys:
+                    f.write("  %s: %s\n" % (key, json.dumps(value)))
+        p = subprocess.run([COLLECTOR, "--check-config", path, "--storage.path=" + tmp],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, open(path).read() + p.stdout + p.stderr)
+        self.assertIn("OK", p.stdout)
+
+    def test_collector_ack_interval_zero_acknowledges_every_batch(self):
+        # 0 is documented (acknowledge every batch as soon as it is durable); at most 1m.
+        tmp = make_tmp()
+        path = os.path.join(tmp, "collector.yaml")
+        with open(path, "w") as f:
+            f.write("ingest:\n  ack-interval: 0s\n")
+        p = subprocess.run([COLLECTOR, "--ingest.ack-interval=0", "--check-config", path,
+                            "--storage.path=" + tmp], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        code, err = run([COLLECTOR, "--ingest.ack-interval=2m", "--storage.path=" + tmp,
+                         "--grpc.listen-address=127.0.0.1:0", "--web.listen-address=127.0.0.1:0"])
+        self.assertNotEqual(code, 0)
+        self.assertIn("--ingest.ack-interval 2m: must be between 0 and 1m", err)
 
     def test_collector_refuses_to_start_with_a_bad_catalogue(self):
         tmp = make_tmp()
