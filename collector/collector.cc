@@ -36,7 +36,8 @@ struct Collector::Impl {
         clock(c),
         store(std::move(s)),
         registry(c, o.hosts, store.get()),
-        queue(static_cast<size_t>(o.ingest_queue_capacity)),
+        queue(static_cast<size_t>(o.ingest_queue_capacity),
+              static_cast<size_t>(o.ingest_queue_bytes)),
         ingestor(queue, registry, c, o.ingest_ack_interval),
         sla(registry, c),
         capacity(registry, c, store.get(), o.capacity),
@@ -124,6 +125,12 @@ void Collector::Impl::RenderSelf(std::string* out) const {
       static_cast<double>(queue.depth()));
   one("accord_collector_ingest_queue_capacity", "gauge",
       "Ingest queue size at which streams stop being read.", static_cast<double>(queue.capacity()));
+  one("accord_collector_ingest_queue_bytes", "gauge",
+      "Memory held by the messages in the ingest queue (an estimate).",
+      static_cast<double>(queue.bytes()));
+  one("accord_collector_ingest_queue_capacity_bytes", "gauge",
+      "Ingest queue memory at which streams stop being read.",
+      static_cast<double>(queue.byte_capacity()));
   one("accord_collector_ingest_parked_streams", "gauge",
       "Streams not being read because the ingest queue is full (backpressure).",
       static_cast<double>(queue.parked()));
@@ -285,6 +292,11 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(const CollectorOptio
     return absl::InvalidArgumentError(
         absl::StrCat("--ingest.ack-interval ", absl::FormatDuration(options.ingest_ack_interval),
                      ": must be between 0 and 1m (held acks keep batches in agents' spools)"));
+  }
+  if (options.ingest_queue_bytes < (uint64_t{1} << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ingest.queue-bytes ", options.ingest_queue_bytes,
+                     ": must be at least 1MiB"));
   }
   std::error_code ec;
   std::filesystem::create_directories(options.storage_path, ec);

@@ -33,6 +33,8 @@ struct CollectorOptions {
   uint64_t max_message_bytes = 4 << 20;
   // Ingest queue capacity in messages; when full, streams stop being read (backpressure).
   int64_t ingest_queue_capacity = 65536;
+  // ... and in bytes of memory held by the queued messages (collector/ingest/ingest_queue.h).
+  uint64_t ingest_queue_bytes = uint64_t{256} << 20;
   // A stream is acknowledged at most once per interval (acks are cumulative); 0: every batch
   // as soon as it is durable. See --ingest.ack-interval in docs/protocol.md.
   absl::Duration ingest_ack_interval = absl::Seconds(5);

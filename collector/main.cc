@@ -34,6 +34,9 @@ void AddCollectorFlags(accord::ConfigSchema* schema, accord::collector::Collecto
   schema->AddInt("ingest.queue-capacity", &options->ingest_queue_capacity,
                  "ingest queue size in messages before streams are paused (default 65536)", 16,
                  1 << 24);
+  schema->AddBytes("ingest.queue-bytes", &options->ingest_queue_bytes,
+                   "memory the queued messages may hold before streams are paused (default "
+                   "256MiB; one stream alone at most 16MiB)");
   schema->AddDuration("ingest.ack-interval", &options->ingest_ack_interval,
                       "acknowledge each agent at most this often: fewer writes with 1 s "
                       "sampling; acks are cumulative, so the next one covers the batches held "
