@@ -7,8 +7,10 @@
 // DeliveryLag keeps those excesses for the last `window` in one-second slots of a coarse
 // histogram and answers a high quantile of them: when the collector is starved of CPU and
 // reads its sockets seconds late, every host's messages show it at once; one host with a
-// slow link or a stepped clock moves no quantile. Clock differences between machines cancel
-// out; only delay is measured.
+// slow link or a stepped clock moves no quantile. The registry adds at most one message per
+// host a second, and the quantile leaves out the largest `window`-seconds' worth of
+// messages, so one host, however many messages it sends, never sets the answer. Clock
+// differences between machines cancel out; only delay is measured.
 //
 // Pure domain logic: no I/O, time passed in (monotonic). Not thread-safe: the registry calls
 // it under its lock.
@@ -43,8 +45,9 @@ class DeliveryLag {
   // One message received at `now` (monotonic), `excess` later than its host's usual.
   void Add(absl::Duration now, absl::Duration excess);
 
-  // The quantile of the excesses added within the window before `now`, rounded up to its
-  // bucket's upper bound (at most 30 s); zero with too few messages.
+  // The quantile of the excesses added within the window before `now` (without the largest
+  // one-per-second-of-window of them), rounded up to its bucket's upper bound (at most 30 s);
+  // zero with too few messages.
   absl::Duration Current(absl::Duration now) const;
 
  private:

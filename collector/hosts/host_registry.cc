@@ -148,6 +148,7 @@ class StreamSeries {
   }
   // Maps `id` to `slot`; ids below `dense_limit` may go to the vector.
   void Set(uint32_t id, uint32_t slot, size_t dense_limit) {
+    if (Find(id) == kNone) ++size_;
     if (id >= dense_.size() && id < dense_limit) dense_.resize(id + 1, kNone);
     if (id < dense_.size()) {
       dense_[id] = slot;
@@ -159,9 +160,13 @@ class StreamSeries {
   void Clear() {
     dense_.clear();
     sparse_.clear();
+    size_ = 0;
   }
+  // How many ids are mapped.
+  size_t size() const { return size_; }
 
  private:
+  size_t size_ = 0;
   std::vector<uint32_t> dense_;
   absl::flat_hash_map<uint32_t, uint32_t> sparse_;
 };
@@ -252,6 +257,9 @@ struct HostRegistry::HostEntry {
   // the baseline of its delivery lag; kNoOffset until the first message with a send time.
   int64_t min_offset_ms = kNoOffset;
   static constexpr int64_t kNoOffset = INT64_MAX;
+  // The monotonic second of this host's last sample to the delivery lag: at most one a
+  // second, so a host sending many messages weighs no more than any other.
+  int64_t lag_second = -1;
 
   SessionId session = 0;  // 0: no live stream
   bool said_goodbye = false;
@@ -411,12 +419,22 @@ absl::StatusOr<HostRegistry::OpenResult> HostRegistry::Open(const Hello& hello) 
                   "agent_version at most 128, at most 32 labels");
   }
   for (const auto& [name, value] : hello.labels) {
-    if (!IsValidLabelName(name) || value.size() > options_.max_label_value_bytes) {
+    if (!IsValidLabelName(name) || name.size() > options_.max_label_name_bytes ||
+        value.size() > options_.max_label_value_bytes) {
       return Reject(RejectReason::kInvalidHello,
-                    absl::StrCat("hello: invalid label \"", name, "\""));
+                    absl::StrCat("hello: invalid label \"", name.substr(0, 200),
+                                 "\" (a label name is at most ", options_.max_label_name_bytes,
+                                 " bytes, a value at most ", options_.max_label_value_bytes, ")"));
     }
   }
   absl::Time now = clock_.Now();
+  // Boot times compare as differences (reboot detection): keep them in a sane range.
+  if (hello.boot_time_seconds < 0 ||
+      hello.boot_time_seconds > absl::ToUnixSeconds(now + absl::Hours(24))) {
+    return Reject(RejectReason::kInvalidHello,
+                  absl::StrCat("hello: boot_time_seconds ", hello.boot_time_seconds,
+                               " is negative or in the future"));
+  }
   auto it = hosts_.find(hello.host_id);
   HostEntry* host;
   const char* cause;
@@ -479,16 +497,22 @@ int64_t HostRegistry::Seen(HostEntry* host, Arrival arrival) {
     arrival.mono = clock_.Monotonic();
   }
   int64_t late_ms = -1;
-  if (arrival.sent_ms > 0) {
+  // Both non-negative: the difference cannot overflow. A send time more than a day off the
+  // arrival is no clock anyone keeps: ignored (the message counts as sent at an unknown time).
+  const int64_t offset = absl::ToUnixMillis(arrival.wall) - arrival.sent_ms;
+  if (arrival.sent_ms > 0 && std::llabs(offset) <= 24 * 3600 * 1000) {
     // The baseline follows the smallest offset at once and creeps up 1 ms per message, so a
     // host whose clock is stepped back heals within ~1,000 messages; real lag (seconds, for
     // seconds) moves it by only a few ms.
-    const int64_t offset = absl::ToUnixMillis(arrival.wall) - arrival.sent_ms;
     host->min_offset_ms = host->min_offset_ms == HostEntry::kNoOffset
                               ? offset
                               : std::min(offset, host->min_offset_ms + 1);
     late_ms = offset - host->min_offset_ms;
-    delivery_lag_.Add(arrival.mono, absl::Milliseconds(late_ms));
+    const int64_t second = absl::ToInt64Seconds(arrival.mono);
+    if (second != host->lag_second) {
+      host->lag_second = second;
+      delivery_lag_.Add(arrival.mono, absl::Milliseconds(late_ms));
+    }
   }
   if (arrival.mono >= host->last_seen_mono) {
     host->last_seen = std::max(host->last_seen, arrival.wall);
@@ -631,6 +655,7 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
     for (size_t i = 0; i < desc.labels.size(); ++i) {
       const auto& [name, value] = desc.labels[i];
       if (!IsValidLabelName(name) || name == "host") return bad("invalid label name");
+      if (name.size() > options_.max_label_name_bytes) return bad("label name too long");
       if (i > 0 && !(desc.labels[i - 1].first < name)) return bad("labels not sorted");
       if (value.size() > options_.max_label_value_bytes) return bad("label value too long");
     }
@@ -643,6 +668,16 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
     return Reject(RejectReason::kTooManySeries,
                   absl::StrCat("batch sequence ", batch.sequence, ": more than ",
                                options_.max_series_per_host, " series for this host"));
+  }
+  // A series has one id on a stream; describing series again under ever new ids would grow
+  // the stream's id map without bound while the series count stays the same.
+  size_t fresh_ids = 0;
+  for (uint32_t id : described) fresh_ids += host->stream_series.Find(id) == StreamSeries::kNone;
+  if (host->stream_series.size() + fresh_ids > options_.max_series_per_host) {
+    return Reject(RejectReason::kTooManySeries,
+                  absl::StrCat("batch sequence ", batch.sequence, ": more than ",
+                               options_.max_series_per_host,
+                               " series ids described on this stream"));
   }
   for (uint32_t id : batch.series_ids) {
     if (host->stream_series.Find(id) == StreamSeries::kNone && !described.contains(id)) {
@@ -725,46 +760,57 @@ absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
                                  " is reversed, in the future or older than the retention"));
     }
   }
+  // Merge into the host's list, sorted by start, where spans of one boot that overlap or
+  // touch are one: both sorted, in one pass (a message may hold 100,000 spans in any order).
+  std::vector<AliveSpan> in(spans);
   absl::Time until = absl::InfinitePast();
-  for (const AliveSpan& in : spans) {
-    AliveSpan span = in;
+  for (AliveSpan& span : in) {
     span.first = absl::FromUnixMicros(absl::ToUnixMicros(span.first));
     span.last = absl::FromUnixMicros(absl::ToUnixMicros(span.last));
     until = std::max(until, span.last);
-    // Merge into the sorted, disjoint list (spans of one boot that overlap or touch).
-    auto& list = host->alive;
-    // The first span starting after this one; the one before it may overlap.
-    auto it =
-        std::upper_bound(list.begin(), list.end(), span,
-                         [](const AliveSpan& a, const AliveSpan& b) { return a.first < b.first; });
-    bool covered = false;
-    if (it != list.begin()) {
-      auto prev = std::prev(it);
-      if (prev->boot_time_seconds == span.boot_time_seconds && prev->last >= span.first) {
-        covered = prev->last >= span.last;
-        prev->last = std::max(prev->last, span.last);
-        it = prev;
-      } else {
-        it = list.insert(it, span);
-      }
-    } else {
-      it = list.insert(it, span);
+  }
+  auto by_start = [](const AliveSpan& a, const AliveSpan& b) { return a.first < b.first; };
+  std::stable_sort(in.begin(), in.end(), by_start);
+  std::vector<AliveSpan> merged;
+  merged.reserve(host->alive.size() + in.size());
+  std::vector<const AliveSpan*> fresh;  // incoming spans not already covered
+  // Appends `span`; true if the list already covered it.
+  auto append = [&merged](const AliveSpan& span) {
+    if (!merged.empty() && merged.back().boot_time_seconds == span.boot_time_seconds &&
+        merged.back().last >= span.first) {
+      const bool covered = merged.back().last >= span.last;
+      merged.back().last = std::max(merged.back().last, span.last);
+      return covered;
     }
-    while (std::next(it) != list.end() && std::next(it)->first <= it->last &&
-           std::next(it)->boot_time_seconds == it->boot_time_seconds) {
-      it->last = std::max(it->last, std::next(it)->last);
-      list.erase(std::next(it));
-    }
-    if (covered) continue;  // a resend: nothing new
+    merged.push_back(span);
+    return false;
+  };
+  size_t i = 0;
+  for (const AliveSpan& span : in) {
+    // What is known first (a resend of a known span is covered, not new).
+    while (i < host->alive.size() && !by_start(span, host->alive[i])) append(host->alive[i++]);
+    if (!append(span)) fresh.push_back(&span);
+  }
+  while (i < host->alive.size()) append(host->alive[i++]);
+  host->alive = std::move(merged);
+  if (host->alive.size() > options_.max_transitions_per_host) {
+    host->alive.erase(host->alive.begin(),
+                      host->alive.end() - options_.max_transitions_per_host);
+  }
+  const auto& log = host->transitions;
+  for (const AliveSpan* fresh_span : fresh) {
+    const AliveSpan& span = *fresh_span;
     ++stats_.alive_spans;
     if (sink_ != nullptr) sink_->AppendAliveSpan(host->id(), span);
-    // Does it change the past? It does where the log does not already say "up".
+    // Does it change the past? It does where the log does not already say "up": look from
+    // the transition in effect at its start to the last one before its end.
+    auto from = std::upper_bound(log.begin(), log.end(), span.first,
+                                 [](absl::Time t, const Transition& tr) { return t < tr.at; });
+    if (from != log.begin()) --from;
     bool changes = false;
-    const auto& log = host->transitions;
-    for (size_t i = 0; i < log.size() && !changes; ++i) {
-      absl::Time start = log[i].at;
-      absl::Time end = i + 1 < log.size() ? log[i + 1].at : absl::InfiniteFuture();
-      if (log[i].to != HostState::kUp && start < span.last && span.first < end) changes = true;
+    for (auto t = from; t != log.end() && t->at < span.last && !changes; ++t) {
+      const absl::Time end = std::next(t) != log.end() ? std::next(t)->at : absl::InfiniteFuture();
+      if (t->to != HostState::kUp && span.first < end) changes = true;
     }
     if (changes) {
       Revision r{absl::FromUnixMicros(absl::ToUnixMicros(now)), span.first, span.last,

@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "accord/v1/telemetry.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -191,32 +195,73 @@ absl::Duration AllowanceWithin(Collector& c, absl::Duration want, absl::Duration
   return got;
 }
 
-TEST_F(CollectorTest, LateHeartbeatsRaiseTheDeliveryLagAllowance) {
-  RawStream s(collector_->grpc_port());
-  ASSERT_TRUE(s.Write(Hello("late-heartbeats")));
-  AgentMessage beat;
-  beat.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(absl::Now()));
-  ASSERT_TRUE(s.Write(beat));  // on time: the stream's baseline
-  for (int i = 0; i < 30; ++i) {
-    beat.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(absl::Now() - absl::Seconds(5)));
-    ASSERT_TRUE(s.Write(beat));
+// A host adds at most one message a second to the delivery lag, and one host's worst never
+// sets it: lateness counts when many hosts show it. Each of `hosts` streams sends one message
+// on time (its baseline), then, in a later second, one `late` by `late` (make(host, sent)).
+void SendFromManyHosts(int port, int hosts, absl::Duration late,
+                       const std::function<AgentMessage(int, absl::Time)>& make,
+                       std::vector<std::unique_ptr<RawStream>>* streams) {
+  for (int h = 0; h < hosts; ++h) {
+    streams->push_back(std::make_unique<RawStream>(port));
+    ASSERT_TRUE(streams->back()->Write(Hello(absl::StrCat("late-", h))));
+    ASSERT_TRUE(streams->back()->Write(make(h, absl::Now())));  // on time: the baseline
   }
+  absl::SleepFor(absl::Milliseconds(1100));  // the next second
+  for (int h = 0; h < hosts; ++h) {
+    ASSERT_TRUE((*streams)[h]->Write(make(h, absl::Now() - late)));
+  }
+}
+
+TEST_F(CollectorTest, LateHeartbeatsRaiseTheDeliveryLagAllowance) {
+  std::vector<std::unique_ptr<RawStream>> streams;
+  SendFromManyHosts(collector_->grpc_port(), 25, absl::Seconds(5), [](int, absl::Time sent) {
+    AgentMessage beat;
+    beat.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(sent));
+    return beat;
+  }, &streams);
   // 5 s late lies in the histogram bucket up to 6 s.
   EXPECT_EQ(AllowanceWithin(*collector_, absl::Seconds(6), absl::Seconds(10)), absl::Seconds(6));
 }
 
 TEST_F(CollectorTest, LateBatchesRaiseTheDeliveryLagAllowance) {
-  RawStream s(collector_->grpc_port());
-  ASSERT_TRUE(s.Write(Hello("late-batches")));
-  AgentMessage first = Batch(1, /*describe=*/true, 1);
-  first.mutable_batch()->set_sent_ms(absl::ToUnixMillis(absl::Now()));
-  ASSERT_TRUE(s.Write(first));
-  for (uint64_t seq = 2; seq <= 31; ++seq) {
-    AgentMessage m = Batch(seq, /*describe=*/false, 1);
-    m.mutable_batch()->set_sent_ms(absl::ToUnixMillis(absl::Now() - absl::Milliseconds(2500)));
-    ASSERT_TRUE(s.Write(m));
-  }
+  std::vector<std::unique_ptr<RawStream>> streams;
+  std::vector<uint64_t> next(25, 1);
+  SendFromManyHosts(collector_->grpc_port(), 25, absl::Milliseconds(2500),
+                    [&next](int h, absl::Time sent) {
+                      const uint64_t seq = next[h]++;
+                      AgentMessage m = Batch(seq, /*describe=*/seq == 1, 1);
+                      m.mutable_batch()->set_sent_ms(absl::ToUnixMillis(sent));
+                      return m;
+                    },
+                    &streams);
   EXPECT_EQ(AllowanceWithin(*collector_, absl::Seconds(3), absl::Seconds(10)), absl::Seconds(3));
+}
+
+TEST_F(CollectorTest, OneHostFloodingLateMessagesRaisesNoAllowance) {
+  // 24 hosts on time, one sending 40 heartbeats a second, every other one 30 s late.
+  std::vector<std::unique_ptr<RawStream>> streams;
+  for (int h = 0; h < 24; ++h) {
+    streams.push_back(std::make_unique<RawStream>(collector_->grpc_port()));
+    ASSERT_TRUE(streams.back()->Write(Hello(absl::StrCat("on-time-", h))));
+  }
+  RawStream flood(collector_->grpc_port());
+  ASSERT_TRUE(flood.Write(Hello("flood")));
+  const absl::Time end = absl::Now() + absl::Seconds(3);
+  for (int i = 0; absl::Now() < end; ++i) {
+    AgentMessage beat;
+    beat.mutable_heartbeat()->set_timestamp_ms(
+        absl::ToUnixMillis(absl::Now() - (i % 2 == 1 ? absl::Seconds(30) : absl::ZeroDuration())));
+    ASSERT_TRUE(flood.Write(beat));
+    if (i % 40 == 0) {
+      for (auto& s : streams) {
+        AgentMessage on_time;
+        on_time.mutable_heartbeat()->set_timestamp_ms(absl::ToUnixMillis(absl::Now()));
+        ASSERT_TRUE(s->Write(on_time));
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_EQ(collector_->registry().Stats().delivery_lag_allowance, absl::ZeroDuration());
 }
 
 TEST_F(CollectorTest, MessagesWithoutSendTimesLeaveNoAllowance) {

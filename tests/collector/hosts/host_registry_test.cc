@@ -5,6 +5,7 @@
 #include <limits>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/prom_text.h"
@@ -503,6 +504,56 @@ TEST_F(HostRegistryTest, TooManySeriesRejected) {
   EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kTooManySeries)], 1u);
 }
 
+TEST_F(HostRegistryTest, SeriesDescribedAgainUnderNewIdsAreCappedPerStream) {
+  // One series described under ever new ids: the series count stays 1, the stream's ids
+  // may not grow past the series limit.
+  HostRegistryOptions options;
+  options.max_series_per_host = 10;
+  HostRegistry registry(clock_, options);
+  auto open = registry.Open(MakeHello("a"));
+  uint64_t seq = 0;
+  auto describe = [&](uint32_t first_id, uint32_t count) {
+    Batch b = MakeBatch(++seq, clock_);
+    for (uint32_t id = first_id; id < first_id + count; ++id) {
+      b.new_series.push_back(Desc(id, "accord_host_x", {}));
+    }
+    return registry.Apply(open->session, b).status();
+  };
+  EXPECT_TRUE(describe(0, 6).ok());
+  EXPECT_TRUE(describe(0, 6).ok());   // the same ids again: a resend
+  EXPECT_TRUE(describe(100, 4).ok());  // 10 ids for 1 series: at the limit
+  absl::Status st = describe(200, 1);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(st.message(), "series ids described on this stream")) << st;
+  EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kTooManySeries)], 1u);
+  // A new stream starts its ids afresh.
+  registry.Close(open->session);
+  open = registry.Open(MakeHello("a"));
+  EXPECT_TRUE(describe(200, 1).ok());
+}
+
+TEST_F(HostRegistryTest, LongLabelNamesAndImpossibleBootTimesRejected) {
+  Hello h = MakeHello("a");
+  h.labels[std::string(129, 'n')] = "x";
+  absl::Status st = registry_.Open(h).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(st.message().size(), 400u) << "the error quotes at most the name's start";
+  h.labels.clear();
+  h.labels[std::string(128, 'n')] = "x";
+  EXPECT_TRUE(registry_.Open(h).ok());
+  for (int64_t boot : {int64_t{-1}, absl::ToUnixSeconds(clock_.Now() + absl::Hours(48)),
+                       std::numeric_limits<int64_t>::max()}) {
+    EXPECT_EQ(registry_.Open(MakeHello("b", boot)).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << boot;
+  }
+  auto open = registry_.Open(MakeHello("c"));
+  ASSERT_TRUE(open.ok());
+  Batch b = MakeBatch(1, clock_);
+  b.new_series.push_back(Desc(0, "accord_host_x", {{std::string(129, 'l'), "v"}}));
+  EXPECT_EQ(registry_.Apply(open->session, b).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(HostRegistryTest, OneHostsBadBatchDoesNotTouchAnother) {
   auto a = registry_.Open(MakeHello("a"));
   auto b = registry_.Open(MakeHello("b"));
@@ -687,6 +738,59 @@ TEST(HostRegistryBackfillTest, AliveSpansMergeAndReviseOnlyWhatChanges) {
   // A resend changes nothing and adds no revision.
   ASSERT_TRUE(registry.AddAliveSpans(s2->session, spans).ok());
   EXPECT_EQ(registry.Revisions("h").size(), 2u);
+}
+
+TEST(HostRegistryBackfillTest, ManySpansInAnyOrderMergeQuicklyAndAreCapped) {
+  accord::testing::FakeClock clock;
+  HostRegistryOptions options;
+  options.max_transitions_per_host = 50000;
+  HostRegistry registry(clock, options);
+  auto s = registry.Open(MakeHello("h"));
+  const absl::Time base = clock.Now() - absl::Hours(24);
+  // 100,000 separate 1 ms spans, newest first: each was a vector insert at the front.
+  std::vector<AliveSpan> spans;
+  for (int i = 99999; i >= 0; --i) {
+    const absl::Time t = base + absl::Milliseconds(10 * i);
+    spans.push_back({t, t + absl::Milliseconds(1), 1700000000});
+  }
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(registry.AddAliveSpans(s->session, spans).ok());
+  // Interleaved with the first: every one lands between two kept spans.
+  for (AliveSpan& span : spans) {
+    span.first += absl::Milliseconds(5);
+    span.last += absl::Milliseconds(5);
+  }
+  ASSERT_TRUE(registry.AddAliveSpans(s->session, spans).ok());
+  // Took about 3 s a message before; allow for a slow shared machine.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  std::vector<AliveSpan> alive = registry.AliveSpans("h");
+  ASSERT_EQ(alive.size(), 50000u);  // the newest, as many as transitions are kept
+  EXPECT_TRUE(std::is_sorted(alive.begin(), alive.end(),
+                             [](const AliveSpan& a, const AliveSpan& b) { return a.first < b.first; }));
+  EXPECT_EQ(alive.back().first, base + absl::Milliseconds(10 * 99999 + 5));
+  EXPECT_EQ(registry.Stats().alive_spans, 200000u);
+}
+
+TEST(HostRegistryBackfillTest, SpansOfOneMessageMergeWithEachOtherAndTheKnownOnes) {
+  accord::testing::FakeClock clock;
+  HostRegistry registry(clock);
+  auto s = registry.Open(MakeHello("h"));
+  const absl::Time t = clock.Now() - absl::Hours(1);
+  auto at = [t](int seconds) { return t + absl::Seconds(seconds); };
+  ASSERT_TRUE(registry.AddAliveSpans(s->session, {{at(10), at(20), 1}}).ok());
+  // Out of order; one inside the known span, one bridging it to another, one of another boot.
+  ASSERT_TRUE(registry
+                  .AddAliveSpans(s->session, {{at(30), at(40), 1},
+                                              {at(50), at(60), 2},
+                                              {at(12), at(18), 1},
+                                              {at(20), at(30), 1}})
+                  .ok());
+  std::vector<AliveSpan> alive = registry.AliveSpans("h");
+  ASSERT_EQ(alive.size(), 2u);
+  EXPECT_EQ(alive[0].first, at(10));
+  EXPECT_EQ(alive[0].last, at(40));
+  EXPECT_EQ(alive[1].boot_time_seconds, 2);
+  EXPECT_EQ(registry.Stats().alive_spans, 4u);  // 1 + 3: the one inside the known span is not new
 }
 
 TEST(HostRegistryBackfillTest, InvalidAliveSpansRejected) {
