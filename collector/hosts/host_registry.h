@@ -159,7 +159,7 @@ struct HostRegistryOptions {
   size_t max_series_per_host = 20000;
   size_t max_labels_per_series = 16;
   size_t max_label_value_bytes = 1024;
-  size_t max_label_name_bytes = 128;
+  size_t max_label_name_bytes = 200;  // as the agent checks custom series (textfile)
   // Transitions kept in memory per host: those younger than `transition_retention`, and at
   // most `max_transitions_per_host`. The durable log is in the store (HostLogSink).
   absl::Duration transition_retention = absl::Hours(24 * 400);

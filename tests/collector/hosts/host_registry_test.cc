@@ -534,12 +534,12 @@ TEST_F(HostRegistryTest, SeriesDescribedAgainUnderNewIdsAreCappedPerStream) {
 
 TEST_F(HostRegistryTest, LongLabelNamesAndImpossibleBootTimesRejected) {
   Hello h = MakeHello("a");
-  h.labels[std::string(129, 'n')] = "x";
+  h.labels[std::string(201, 'n')] = "x";
   absl::Status st = registry_.Open(h).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_LT(st.message().size(), 400u) << "the error quotes at most the name's start";
   h.labels.clear();
-  h.labels[std::string(128, 'n')] = "x";
+  h.labels[std::string(200, 'n')] = "x";
   EXPECT_TRUE(registry_.Open(h).ok());
   for (int64_t boot : {int64_t{-1}, absl::ToUnixSeconds(clock_.Now() + absl::Hours(48)),
                        std::numeric_limits<int64_t>::max()}) {
@@ -550,7 +550,7 @@ TEST_F(HostRegistryTest, LongLabelNamesAndImpossibleBootTimesRejected) {
   auto open = registry_.Open(MakeHello("c"));
   ASSERT_TRUE(open.ok());
   Batch b = MakeBatch(1, clock_);
-  b.new_series.push_back(Desc(0, "accord_host_x", {{std::string(129, 'l'), "v"}}));
+  b.new_series.push_back(Desc(0, "accord_host_x", {{std::string(201, 'l'), "v"}}));
   EXPECT_EQ(registry_.Apply(open->session, b).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
