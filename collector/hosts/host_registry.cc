@@ -369,6 +369,20 @@ void HostRegistry::Persist(HostEntry* host) {
 
 HostRegistry::~HostRegistry() = default;
 
+namespace {
+
+// A stream whose session is gone was taken over by a newer stream for the same host id
+// while it was silent. Retryable, and named, so that an agent that comes back from a freeze
+// (or a second machine with a cloned host id) reconnects, meets ALREADY_EXISTS at its hello,
+// and logs why, rather than holding off for minutes on an unexplained error.
+absl::Status SessionGone() {
+  return absl::AlreadyExistsError(
+      "this stream no longer speaks for its host: a newer stream with the same host id took "
+      "over while this one was silent");
+}
+
+}  // namespace
+
 HostRegistry::HostEntry* HostRegistry::SessionHost(SessionId session) {
   auto it = sessions_.find(session);
   return it == sessions_.end() ? nullptr : it->second;
@@ -608,7 +622,7 @@ absl::StatusOr<uint64_t> HostRegistry::Apply(SessionId session, const Batch& bat
                                              Arrival arrival) {
   absl::MutexLock lock(&mu_);
   HostEntry* host = SessionHost(session);
-  if (host == nullptr) return absl::FailedPreconditionError("no such session");
+  if (host == nullptr) return SessionGone();
   absl::Time now = clock_.Now();
   const int64_t late_ms = Seen(host, arrival);
   if (host->state == HostState::kUnreachable) Resume(host, late_ms);
@@ -746,7 +760,7 @@ absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
                                                        const std::vector<AliveSpan>& spans) {
   absl::MutexLock lock(&mu_);
   HostEntry* host = SessionHost(session);
-  if (host == nullptr) return absl::FailedPreconditionError("no such session");
+  if (host == nullptr) return SessionGone();
   absl::Time now = clock_.Now();
   if (spans.size() > 100000) {
     return Reject(RejectReason::kInvalidAliveSpan, "more than 100000 alive spans in a message");

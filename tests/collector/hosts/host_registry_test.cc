@@ -704,6 +704,13 @@ TEST(HostRegistryRobustnessTest, NewStreamTakesOverASilentOne) {
   auto fresh = registry.Open(MakeHello("h"));
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_EQ(registry.Host("h")->state, HostState::kUp);
+  // The old stream, heard from again, is told why it is no longer read (retryable: its agent
+  // reconnects and meets ALREADY_EXISTS at its hello while the new stream lives).
+  absl::Status st = registry.Apply(old_stream->session, MakeBatch(1, clock)).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(absl::StrContains(st.message(), "took over")) << st;
+  EXPECT_EQ(registry.AddAliveSpans(old_stream->session, {}).status().code(),
+            absl::StatusCode::kAlreadyExists);
   registry.Close(old_stream->session);  // the old stream's end changes nothing
   EXPECT_EQ(registry.Host("h")->state, HostState::kUp);
   EXPECT_TRUE(registry.Host("h")->connected);
