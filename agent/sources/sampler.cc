@@ -15,6 +15,7 @@
 #include "agent/sources/proc_parsers.h"
 #include "agent/sources/textfile.h"
 #include "common/logging.h"
+#include "common/utf8.h"
 
 namespace accord::agent {
 namespace {
@@ -47,9 +48,16 @@ Sample& Add(std::vector<Sample>* out, absl::string_view name, MetricKind kind, d
   return s;
 }
 
+// `value` comes from the host (a mount point, an interface or disk name) and may be any bytes:
+// it is made valid UTF-8 here (ToValidUtf8), or the collector could not parse the batch that
+// describes the series. The parsed value itself stays raw, as the path statvfs and /sys need.
 void Label(Sample& s, absl::string_view name, absl::string_view value) {
-  s.labels.emplace_back(std::piecewise_construct, std::forward_as_tuple(name.data(), name.size()),
-                        std::forward_as_tuple(value.data(), value.size()));
+  if (IsValidUtf8(value)) {
+    s.labels.emplace_back(std::piecewise_construct, std::forward_as_tuple(name.data(), name.size()),
+                          std::forward_as_tuple(value.data(), value.size()));
+  } else {
+    s.labels.emplace_back(std::string(name), ToValidUtf8(value));
+  }
 }
 
 void AddCpuModes(std::vector<Sample>* out, absl::string_view name, const std::string* cpu,

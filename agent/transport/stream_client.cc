@@ -17,6 +17,7 @@
 #include "common/grpc/keepalive.h"
 #include "common/grpc/status.h"
 #include "common/logging.h"
+#include "common/utf8.h"
 #include "grpcpp/grpcpp.h"
 
 namespace accord::agent {
@@ -46,10 +47,16 @@ class StreamClient::Call {
       : owner_(owner) {
     const auto& o = owner_->options_;
     auto* hello = out_.mutable_hello();
-    hello->set_host_id(o.host_id);
-    hello->set_hostname(o.hostname);
-    hello->set_agent_version(o.agent_version);
-    hello->mutable_labels()->insert(o.labels.begin(), o.labels.end());
+    // Every string goes through ToValidUtf8 on its way into a message (here and in
+    // FillBatch): the hostname, the host id and labels from the command line or config file
+    // are bytes that need not be UTF-8, and the collector cannot parse a message with invalid
+    // UTF-8 in a string field at all (protobuf refuses the whole message).
+    hello->set_host_id(ToValidUtf8(o.host_id));
+    hello->set_hostname(ToValidUtf8(o.hostname));
+    hello->set_agent_version(ToValidUtf8(o.agent_version));
+    for (const auto& [key, value] : o.labels) {
+      (*hello->mutable_labels())[ToValidUtf8(key)] = ToValidUtf8(value);
+    }
     hello->set_boot_time_seconds(o.boot_time_seconds);
     hello->set_sample_interval_ms(absl::ToInt64Milliseconds(o.sample_interval));
     hello->set_heartbeat_interval_ms(absl::ToInt64Milliseconds(o.heartbeat_interval));
@@ -322,13 +329,15 @@ class StreamClient::Call {
         SeriesInfo info = *owner_->series_.Find(id);  // Resolvable() checked it
         auto* d = b->add_new_series();
         d->set_id(id);
-        d->set_name(info.name);
+        // The sampler and the textfile source already produce valid UTF-8; this also covers
+        // series journaled by an older agent and any future source (see the Hello above).
+        d->set_name(ToValidUtf8(info.name));
         d->set_kind(info.kind == MetricKind::kCounter ? accord::v1::METRIC_KIND_COUNTER
                                                       : accord::v1::METRIC_KIND_GAUGE);
         for (const auto& [k, v] : info.labels) {
           auto* l = d->add_labels();
-          l->set_name(k);
-          l->set_value(v);
+          l->set_name(ToValidUtf8(k));
+          l->set_value(ToValidUtf8(v));
         }
       }
       b->mutable_series_ids()->Add(batch_.series_ids.begin(), batch_.series_ids.end());

@@ -184,7 +184,9 @@ void Ingestor::Process(IngestItem item) {
     registry_.CountRejected(item.invalid_reason);
     Log(LogLevel::kWarn, "rejected message",
         {{"reason", RejectReasonName(item.invalid_reason)}, {"error", item.error}});
-    finish(absl::InvalidArgumentError(item.error), 0);
+    // A batch refused as a whole (too large) is named like any rejected batch, so the agent
+    // drops it instead of sending it again after every reconnect; 0 for other messages.
+    finish(absl::InvalidArgumentError(item.error), item.batch.sequence);
     return;
   }
   if (link.session == 0) {

@@ -3,6 +3,10 @@
 // host's data.
 #include "collector/collector.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,8 +15,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "accord/v1/telemetry.grpc.pb.h"
+#include "google/protobuf/stubs/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/testing/wait_for.h"
@@ -74,6 +80,38 @@ AgentMessage Batch(uint64_t seq, bool describe, double value) {
   b->add_series_ids(0);
   b->add_values(value);
   return m;
+}
+
+// GET /metrics from the collector's web port (HTTP/1.0: the server closes when done).
+std::string ScrapeMetrics(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET /metrics HTTP/1.0\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      char buf[65536];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return reply;
+}
+
+// The value of the line `series value` in /metrics text; -1 when there is none.
+double MetricValue(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  size_t start = at + series.size() + 2;
+  double v;
+  if (!absl::SimpleAtod(text.substr(start, text.find('\n', start) - start), &v)) return -1;
+  return v;
 }
 
 class CollectorTest : public ::testing::Test {
@@ -282,6 +320,8 @@ TEST_F(CollectorTest, OversizedMessagesAreRejectedNotFatal) {
     s.Write(m);
     EXPECT_EQ(s.Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(Rejected(RejectReason::kTooLarge), 1u);
+    // Named, so the agent drops it rather than sending it again after every reconnect.
+    EXPECT_EQ(s.Trailer("accord-rejected-sequence"), "1");
   }
   {
     // Above gRPC's own limit (twice ours): gRPC's message size filter refuses it before we
@@ -299,6 +339,79 @@ TEST_F(CollectorTest, OversizedMessagesAreRejectedNotFatal) {
   ASSERT_TRUE(ok.Write(Hello("after")));
   CollectorMessage ack;
   EXPECT_TRUE(ok.Read(&ack));
+}
+
+// A proto3 string field must be valid UTF-8; an agent that puts a Latin-1 mount point in a
+// label sends one that is not (protobuf's serializer only logs). Such a message cannot be
+// parsed: its stream ends with INVALID_ARGUMENT naming the batch (the agent drops it), the
+// rejection is counted and logged with the host id, and other hosts are not affected.
+// (Through gRPC's typed callback API the failure looked like the agent closing its side: the
+// stream ended OK, nothing was counted, and the agent sent the same batch again forever.)
+TEST_F(CollectorTest, UnparsableBatchIsRejectedNamedAndCounted) {
+  google::protobuf::LogSilencer quiet;  // protobuf logs the invalid string on both sides
+  RawStream good(collector_->grpc_port());
+  ASSERT_TRUE(good.Write(Hello("good")));
+  CollectorMessage ack;
+  ASSERT_TRUE(good.Read(&ack));
+  ASSERT_TRUE(good.Write(Batch(1, true, 0.5)));
+  ASSERT_TRUE(good.Read(&ack));
+  EXPECT_EQ(ack.ack().sequence(), 1u);
+
+  RawStream latin1(collector_->grpc_port());
+  ASSERT_TRUE(latin1.Write(Hello("latin1")));
+  ASSERT_TRUE(latin1.Read(&ack));  // hello answered
+  AgentMessage bad = Batch(7, /*describe=*/true, 1);
+  auto* label = bad.mutable_batch()->mutable_new_series(0)->add_labels();
+  label->set_name("mountpoint");
+  label->set_value("/srv/caf\xe9");
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(latin1.Write(bad));
+  grpc::Status st = latin1.Finish();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "batch 7 could not be parsed"))
+      << st.error_message();
+  EXPECT_EQ(latin1.Trailer("accord-rejected-sequence"), "7");
+  EXPECT_TRUE(absl::StrContains(log, "reason=unparsable")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "host=latin1")) << log;
+  EXPECT_EQ(MetricValue(ScrapeMetrics(collector_->web_port()),
+                        "accord_collector_rejected_messages_total{reason=\"unparsable\"}"),
+            1);
+  EXPECT_TRUE(
+      accord::testing::WaitFor([&] { return !collector_->registry().Host("latin1")->connected; }));
+  EXPECT_EQ(collector_->registry().Host("latin1")->samples_accepted, 0u);
+
+  // The other host carries on, and the collector takes new streams.
+  ASSERT_TRUE(good.Write(Batch(2, false, 0.75)));
+  ASSERT_TRUE(good.Read(&ack));
+  EXPECT_EQ(ack.ack().sequence(), 2u);
+  EXPECT_EQ(collector_->registry().Host("good")->samples_accepted, 2u);
+  EXPECT_EQ(collector_->registry().Host("good")->state, HostState::kUp);
+  RawStream after(collector_->grpc_port());
+  ASSERT_TRUE(after.Write(Hello("after")));
+  EXPECT_TRUE(after.Read(&ack));
+}
+
+// An unparsable hello names no batch (the agent holds off before trying again); the log
+// names the host id as far as it can be read.
+TEST_F(CollectorTest, UnparsableHelloIsRejectedAndCounted) {
+  google::protobuf::LogSilencer quiet;
+  RawStream s(collector_->grpc_port());
+  AgentMessage hello = Hello("h\xf6st");
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(s.Write(hello));
+  grpc::Status st = s.Finish();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_TRUE(absl::StrContains(st.error_message(), "hello could not be parsed"))
+      << st.error_message();
+  EXPECT_EQ(s.Trailer("accord-rejected-sequence"), "");
+  // The host id made valid UTF-8 (h\xf6st), as logfmt writes it (backslash doubled).
+  EXPECT_TRUE(absl::StrContains(log, "host=\"h\\\\xf6st\"")) << log;
+  EXPECT_EQ(MetricValue(ScrapeMetrics(collector_->web_port()),
+                        "accord_collector_rejected_messages_total{reason=\"unparsable\"}"),
+            1);
+  EXPECT_FALSE(collector_->registry().Host("h\xf6st").ok());
 }
 
 TEST_F(CollectorTest, BackpressureLosesNothing) {

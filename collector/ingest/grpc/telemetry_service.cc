@@ -6,6 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc/status.h"
+#include "common/logging.h"
+#include "common/utf8.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 
 namespace accord::collector {
 namespace {
@@ -50,12 +54,55 @@ Batch ToBatch(const accord::v1::SampleBatch& in) {
   return b;
 }
 
+// What can still be read from a message protobuf could not parse, from its wire format alone
+// (read without the schema, so without the UTF-8 check that failed).
+struct Unparsable {
+  const char* kind = "message";
+  uint64_t sequence = 0;  // of a batch; 0: not known
+  std::string host_id;    // of a hello, made valid UTF-8 for the log; empty: not known
+};
+
+Unparsable Inspect(grpc::ByteBuffer* bytes) {
+  using google::protobuf::UnknownField;
+  using google::protobuf::UnknownFieldSet;
+  Unparsable u;
+  grpc::ProtoBufferReader reader(bytes);
+  UnknownFieldSet top;
+  if (!reader.status().ok() || !top.ParseFromZeroCopyStream(&reader)) return u;
+  for (int i = 0; i < top.field_count(); ++i) {
+    const UnknownField& f = top.field(i);
+    if (f.type() != UnknownField::TYPE_LENGTH_DELIMITED) continue;
+    UnknownFieldSet inner;
+    const bool readable = inner.ParseFromString(f.length_delimited());
+    if (f.number() == AgentMessage::kBatchFieldNumber) {
+      u.kind = "batch";
+      for (int k = 0; readable && k < inner.field_count(); ++k) {
+        const UnknownField& g = inner.field(k);
+        if (g.number() == accord::v1::SampleBatch::kSequenceFieldNumber &&
+            g.type() == UnknownField::TYPE_VARINT) {
+          u.sequence = g.varint();
+        }
+      }
+    } else if (f.number() == AgentMessage::kHelloFieldNumber) {
+      u.kind = "hello";
+      for (int k = 0; readable && k < inner.field_count(); ++k) {
+        const UnknownField& g = inner.field(k);
+        if (g.number() == accord::v1::Hello::kHostIdFieldNumber &&
+            g.type() == UnknownField::TYPE_LENGTH_DELIMITED) {
+          u.host_id = ToValidUtf8(g.length_delimited().substr(0, 256));
+        }
+      }
+    }
+  }
+  return u;
+}
+
 }  // namespace
 
 // The state shared between the reactor (gRPC threads) and the consumer (StreamLink calls).
 // Lifetime: the reactor deletes itself in OnDone; the link outlives it and then ignores calls.
 class TelemetryService::Reactor final
-    : public grpc::ServerBidiReactor<AgentMessage, CollectorMessage> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   class Link final : public StreamLink {
    public:
@@ -83,7 +130,7 @@ class TelemetryService::Reactor final
       std::lock_guard<std::recursive_mutex> lock(mu_);
       if (reactor_ == nullptr || finishing_ || reading_) return;
       reading_ = true;
-      reactor_->StartRead(&reactor_->in_);
+      reactor_->StartRead(&reactor_->in_bytes_);
     }
 
     // Reactor side.
@@ -111,12 +158,12 @@ class TelemetryService::Reactor final
       std::lock_guard<std::recursive_mutex> lock(mu_);
       if (finishing_ || reading_ || reactor_ == nullptr) return;
       reading_ = true;
-      reactor_->StartRead(&reactor_->in_);
+      reactor_->StartRead(&reactor_->in_bytes_);
     }
     void StartFirstRead() {
       std::lock_guard<std::recursive_mutex> lock(mu_);
       reading_ = true;
-      reactor_->StartRead(&reactor_->in_);
+      reactor_->StartRead(&reactor_->in_bytes_);
     }
 
    private:
@@ -133,7 +180,10 @@ class TelemetryService::Reactor final
       sent_alive_ = pending_alive_;
       sent_any_ = true;
       write_in_flight_ = true;
-      reactor_->StartWrite(&reactor_->out_);
+      bool own_buffer;  // (always true for a fresh serialization)
+      grpc::SerializationTraits<CollectorMessage>::Serialize(reactor_->out_, &reactor_->out_bytes_,
+                                                             &own_buffer);
+      reactor_->StartWrite(&reactor_->out_bytes_);
     }
 
     // Recursive: gRPC may run a reaction (OnWriteDone, OnDone) inline from StartWrite or
@@ -161,7 +211,8 @@ class TelemetryService::Reactor final
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      // The agent closed its side (after a goodbye) or the stream broke.
+      // The agent closed its side (after a goodbye) or the stream broke. (A read of raw bytes
+      // fails for nothing else: parsing is ours.)
       link_->ReadDone();
       PushEnd();
       return;
@@ -169,8 +220,18 @@ class TelemetryService::Reactor final
     if (!link_->ReadDone()) return;
     auto& stats = service_->stats_;
     ++stats.messages_received;
-    size_t size = in_.ByteSizeLong();
+    const size_t size = in_bytes_.Length();
     stats.bytes_received += size;
+    bool parsed;
+    {
+      grpc::ProtoBufferReader reader(&in_bytes_);
+      parsed = reader.status().ok() && in_.ParseFromZeroCopyStream(&reader);
+    }
+    if (!parsed) {
+      RejectUnparsable();
+      return;
+    }
+    in_bytes_.Clear();  // a parked stream holds no bytes it no longer needs
     IngestItem item;
     item.link = link_;
     item.enqueued_at = service_->clock_.Monotonic();
@@ -180,11 +241,15 @@ class TelemetryService::Reactor final
       item.invalid_reason = RejectReason::kTooLarge;
       item.error = absl::StrCat("message of ", size, " bytes exceeds the limit of ",
                                 service_->max_message_bytes_);
+      // A batch is named (the Ingestor passes it on), so the agent drops it rather than
+      // sending it again after every reconnect.
+      if (in_.has_batch()) item.batch.sequence = in_.batch().sequence();
     } else {
       switch (in_.kind_case()) {
         case AgentMessage::kHello:
           item.kind = IngestItem::Kind::kHello;
           item.hello = ToHello(in_.hello());
+          if (host_id_.empty()) host_id_ = item.hello.host_id.substr(0, 256);
           break;
         case AgentMessage::kBatch:
           item.kind = IngestItem::Kind::kBatch;
@@ -233,6 +298,29 @@ class TelemetryService::Reactor final
   }
 
  private:
+  // Ends the stream with INVALID_ARGUMENT for a message protobuf could not parse, naming the
+  // batch when it is one (the agent drops a named batch; without a name it holds off for
+  // 10 minutes, then sends the same again). Counted and logged here, as the message never
+  // becomes an IngestItem. The stream ends at once; what
+  // it sent before is still applied in order, but acks for it are no longer sent (the agent
+  // resends those batches, which are recognised and counted once), and the queued end closes
+  // the host's session after them.
+  void RejectUnparsable() {
+    Unparsable what = Inspect(&in_bytes_);
+    in_bytes_.Clear();
+    ++service_->stats_.messages_unparsable;
+    std::string error = absl::StrCat(
+        what.kind, what.sequence != 0 ? absl::StrCat(" ", what.sequence) : std::string(),
+        " could not be parsed (a string field holds invalid UTF-8, or the message is "
+        "malformed)");
+    Log(LogLevel::kWarn, "rejected message",
+        {{"reason", "unparsable"},
+         {"host", !host_id_.empty() ? host_id_ : what.host_id},
+         {"error", error}});
+    link_->Finish(absl::InvalidArgumentError(error), what.sequence);
+    PushEnd();
+  }
+
   void PushEnd() {
     if (end_pushed_.exchange(true)) return;
     IngestItem item;
@@ -247,8 +335,12 @@ class TelemetryService::Reactor final
   grpc::CallbackServerContext* context_;
   std::shared_ptr<Link> link_;
   std::atomic<bool> end_pushed_{false};
+  // The host id of this stream's first hello (reads only: one at a time), for logs.
+  std::string host_id_;
+  grpc::ByteBuffer in_bytes_;
   AgentMessage in_;
   CollectorMessage out_;
+  grpc::ByteBuffer out_bytes_;  // out_ serialized, while a write is in flight
 };
 
 TelemetryService::TelemetryService(IngestQueue& queue, Clock& clock, size_t max_message_bytes,
@@ -258,7 +350,7 @@ TelemetryService::TelemetryService(IngestQueue& queue, Clock& clock, size_t max_
       max_message_bytes_(max_message_bytes),
       ack_interval_ms_(absl::ToInt64Milliseconds(ack_interval)) {}
 
-grpc::ServerBidiReactor<AgentMessage, CollectorMessage>* TelemetryService::Connect(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* TelemetryService::Connect(
     grpc::CallbackServerContext* context) {
   return new Reactor(this, context);
 }

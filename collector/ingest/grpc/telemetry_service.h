@@ -3,6 +3,15 @@
 // never interprets the messages. Acks and stream endings come back through the StreamLink the
 // reactor implements.
 //
+// The service reads and writes raw bytes (grpc::ByteBuffer) and parses them itself. Through
+// the typed callback API, gRPC 1.51 reports a message it cannot parse (a proto3 string field
+// with invalid UTF-8, or malformed bytes) to OnReadDone as ok=false, exactly like the agent
+// closing its side: not cancelled, no status of its own, and the next read would return the
+// agent's next message. The stream then ended with OK and the agent sent the same batch again
+// on every reconnect. Parsed here, a message that cannot be parsed ends its stream with
+// INVALID_ARGUMENT, naming the batch when it is one (so the agent drops it), and is counted
+// (reason "unparsable") and logged with the host id of the stream's hello.
+//
 // Thread safety: gRPC calls the reactors on its own threads; the StreamLink methods may be
 // called from the ingest consumer thread at any time.
 #ifndef ACCORD_COLLECTOR_INGEST_GRPC_TELEMETRY_SERVICE_H_
@@ -23,16 +32,21 @@ struct TelemetryServiceStats {
   std::atomic<uint64_t> messages_received{0};
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> streams_broken{0};  // ended without the agent closing its side
+  // Messages that could not be parsed (their streams ended with INVALID_ARGUMENT). Counted
+  // here, not in RegistryStats::rejected: they never become an IngestItem. Exported as
+  // accord_collector_rejected_messages_total{reason="unparsable"}.
+  std::atomic<uint64_t> messages_unparsable{0};
 };
 
-class TelemetryService final : public accord::v1::Telemetry::CallbackService {
+class TelemetryService final
+    : public accord::v1::Telemetry::WithRawCallbackMethod_Connect<accord::v1::Telemetry::Service> {
  public:
   // Messages larger than `max_message_bytes` are rejected (reason too_large). Every ack
   // tells the agent `ack_interval`, the Ingestor's (the agent syncs its spool accordingly).
   TelemetryService(IngestQueue& queue, Clock& clock, size_t max_message_bytes,
                    absl::Duration ack_interval = absl::ZeroDuration());
 
-  grpc::ServerBidiReactor<accord::v1::AgentMessage, accord::v1::CollectorMessage>* Connect(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Connect(
       grpc::CallbackServerContext* context) override;
 
   const TelemetryServiceStats& stats() const { return stats_; }

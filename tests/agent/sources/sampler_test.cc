@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/sources/metric_names.h"
 #include "common/logging.h"
+#include "common/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/agent/sources/private_mount_namespace.h"
@@ -513,6 +514,45 @@ TEST_F(BrokenHostTest, InterfacesThatComeAndGoAreFollowedAcrossCycles) {
   tree_.Write("sys/class/net/eth9/speed", "1000\n");
   cycle();
   EXPECT_THAT(Value(metrics::kNetworkSpeedBytes, labels9), Optional(1.25e8));
+}
+
+// Linux names are bytes: a mount point, a block device or an interface may hold a Latin-1 byte
+// that is not UTF-8. The series still reach the batch, with the byte escaped (a proto3 string
+// field with invalid UTF-8 would make the collector refuse the whole batch), while statvfs and
+// /sys are still asked with the real bytes.
+TEST_F(BrokenHostTest, NamesThatAreNotUtf8AreSentEscaped) {
+  const std::string head =
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+      "drop fifo colls carrier compressed\n";
+  tree_.Write("proc/1/mounts",
+              "/dev/sdb1 /srv/caf\xe9 ext4 rw,relatime 0 0\n"
+              "/dev/sdc\xff /mnt/\xc3\xa9t\xc3\xa9 xfs\xe9 rw 0 0\n");
+  tree_.Write("proc/diskstats", "   8      16 sd\xe9 1 0 8 0 2 0 16 0 0 3 0\n");
+  tree_.Write("proc/net/dev", head + "wl\xe9: 1 2 0 0 0 0 0 0 3 4 0 0 0 0 0 0\n");
+  tree_.Write("sys/class/net/wl\xe9/speed", "1000\n");
+  statter_.Set("/srv/caf\xe9", MakeStats(3));
+  statter_.Set("/mnt/\xc3\xa9t\xc3\xa9", MakeStats(4));
+
+  SamplerStats stats = Collect(OptionsFor(tree_.root()));
+  EXPECT_EQ(stats.source_errors, 0u);
+  EXPECT_EQ(stats.fs_stat_errors, 0u);  // stat'ed under their real names
+  for (const Sample& s : samples_) {
+    for (const auto& [name, value] : s.labels) {
+      EXPECT_TRUE(IsValidUtf8(value)) << s.name << " " << name << "=" << value;
+    }
+  }
+  EXPECT_THAT(Value(metrics::kFilesystemSizeBytes,
+                    {{"device", "/dev/sdb1"}, {"fstype", "ext4"}, {"mountpoint", "/srv/caf\\xe9"}}),
+              Optional(DoubleEq(3.0 * (1 << 30))));
+  // Valid UTF-8 (é) is kept as it is; only the invalid bytes are escaped.
+  EXPECT_THAT(Value(metrics::kFilesystemSizeBytes, {{"device", "/dev/sdc\\xff"},
+                                                    {"fstype", "xfs\\xe9"},
+                                                    {"mountpoint", "/mnt/\xc3\xa9t\xc3\xa9"}}),
+              Optional(DoubleEq(4.0 * (1 << 30))));
+  EXPECT_THAT(Value(metrics::kDiskReadsCompletedTotal, {{"device", "sd\\xe9"}}), Optional(1.0));
+  EXPECT_THAT(Value(metrics::kNetworkReceiveBytesTotal, {{"device", "wl\\xe9"}}), Optional(1.0));
+  EXPECT_THAT(Value(metrics::kNetworkSpeedBytes, {{"device", "wl\\xe9"}}), Optional(1.25e8));
 }
 
 // ---- textfile directory: custom series after the host's ----

@@ -8,14 +8,19 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "accord/v1/telemetry.pb.h"
 #include "collector/hosts/host_registry.h"
 #include "collector/ingest/grpc/telemetry_service.h"
 #include "collector/ingest/ingestor.h"
+#include "common/utf8.h"
+#include "google/protobuf/stubs/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/testing/restartable_port.h"
@@ -54,8 +59,9 @@ class StreamClientTest : public ::testing::Test {
     o.backfill_batches_per_second = backfill_batches_per_second;
     o.live_previews = live_previews;
     o.collector_address = "127.0.0.1:" + std::to_string(port_);
-    o.host_id = "test-host";
-    o.hostname = "test";
+    o.host_id = host_id_;
+    o.hostname = hostname_;
+    o.labels = labels_;
     o.boot_time_seconds = 1700000000;
     o.heartbeat_interval = absl::Milliseconds(200);
     o.backoff_initial = absl::Milliseconds(50);
@@ -127,6 +133,9 @@ class StreamClientTest : public ::testing::Test {
     std::atomic<int64_t> hold_ms_{-1};
   };
   HoldRecordingSpool spool_;
+  std::string host_id_ = "test-host";
+  std::string hostname_ = "test";
+  std::map<std::string, std::string> labels_;
   SeriesTable series_;
   uint64_t next_seq_ = 1;
   std::unique_ptr<StreamClient> client_;
@@ -220,6 +229,33 @@ TEST_F(StreamClientTest, ABatchNamingUnknownSeriesIsDroppedNotACrash) {
   EXPECT_EQ(client_->stats().unresolvable_batches.load(), 1u);
   EXPECT_EQ(spool_.Stats().dropped_samples, 2u);
   EXPECT_EQ(registry_.Host("test-host")->samples_accepted, 1u);
+}
+
+// Text that is not UTF-8, from the host or from the configuration, is escaped on its way into
+// the Hello and the series descriptions: protobuf would make the collector refuse the whole
+// message (it used to end the stream as if the agent had closed it, so the batch was sent
+// again forever and the host's data stalled).
+TEST_F(StreamClientTest, TextThatIsNotUtf8IsSentEscapedAndAccepted) {
+  host_id_ = "h\xf6st";
+  hostname_ = "h\xf6st.example";
+  labels_ = {{"site", "K\xf6ln"}};
+  StartClient();
+  ASSERT_TRUE(WaitFor([&] { return registry_.Host("h\\xf6st").ok(); }));
+  auto host = registry_.Host("h\\xf6st");
+  EXPECT_EQ(host->hostname, "h\\xf6st.example");
+  EXPECT_EQ(host->labels.at("site"), "K\\xf6ln");
+  // A series as an agent that journaled it before this fix may still have it.
+  AddBatch({{"accord_host_filesystem_size_bytes",
+             {{"device", "/dev/sdb1"}, {"fstype", "ext4"}, {"mountpoint", "/srv/caf\xe9"}},
+             MetricKind::kGauge,
+             42}});
+  ASSERT_TRUE(WaitFor([&] { return spool_.Stats().batches == 0; }));
+  EXPECT_EQ(spool_.Stats().acked_samples, 1u);
+  EXPECT_EQ(registry_.Host("h\\xf6st")->samples_accepted, 1u);
+  EXPECT_EQ(Shown("accord_host_filesystem_size_bytes{host=\"h\\\\xf6st\",device=\"/dev/sdb1\","
+                  "fstype=\"ext4\",mountpoint=\"/srv/caf\\\\xe9\"}"),
+            42.0);
+  EXPECT_EQ(client_->stats().rejected_batches.load(), 0u);
 }
 
 TEST_F(StreamClientTest, StopSaysGoodbye) {
@@ -502,6 +538,34 @@ TEST_F(StreamClientTest, BacklogDrainsAtTheBoundedRate) {
   absl::Duration took = absl::Now() - start;
   EXPECT_GE(took, absl::Milliseconds(1800)) << took;  // a lower bound: deterministic
   EXPECT_EQ(registry_.Host("paced-host")->samples_accepted, 60u);
+}
+
+}  // namespace
+}  // namespace accord::agent
+
+namespace accord::agent {
+namespace {
+
+// The agent's check is protobuf's: what IsValidUtf8 accepts parses, what it refuses makes the
+// collector refuse the message, and whatever ToValidUtf8 returns parses.
+TEST(Utf8WireTest, ProtobufParsesExactlyWhatIsValidUtf8) {
+  google::protobuf::LogSilencer quiet;  // protobuf logs each invalid string it meets
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(1, 6);
+  int invalid = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text(length(rng), '\0');
+    for (char& c : text) c = static_cast<char>(byte(rng) | (i % 2 == 0 ? 0x80 : 0));
+    accord::v1::Label label;
+    label.set_value(text);
+    accord::v1::Label parsed;
+    ASSERT_EQ(parsed.ParseFromString(label.SerializeAsString()), IsValidUtf8(text)) << i;
+    if (!IsValidUtf8(text)) ++invalid;
+    label.set_value(ToValidUtf8(text));
+    ASSERT_TRUE(parsed.ParseFromString(label.SerializeAsString())) << i;
+  }
+  EXPECT_GT(invalid, 5000);  // the check was exercised
 }
 
 }  // namespace
