@@ -45,9 +45,10 @@ absl::Duration DeliveryLag::Current(absl::Duration now) const {
   // leaving out the largest as many as one host can add in the window (one a second): with
   // fewer than 100 messages the 99th percentile would otherwise be one host's worst.
   const uint64_t one_host = ring_.size();
+  if (total <= one_host) return absl::ZeroDuration();  // as many as one host adds: no lag
   const uint64_t rank = std::min<uint64_t>(
       static_cast<uint64_t>(std::ceil(options_.quantile * static_cast<double>(total))),
-      total > one_host ? total - one_host : 1);
+      total - one_host);
   uint64_t seen = 0;
   for (size_t b = 0; b < counts.size(); ++b) {
     seen += counts[b];

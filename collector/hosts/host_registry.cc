@@ -260,6 +260,9 @@ struct HostRegistry::HostEntry {
   // The monotonic second of this host's last sample to the delivery lag: at most one a
   // second, so a host sending many messages weighs no more than any other.
   int64_t lag_second = -1;
+  // Alive spans ending at or before this were received and trimmed from `alive` (the cap):
+  // a resend of them is nothing new.
+  absl::Time alive_floor = absl::InfinitePast();
 
   SessionId session = 0;  // 0: no live stream
   bool said_goodbye = false;
@@ -511,9 +514,11 @@ int64_t HostRegistry::Seen(HostEntry* host, Arrival arrival) {
     arrival.mono = clock_.Monotonic();
   }
   int64_t late_ms = -1;
-  // Both non-negative: the difference cannot overflow. A send time more than a day off the
-  // arrival is no clock anyone keeps: ignored (the message counts as sent at an unknown time).
-  const int64_t offset = absl::ToUnixMillis(arrival.wall) - arrival.sent_ms;
+  // Only for a positive send time: both sides non-negative, the difference cannot overflow.
+  // A send time more than a day off the arrival is no clock anyone keeps: ignored (the
+  // message counts as sent at an unknown time).
+  const int64_t offset =
+      arrival.sent_ms > 0 ? absl::ToUnixMillis(arrival.wall) - arrival.sent_ms : 0;
   if (arrival.sent_ms > 0 && std::llabs(offset) <= 24 * 3600 * 1000) {
     // The baseline follows the smallest offset at once and creeps up 1 ms per message, so a
     // host whose clock is stepped back heals within ~1,000 messages; real lag (seconds, for
@@ -801,6 +806,7 @@ absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
   };
   size_t i = 0;
   for (const AliveSpan& span : in) {
+    if (span.last <= host->alive_floor) continue;  // received before, trimmed since
     // What is known first (a resend of a known span is covered, not new).
     while (i < host->alive.size() && !by_start(span, host->alive[i])) append(host->alive[i++]);
     if (!append(span)) fresh.push_back(&span);
@@ -808,23 +814,32 @@ absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
   while (i < host->alive.size()) append(host->alive[i++]);
   host->alive = std::move(merged);
   if (host->alive.size() > options_.max_transitions_per_host) {
-    host->alive.erase(host->alive.begin(),
-                      host->alive.end() - options_.max_transitions_per_host);
+    const auto cut = host->alive.end() - options_.max_transitions_per_host;
+    for (auto t = host->alive.begin(); t != cut; ++t) {
+      host->alive_floor = std::max(host->alive_floor, t->last);
+    }
+    host->alive.erase(host->alive.begin(), cut);
   }
   const auto& log = host->transitions;
+  // Transitions are in time order unless the wall clock stepped back: then scan them all.
+  auto by_time = [](const Transition& a, const Transition& b) { return a.at < b.at; };
+  const bool log_sorted = std::is_sorted(log.begin(), log.end(), by_time);
   for (const AliveSpan* fresh_span : fresh) {
     const AliveSpan& span = *fresh_span;
     ++stats_.alive_spans;
     if (sink_ != nullptr) sink_->AppendAliveSpan(host->id(), span);
     // Does it change the past? It does where the log does not already say "up": look from
     // the transition in effect at its start to the last one before its end.
-    auto from = std::upper_bound(log.begin(), log.end(), span.first,
-                                 [](absl::Time t, const Transition& tr) { return t < tr.at; });
-    if (from != log.begin()) --from;
+    auto from = log.begin();
+    if (log_sorted) {
+      from = std::upper_bound(log.begin(), log.end(), span.first,
+                              [](absl::Time t, const Transition& tr) { return t < tr.at; });
+      if (from != log.begin()) --from;
+    }
     bool changes = false;
-    for (auto t = from; t != log.end() && t->at < span.last && !changes; ++t) {
+    for (auto t = from; t != log.end() && (!log_sorted || t->at < span.last) && !changes; ++t) {
       const absl::Time end = std::next(t) != log.end() ? std::next(t)->at : absl::InfiniteFuture();
-      if (t->to != HostState::kUp && span.first < end) changes = true;
+      if (t->to != HostState::kUp && t->at < span.last && span.first < end) changes = true;
     }
     if (changes) {
       Revision r{absl::FromUnixMicros(absl::ToUnixMicros(now)), span.first, span.last,
