@@ -3,10 +3,6 @@
 // host's data.
 #include "collector/collector.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,6 +17,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/loopback_http.h"
 #include "tests/testing/wait_for.h"
 
 namespace accord::collector {
@@ -84,24 +81,7 @@ AgentMessage Batch(uint64_t seq, bool describe, double value) {
 
 // GET /metrics from the collector's web port (HTTP/1.0: the server closes when done).
 std::string ScrapeMetrics(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET /metrics HTTP/1.0\r\n\r\n";
-    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-      char buf[65536];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  return reply;
+  return accord::testing::LoopbackExchange(port, "GET /metrics HTTP/1.0\r\n\r\n");
 }
 
 // The value of the line `series value` in /metrics text; -1 when there is none.

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/loopback_http.h"
 #include "tests/testing/wait_for.h"
 
 namespace accord::collector {
@@ -20,15 +21,8 @@ namespace {
 
 // A loopback connection that gives up reading after 10 s (a framing bug fails, not hangs).
 int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int fd = accord::testing::ConnectLoopback(port);
   EXPECT_GE(fd, 0);
-  timeval timeout{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   return fd;
 }
 
