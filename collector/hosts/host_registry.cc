@@ -770,24 +770,41 @@ absl::StatusOr<absl::Time> HostRegistry::AddAliveSpans(SessionId session,
   if (spans.size() > 100000) {
     return Reject(RejectReason::kInvalidAliveSpan, "more than 100000 alive spans in a message");
   }
+  // A span reversed, in the future or older than the retention is skipped and counted, and
+  // acknowledged with the rest: rejecting the message would end the stream, the agent would
+  // send the same spans first on every reconnect, and a host whose clock runs ahead would
+  // never get a batch through.
+  std::vector<AliveSpan> in;
+  in.reserve(spans.size());
+  absl::Time until = absl::InfinitePast();
+  size_t skipped = 0;
+  const AliveSpan* example = nullptr;
   for (const AliveSpan& span : spans) {
+    AliveSpan rounded = span;
+    rounded.first = absl::FromUnixMicros(absl::ToUnixMicros(span.first));
+    rounded.last = absl::FromUnixMicros(absl::ToUnixMicros(span.last));
+    until = std::max({until, rounded.first, rounded.last});
     if (span.last < span.first || span.last > now + options_.max_future_skew ||
         span.first < now - options_.transition_retention) {
-      return Reject(RejectReason::kInvalidAliveSpan,
-                    absl::StrCat("alive span ", absl::FormatTime(span.first), " .. ",
-                                 absl::FormatTime(span.last),
-                                 " is reversed, in the future or older than the retention"));
+      ++skipped;
+      if (example == nullptr) example = &span;
+      continue;
     }
+    in.push_back(rounded);
+  }
+  if (skipped > 0) {
+    stats_.rejected[static_cast<int>(RejectReason::kInvalidAliveSpan)] += skipped;
+    Log(LogLevel::kWarn, "alive spans skipped",
+        {{"host", host->id()},
+         {"skipped", absl::StrCat(skipped)},
+         {"of", absl::StrCat(spans.size())},
+         {"example", absl::StrCat(absl::FormatTime(example->first), " .. ",
+                                  absl::FormatTime(example->last))},
+         {"error", "reversed, more than the allowed skew in the future, or older than the "
+                   "retention"}});
   }
   // Merge into the host's list, sorted by start, where spans of one boot that overlap or
   // touch are one: both sorted, in one pass (a message may hold 100,000 spans in any order).
-  std::vector<AliveSpan> in(spans);
-  absl::Time until = absl::InfinitePast();
-  for (AliveSpan& span : in) {
-    span.first = absl::FromUnixMicros(absl::ToUnixMicros(span.first));
-    span.last = absl::FromUnixMicros(absl::ToUnixMicros(span.last));
-    until = std::max(until, span.last);
-  }
   auto by_start = [](const AliveSpan& a, const AliveSpan& b) { return a.first < b.first; };
   std::stable_sort(in.begin(), in.end(), by_start);
   std::vector<AliveSpan> merged;

@@ -290,8 +290,10 @@ class HostRegistry {
   void Goodbye(SessionId session, GoodbyeReason reason, Arrival arrival = {});
 
   // Alive spans sent after a reconnect (backfill). Each span that covers time the log does
-  // not show as up is recorded as a revision. Returns the latest `last` accepted (for the
-  // ack). Errors: InvalidArgument for spans reversed, in the future or too many at once.
+  // not show as up is recorded as a revision. A span reversed, in the future or older than
+  // the retention is skipped (counted as kInvalidAliveSpan, logged). Returns the latest time
+  // any span of the message names, skipped ones too (for the ack: the agent drops what it
+  // covers). Errors: InvalidArgument for more than 100,000 spans at once.
   absl::StatusOr<absl::Time> AddAliveSpans(SessionId session, const std::vector<AliveSpan>& spans);
 
   // The stream ended. Without a prior goodbye the host becomes unreachable now.

@@ -831,16 +831,29 @@ TEST(HostRegistryBackfillTest, SpansOfOneMessageMergeWithEachOtherAndTheKnownOne
   EXPECT_EQ(registry.Stats().alive_spans, 4u);  // 1 + 3: the one inside the known span is not new
 }
 
-TEST(HostRegistryBackfillTest, InvalidAliveSpansRejected) {
+TEST(HostRegistryBackfillTest, InvalidAliveSpansAreSkippedCountedAndAcknowledged) {
+  // Rejecting the message would end the stream, and the agent sends its unacknowledged spans
+  // first on every reconnect: a host whose clock runs ahead would never get a batch through.
   accord::testing::FakeClock clock;
   HostRegistry registry(clock);
   auto s = registry.Open(MakeHello("h"));
   absl::Time now = clock.Now();
-  EXPECT_FALSE(registry.AddAliveSpans(s->session, {{now, now - absl::Seconds(1), 1}}).ok());
-  EXPECT_FALSE(
-      registry.AddAliveSpans(s->session, {{now, now + absl::Hours(1), 1}}).ok());  // future
-  EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kInvalidAliveSpan)], 2u);
-  EXPECT_TRUE(registry.AliveSpans("h").empty());
+  const AliveSpan good{now - absl::Minutes(10), now - absl::Minutes(9), 1700000000};
+  auto until = registry.AddAliveSpans(
+      s->session, {{now, now - absl::Seconds(1), 1700000000},             // reversed
+                   good,                                                  //
+                   {now, now + absl::Hours(1), 1700000000},               // future
+                   {now - absl::Hours(24 * 500), now - absl::Hours(24 * 499), 1}});  // too old
+  ASSERT_TRUE(until.ok()) << until.status();
+  EXPECT_EQ(*until, now + absl::Hours(1));  // acknowledged: the agent drops them all
+  EXPECT_EQ(registry.Stats().rejected[static_cast<int>(RejectReason::kInvalidAliveSpan)], 3u);
+  std::vector<AliveSpan> alive = registry.AliveSpans("h");
+  ASSERT_EQ(alive.size(), 1u);
+  EXPECT_EQ(alive[0].first, good.first);
+  EXPECT_EQ(registry.Stats().alive_spans, 1u);
+  // Too many at once is still refused whole.
+  std::vector<AliveSpan> many(100001, good);
+  EXPECT_FALSE(registry.AddAliveSpans(s->session, many).ok());
 }
 
 }  // namespace
