@@ -121,10 +121,6 @@ void Collector::Impl::RenderSelf(std::string* out) const {
     absl::StrAppend(out, "accord_collector_rejected_messages_total{reason=\"",
                     RejectReasonName(static_cast<RejectReason>(i)), "\"} ", r.rejected[i], "\n");
   }
-  // Messages that could not be parsed are refused by the gRPC layer before they become ingest
-  // items, so the service counts them, under the same family.
-  absl::StrAppend(out, "accord_collector_rejected_messages_total{reason=\"unparsable\"} ",
-                  s.messages_unparsable.load(), "\n");
   one("accord_collector_ingest_queue_depth", "gauge", "Messages waiting in the ingest queue.",
       static_cast<double>(queue.depth()));
   one("accord_collector_ingest_queue_capacity", "gauge",

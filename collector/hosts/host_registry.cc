@@ -215,6 +215,8 @@ const char* RejectReasonName(RejectReason reason) {
       return "too_large";
     case RejectReason::kInvalidAliveSpan:
       return "invalid_alive_span";
+    case RejectReason::kUnparsable:
+      return "unparsable";
     case RejectReason::kCount:
       break;
   }

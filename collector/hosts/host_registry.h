@@ -180,7 +180,8 @@ enum class RejectReason {
   kShapeMismatch,
   kTooLarge,
   kInvalidAliveSpan,
-  kCount  // number of reasons
+  kUnparsable,  // protobuf could not parse it (e.g. invalid UTF-8 in a string field)
+  kCount        // number of reasons
 };
 const char* RejectReasonName(RejectReason reason);
 

@@ -72,6 +72,9 @@ struct IngestItem {
   GoodbyeReason goodbye = GoodbyeReason::kUnspecified;
   RejectReason invalid_reason = RejectReason::kNotHello;  // for kInvalid
   std::string error;                                      // for kInvalid
+  // For kInvalid: the batch it was, if known, is in batch.sequence (named to the agent) and
+  // the host id the stream gave (or the message's own bytes), if known, in hello.host_id (for
+  // the log).
   size_t bytes = 0;  // set by the queue: ApproxBytes at push
   absl::Duration enqueued_at;                             // monotonic
   absl::Time received_at = absl::InfinitePast();          // wall clock at arrival
@@ -117,6 +120,9 @@ class IngestQueue {
   size_t byte_capacity() const { return byte_capacity_; }
 
  private:
+  // Appends `item` (its bytes set), counting its bytes for the queue and its stream; Pop
+  // takes them off again.
+  void PushLocked(IngestItem item) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the queue as a whole has drained enough to resume parked streams.
   bool DrainedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

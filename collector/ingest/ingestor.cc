@@ -183,7 +183,9 @@ void Ingestor::Process(IngestItem item) {
   if (item.kind == IngestItem::Kind::kInvalid) {
     registry_.CountRejected(item.invalid_reason);
     Log(LogLevel::kWarn, "rejected message",
-        {{"reason", RejectReasonName(item.invalid_reason)}, {"error", item.error}});
+        {{"reason", RejectReasonName(item.invalid_reason)},
+         {"host", item.hello.host_id},
+         {"error", item.error}});
     // A batch refused as a whole (too large) is named like any rejected batch, so the agent
     // drops it instead of sending it again after every reconnect; 0 for other messages.
     finish(absl::InvalidArgumentError(item.error), item.batch.sequence);

@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc/status.h"
-#include "common/logging.h"
 #include "common/utf8.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -62,6 +61,19 @@ struct Unparsable {
   std::string host_id;    // of a hello, made valid UTF-8 for the log; empty: not known
 };
 
+// The last field `number` of `type` in `fields` (protobuf's rule: the last one wins), or null.
+const google::protobuf::UnknownField* LastField(const google::protobuf::UnknownFieldSet& fields,
+                                                int number,
+                                                google::protobuf::UnknownField::Type type) {
+  const google::protobuf::UnknownField* found = nullptr;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    if (fields.field(i).number() == number && fields.field(i).type() == type) {
+      found = &fields.field(i);
+    }
+  }
+  return found;
+}
+
 Unparsable Inspect(grpc::ByteBuffer* bytes) {
   using google::protobuf::UnknownField;
   using google::protobuf::UnknownFieldSet;
@@ -76,22 +88,16 @@ Unparsable Inspect(grpc::ByteBuffer* bytes) {
     const bool readable = inner.ParseFromString(f.length_delimited());
     if (f.number() == AgentMessage::kBatchFieldNumber) {
       u.kind = "batch";
-      for (int k = 0; readable && k < inner.field_count(); ++k) {
-        const UnknownField& g = inner.field(k);
-        if (g.number() == accord::v1::SampleBatch::kSequenceFieldNumber &&
-            g.type() == UnknownField::TYPE_VARINT) {
-          u.sequence = g.varint();
-        }
-      }
+      if (!readable) continue;
+      const UnknownField* seq = LastField(inner, accord::v1::SampleBatch::kSequenceFieldNumber,
+                                          UnknownField::TYPE_VARINT);
+      if (seq != nullptr) u.sequence = seq->varint();
     } else if (f.number() == AgentMessage::kHelloFieldNumber) {
       u.kind = "hello";
-      for (int k = 0; readable && k < inner.field_count(); ++k) {
-        const UnknownField& g = inner.field(k);
-        if (g.number() == accord::v1::Hello::kHostIdFieldNumber &&
-            g.type() == UnknownField::TYPE_LENGTH_DELIMITED) {
-          u.host_id = ToValidUtf8(g.length_delimited().substr(0, 256));
-        }
-      }
+      if (!readable) continue;
+      const UnknownField* id = LastField(inner, accord::v1::Hello::kHostIdFieldNumber,
+                                         UnknownField::TYPE_LENGTH_DELIMITED);
+      if (id != nullptr) u.host_id = ToValidUtf8(id->length_delimited().substr(0, 256));
     }
   }
   return u;
@@ -227,23 +233,32 @@ class TelemetryService::Reactor final
       grpc::ProtoBufferReader reader(&in_bytes_);
       parsed = reader.status().ok() && in_.ParseFromZeroCopyStream(&reader);
     }
-    if (!parsed) {
-      RejectUnparsable();
-      return;
-    }
-    in_bytes_.Clear();  // a parked stream holds no bytes it no longer needs
+    if (parsed) in_bytes_.Clear();  // a parked stream holds no bytes it no longer needs
     IngestItem item;
     item.link = link_;
     item.enqueued_at = service_->clock_.Monotonic();
     item.received_at = service_->clock_.Now();
-    if (size > service_->max_message_bytes_) {
+    // A message refused whole goes through the queue like any other (kInvalid): the Ingestor
+    // counts it, logs it and ends the stream after what the stream sent before. A batch is
+    // named, so the agent drops it rather than sending it again after every reconnect.
+    if (!parsed) {
+      Unparsable what = Inspect(&in_bytes_);
+      in_bytes_.Clear();
+      item.kind = IngestItem::Kind::kInvalid;
+      item.invalid_reason = RejectReason::kUnparsable;
+      item.error = absl::StrCat(
+          what.kind, what.sequence != 0 ? absl::StrCat(" ", what.sequence) : std::string(),
+          " could not be parsed (a string field holds invalid UTF-8, or the message is "
+          "malformed)");
+      item.batch.sequence = what.sequence;
+      item.hello.host_id = !host_id_.empty() ? host_id_ : what.host_id;
+    } else if (size > service_->max_message_bytes_) {
       item.kind = IngestItem::Kind::kInvalid;
       item.invalid_reason = RejectReason::kTooLarge;
       item.error = absl::StrCat("message of ", size, " bytes exceeds the limit of ",
                                 service_->max_message_bytes_);
-      // A batch is named (the Ingestor passes it on), so the agent drops it rather than
-      // sending it again after every reconnect.
       if (in_.has_batch()) item.batch.sequence = in_.batch().sequence();
+      item.hello.host_id = host_id_;
     } else {
       switch (in_.kind_case()) {
         case AgentMessage::kHello:
@@ -298,29 +313,6 @@ class TelemetryService::Reactor final
   }
 
  private:
-  // Ends the stream with INVALID_ARGUMENT for a message protobuf could not parse, naming the
-  // batch when it is one (the agent drops a named batch; without a name it holds off for
-  // 10 minutes, then sends the same again). Counted and logged here, as the message never
-  // becomes an IngestItem. The stream ends at once; what
-  // it sent before is still applied in order, but acks for it are no longer sent (the agent
-  // resends those batches, which are recognised and counted once), and the queued end closes
-  // the host's session after them.
-  void RejectUnparsable() {
-    Unparsable what = Inspect(&in_bytes_);
-    in_bytes_.Clear();
-    ++service_->stats_.messages_unparsable;
-    std::string error = absl::StrCat(
-        what.kind, what.sequence != 0 ? absl::StrCat(" ", what.sequence) : std::string(),
-        " could not be parsed (a string field holds invalid UTF-8, or the message is "
-        "malformed)");
-    Log(LogLevel::kWarn, "rejected message",
-        {{"reason", "unparsable"},
-         {"host", !host_id_.empty() ? host_id_ : what.host_id},
-         {"error", error}});
-    link_->Finish(absl::InvalidArgumentError(error), what.sequence);
-    PushEnd();
-  }
-
   void PushEnd() {
     if (end_pushed_.exchange(true)) return;
     IngestItem item;

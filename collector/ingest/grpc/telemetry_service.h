@@ -8,9 +8,10 @@
 // with invalid UTF-8, or malformed bytes) to OnReadDone as ok=false, exactly like the agent
 // closing its side: not cancelled, no status of its own, and the next read would return the
 // agent's next message. The stream then ended with OK and the agent sent the same batch again
-// on every reconnect. Parsed here, a message that cannot be parsed ends its stream with
-// INVALID_ARGUMENT, naming the batch when it is one (so the agent drops it), and is counted
-// (reason "unparsable") and logged with the host id of the stream's hello.
+// on every reconnect. Parsed here, a message that cannot be parsed is refused like one too
+// large: an IngestItem of kind kInvalid (reason kUnparsable), which the Ingestor counts, logs
+// with the host id of the stream's hello and turns into INVALID_ARGUMENT, naming the batch
+// when it is one (so the agent drops it).
 //
 // Thread safety: gRPC calls the reactors on its own threads; the StreamLink methods may be
 // called from the ingest consumer thread at any time.
@@ -32,10 +33,6 @@ struct TelemetryServiceStats {
   std::atomic<uint64_t> messages_received{0};
   std::atomic<uint64_t> bytes_received{0};
   std::atomic<uint64_t> streams_broken{0};  // ended without the agent closing its side
-  // Messages that could not be parsed (their streams ended with INVALID_ARGUMENT). Counted
-  // here, not in RegistryStats::rejected: they never become an IngestItem. Exported as
-  // accord_collector_rejected_messages_total{reason="unparsable"}.
-  std::atomic<uint64_t> messages_unparsable{0};
 };
 
 class TelemetryService final
