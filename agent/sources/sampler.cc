@@ -52,12 +52,8 @@ Sample& Add(std::vector<Sample>* out, absl::string_view name, MetricKind kind, d
 // it is made valid UTF-8 here (ToValidUtf8), or the collector could not parse the batch that
 // describes the series. The parsed value itself stays raw, as the path statvfs and /sys need.
 void Label(Sample& s, absl::string_view name, absl::string_view value) {
-  if (IsValidUtf8(value)) {
-    s.labels.emplace_back(std::piecewise_construct, std::forward_as_tuple(name.data(), name.size()),
-                          std::forward_as_tuple(value.data(), value.size()));
-  } else {
-    s.labels.emplace_back(std::string(name), ToValidUtf8(value));
-  }
+  s.labels.emplace_back(std::piecewise_construct, std::forward_as_tuple(name.data(), name.size()),
+                        std::forward_as_tuple(ToValidUtf8(value)));
 }
 
 void AddCpuModes(std::vector<Sample>* out, absl::string_view name, const std::string* cpu,

@@ -38,13 +38,17 @@ IngestQueue::IngestQueue(size_t capacity, size_t byte_capacity, size_t stream_by
       byte_capacity_(byte_capacity),
       stream_byte_limit_(stream_byte_limit) {}
 
+void IngestQueue::PushLocked(IngestItem item) {
+  bytes_ += item.bytes;
+  if (item.link != nullptr) item.link->queued_bytes += item.bytes;
+  items_.push_back(std::move(item));
+}
+
 bool IngestQueue::PushOrPark(IngestItem item) {
   item.bytes = ApproxBytes(item);
   absl::MutexLock lock(&mu_);
   std::shared_ptr<StreamLink> link = item.link;
-  bytes_ += item.bytes;
-  if (link != nullptr) link->queued_bytes += item.bytes;
-  items_.push_back(std::move(item));
+  PushLocked(std::move(item));
   if (link != nullptr && (items_.size() >= capacity_ || bytes_ >= byte_capacity_ ||
                           link->queued_bytes >= stream_byte_limit_)) {
     parked_.push_back(std::move(link));
@@ -56,9 +60,7 @@ bool IngestQueue::PushOrPark(IngestItem item) {
 void IngestQueue::PushAlways(IngestItem item) {
   item.bytes = ApproxBytes(item);
   absl::MutexLock lock(&mu_);
-  bytes_ += item.bytes;
-  if (item.link != nullptr) item.link->queued_bytes += item.bytes;
-  items_.push_back(std::move(item));
+  PushLocked(std::move(item));
 }
 
 bool IngestQueue::DrainedLocked() const {
